@@ -1,0 +1,228 @@
+"""A deal file, end to end: find it, load it, validate it, report every problem.
+
+This is the one place where YAML becomes a :class:`~generator.model.Deal`;
+everything after receives a model, never a dict. Every problem of a file is
+reported at once, each located at its line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from . import rules
+from .diagnostics import DealError, Diagnostic
+from .loading import LoadedDeal, load_file
+from .model import Deal, field_names
+
+DEAL_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class CheckedDeal:
+    """The outcome of reading one deal file.
+
+    ``deal`` is ``None`` when the file has errors; ``diagnostics`` holds
+    every error and warning, sorted by position.
+    """
+
+    path: Path
+    file: str
+    deal: Deal | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def stem(self) -> str:
+        """The output name: the file name without extension, never its contents."""
+        return self.path.stem
+
+    @property
+    def reference(self) -> str:
+        return (self.deal.reference if self.deal and self.deal.reference else None) or self.stem
+
+    @property
+    def ok(self) -> bool:
+        return self.deal is not None
+
+
+def check_file(path: str | Path, display: str | None = None, *, strict: bool = False) -> CheckedDeal:
+    """Read and validate one deal file, collecting every problem.
+
+    Args:
+        path: the file to read.
+        display: the name shown in messages (defaults to ``path``).
+        strict: turn warnings into errors.
+
+    Returns:
+        A :class:`CheckedDeal`; it never raises for anything the file holds.
+    """
+    path = Path(path)
+    file = display if display is not None else str(path)
+    try:
+        loaded = load_file(path, file)
+    except DealError as e:
+        return CheckedDeal(path, file, None, e.diagnostics)
+    deal, diagnostics = validate_loaded(loaded)
+    if strict:
+        diagnostics = [d.as_error() for d in diagnostics]
+    if any(d.severity == "error" for d in diagnostics):
+        deal = None
+    return CheckedDeal(path, file, deal, sorted(diagnostics))
+
+
+def load_deal(path: str | Path, *, strict: bool = False) -> Deal:
+    """Read a deal file into a model.
+
+    Raises:
+        DealError: with every problem of the file, when it has an error.
+    """
+    checked = check_file(path, strict=strict)
+    if checked.deal is None:
+        raise DealError(checked.diagnostics)
+    return checked.deal
+
+
+def validate_loaded(loaded: LoadedDeal) -> tuple[Deal | None, list[Diagnostic]]:
+    """Validate loaded data against the model and the rules."""
+    diagnostics = list(loaded.diagnostics)
+    try:
+        deal: Deal | None = Deal.model_validate(loaded.data)
+    except ValidationError as e:
+        deal = None
+        diagnostics.extend(_from_pydantic(loaded, e))
+    if deal is not None:
+        for path, severity, message in rules.check(deal):
+            line, column = loaded.position(tuple(path.split(".")))
+            diagnostics.append(Diagnostic(loaded.file, line, column, path, severity, message))  # type: ignore[arg-type]
+    return deal, diagnostics
+
+
+# --- pydantic's errors, in plain English -----------------------------------------
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a group of keys"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    text = str(value)
+    if isinstance(value, (int, float)) or re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
+        return text
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _bound(value: Any) -> str:
+    return _shown(Decimal(str(value))) if isinstance(value, (int, float, Decimal)) else str(value)
+
+
+def _message(error: dict[str, Any], loaded: LoadedDeal) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    loc = error["loc"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = field_names(tuple(loc[:-1]))
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if close:
+            return f"unknown key '{key}'; did you mean '{close[0]}'?"
+        return f"unknown key '{key}'; the keys here are: {', '.join(known)}"
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return f"must be one of: {expected} (got {_shown(value)})"
+    if kind in ("less_than_equal", "less_than"):
+        word = "at most" if kind == "less_than_equal" else "below"
+        bound = ctx.get("le", ctx.get("lt"))
+        return f"must be {word} {_bound(bound)} (got {_shown(value)})"
+    if kind in ("greater_than_equal", "greater_than"):
+        word = "at least" if kind == "greater_than_equal" else "above"
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"must be {word} {_bound(bound)} (got {_shown(value)})"
+    if kind == "string_too_long":
+        return (f"is too long: at most {ctx.get('max_length')} characters "
+                f"(got {len(value) if isinstance(value, str) else '?'})")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a group of keys, one per line below it (got {_shown(value)})"
+    if kind == "string_type":
+        return f"must be text (got {_shown(value)})"
+    if kind in ("value_error", "assertion_error"):
+        error_obj = ctx.get("error")
+        return str(error_obj) if error_obj is not None else error["msg"]
+    if kind.startswith("decimal") or kind.startswith("float") or kind.startswith("int"):
+        return f"must be a number (got {_shown(value)})"
+    return str(error["msg"]).rstrip(".").lower()  # pragma: no cover - a pydantic kind we do not use
+
+
+def _from_pydantic(loaded: LoadedDeal, exc: ValidationError) -> Iterator[Diagnostic]:
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden":
+            line, column = loaded.key_position(loc)
+        else:
+            line, column = loaded.position(loc)
+        path = ".".join(str(p) for p in loc)
+        yield Diagnostic(loaded.file, line, column, path, "error", _message(error, loaded))
+
+
+# --- finding deal files ------------------------------------------------------------
+
+
+def find_deal_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """Every deal file named or found below ``paths``, sorted, each once.
+
+    Folders are walked recursively, following symbolic links but never the
+    same folder twice (a link loop ends there); a folder named ``x.yaml``
+    is a folder, not a deal. Returns ``(path, display name)`` pairs.
+
+    Raises:
+        FileNotFoundError: when a path given does not exist.
+    """
+    found: list[tuple[Path, str]] = []
+    seen_files: set[str] = set()
+    for given in paths:
+        given = Path(given)
+        if given.is_dir():
+            for file in _walk(given):
+                real = os.path.realpath(file)
+                if real not in seen_files:
+                    seen_files.add(real)
+                    found.append((file, str(file)))
+        elif given.exists():
+            real = os.path.realpath(given)
+            if real not in seen_files:
+                seen_files.add(real)
+                found.append((given, str(given)))
+        else:
+            raise FileNotFoundError(str(given))
+    return found
+
+
+def _walk(top: Path) -> Iterator[Path]:
+    visited: set[str] = set()
+    for root, dirs, files in os.walk(top, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            dirs[:] = []
+            continue
+        visited.add(real)
+        dirs.sort()
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in sorted(files):
+            if name.endswith(DEAL_SUFFIXES) and not name.startswith("."):
+                path = Path(root) / name
+                if path.is_file():
+                    yield path

@@ -1,0 +1,405 @@
+"""French legal typography for numbers, amounts, percentages and dates.
+
+Every figure that ends up in a contract goes through this module so that the
+whole document follows one convention: words first, figures in parentheses,
+comma as decimal mark, U+00A0 (no-break space) for grouping and before units,
+so that no amount, rate or date is ever split across two lines.
+
+Figures come from babel (``fr_FR``) and words from num2words (``lang="fr"``),
+with their known French quirks corrected here:
+
+* babel groups thousands with U+202F (narrow no-break space), which many Word
+  fonts render badly: it is normalised to U+00A0.
+* babel's ``format_decimal`` rounds to three decimals by default: percentages
+  are formatted with an explicit pattern carrying exactly the needed decimals.
+* babel's ``d MMMM y`` date pattern gives "1 mars" with ordinary spaces: the
+  date is assembled from babel's month names with "1er" and U+00A0.
+* num2words' ``to="currency"`` mode reads an ``int`` as cents (1500 gives
+  "quinze euros"), writes "zéro euros", "zéro centimes" and never
+  "d'euros": euros and cents are spelt separately from integers instead.
+* num2words reads decimal fractions digit by digit (12.25 gives "douze virgule
+  deux cinq") and goes through binary floats: the fractional part of a rate is
+  spelt from its decimal digits ("douze virgule vingt-cinq").
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from babel.dates import get_month_names
+from babel.numbers import format_currency, format_decimal
+from num2words import num2words
+
+__all__ = [
+    "NBSP",
+    "amount",
+    "amount_full",
+    "amount_in_words",
+    "count",
+    "date_long",
+    "join_words",
+    "number_full",
+    "number_in_words",
+    "ordinal_day",
+    "percent",
+    "percent_full",
+    "percent_in_words",
+    "typography",
+]
+
+NBSP = "\u00a0"
+"""No-break space: the only space allowed inside a formatted figure."""
+
+NNBSP = "\u202f"
+"""Narrow no-break space emitted by babel for French grouping."""
+
+LOCALE = "fr_FR"
+_CENT = Decimal("0.01")
+
+# Nouns after which French says "d'euros" ("un million d'euros").
+_BIG_NUMBER_NOUNS = frozenset(
+    {"million", "milliard", "billion", "billiard", "trillion", "trilliard"}
+)
+
+Number = Decimal | int | float
+
+
+# --------------------------------------------------------------------------
+# Input normalisation
+# --------------------------------------------------------------------------
+
+
+def _to_decimal(value: Number) -> Decimal:
+    """Convert an input to a finite Decimal, refusing ambiguous types.
+
+    Floats are accepted through their shortest repr (``str``), so that a
+    ``12.5`` read from YAML means exactly 12.5 rather than its binary
+    approximation; booleans and strings are refused to surface data bugs.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"expected a number, got bool {value!r}")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(str(value))
+    else:
+        raise TypeError(f"expected Decimal, int or float, got {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return result
+
+
+def _money(value: Number) -> Decimal:
+    """Validate a contract amount and return it quantized to cents.
+
+    Contracts never carry negative amounts or fractions of a cent; silently
+    rounding either would make the words and the figures disagree with the
+    parties' intent, so both are refused.
+    """
+    dec = _to_decimal(value)
+    if dec < 0:
+        raise ValueError(f"amount must be >= 0, got {value!r}")
+    try:
+        cents = dec.quantize(_CENT)
+    except InvalidOperation as exc:  # more digits than the context precision
+        raise ValueError(f"amount too large: {value!r}") from exc
+    if cents != dec:
+        raise ValueError(f"amount has more than two decimals: {value!r}")
+    return cents + 0  # turns -0.00 into 0.00
+
+
+def _rate(rate: Number) -> Decimal:
+    """Validate a percentage and strip trailing zeros (15.00 -> 15).
+
+    A rate is written as printed (15 means 15 %), never as a fraction.
+    """
+    dec = _to_decimal(rate)
+    if dec < 0:
+        raise ValueError(f"rate must be >= 0, got {rate!r}")
+    dec = dec.normalize()
+    if dec.as_tuple().exponent > 0:  # 3E+1 -> 30
+        dec = dec.quantize(Decimal(1))
+    return dec + 0  # turns -0 into 0
+
+
+def _int(n: int) -> int:
+    """Refuse non-integers (bools included) where a count is expected."""
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"expected an int, got {type(n).__name__}")
+    return n
+
+
+def _nbsp(text: str) -> str:
+    """Replace every kind of space babel may emit by U+00A0."""
+    return text.replace(NNBSP, NBSP).replace(" ", NBSP).replace("\u2009", NBSP)
+
+
+def _decimals(dec: Decimal) -> int:
+    """Number of digits after the decimal point of a Decimal."""
+    exponent = dec.as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
+
+
+# --------------------------------------------------------------------------
+# Integers
+# --------------------------------------------------------------------------
+
+
+def _feminine(words: str) -> str:
+    """Make a trailing "un" agree with a feminine noun ("vingt et une")."""
+    if words == "un" or words.endswith((" un", "-un")):
+        return words + "e"
+    return words
+
+
+def number_in_words(n: int, *, feminine: bool = False) -> str:
+    """Spell an integer in French (traditional spelling, as num2words).
+
+    Args:
+        n: the integer ("quatre-vingts", "vingt et un", "deux cents").
+        feminine: agree a final "un" with a feminine noun ("une semaine").
+    """
+    words = num2words(_int(n), lang="fr")
+    return _feminine(words) if feminine else words
+
+
+def _figures(n: int) -> str:
+    """Group an integer's digits the French way, with U+00A0."""
+    return _nbsp(format_decimal(n, format="#,##0", locale=LOCALE))
+
+
+def number_full(n: int, *, feminine: bool = False) -> str:
+    """Words then figures, as contracts do to prevent tampering: "douze (12)"."""
+    return f"{number_in_words(n, feminine=feminine)} ({_figures(_int(n))})"
+
+
+def count(n: int, singular: str, plural: str, *, feminine: bool = False) -> str:
+    """A quantity of a noun in words and figures: "douze (12) mois".
+
+    French uses the singular below two ("zéro jour", "un jour").
+
+    Args:
+        n: the quantity.
+        singular: noun for 0 and 1.
+        plural: noun from 2 on.
+        feminine: the noun is feminine ("une (1) semaine").
+    """
+    noun = singular if abs(_int(n)) < 2 else plural
+    return f"{number_full(n, feminine=feminine)} {noun}"
+
+
+# --------------------------------------------------------------------------
+# Amounts
+# --------------------------------------------------------------------------
+
+
+def amount(value: Number) -> str:
+    """Amount in figures: "1 500,00 €" (two decimals, U+00A0 everywhere)."""
+    return _nbsp(format_currency(_money(value), "EUR", locale=LOCALE))
+
+
+def _euros_words(euros: int) -> str:
+    """Spell the euro part: "un euro", "zéro euro", "un million d'euros"."""
+    words = num2words(euros, lang="fr")
+    last = words.rsplit(" ", 1)[-1].removesuffix("s")
+    if last in _BIG_NUMBER_NOUNS:
+        return f"{words} d’euros"
+    return f"{words} {'euro' if euros < 2 else 'euros'}"
+
+
+def amount_in_words(value: Number) -> str:
+    """Amount in words: "mille deux cent trente-quatre euros et cinquante-six centimes".
+
+    Built from ``num2words(int)`` because its currency mode is wrong in
+    French (see the module docstring). Cents alone read "cinquante centimes".
+    """
+    cents_total = int(_money(value) * 100)
+    euros, cents = divmod(cents_total, 100)
+    if cents == 0:
+        return _euros_words(euros)
+    cents_words = f"{num2words(cents, lang='fr')} {'centime' if cents < 2 else 'centimes'}"
+    if euros == 0:
+        return cents_words
+    return f"{_euros_words(euros)} et {cents_words}"
+
+
+def amount_full(value: Number) -> str:
+    """Words then figures: "mille cinq cents euros (1 500,00 €)"."""
+    return f"{amount_in_words(value)} ({amount(value)})"
+
+
+# --------------------------------------------------------------------------
+# Percentages
+# --------------------------------------------------------------------------
+
+
+def percent(rate: Number) -> str:
+    """Rate in figures without trailing zeros: "12,5 %", "15 %"."""
+    dec = _rate(rate)
+    places = _decimals(dec)
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    return _nbsp(format_decimal(dec, format=pattern, locale=LOCALE)) + NBSP + "%"
+
+
+def percent_in_words(rate: Number) -> str:
+    """Rate in words: "douze virgule zéro cinq pour cent".
+
+    The fraction is read as a number after its leading zeros, as French
+    speakers do ("virgule vingt-cinq"), not digit by digit as num2words does.
+    """
+    dec = _rate(rate)
+    integer, _, fraction = format(dec, "f").partition(".")
+    words = num2words(int(integer), lang="fr")
+    if fraction:
+        significant = fraction.lstrip("0")
+        zeros = ["zéro"] * (len(fraction) - len(significant))
+        words += " virgule " + " ".join([*zeros, num2words(int(significant), lang="fr")])
+    return f"{words} pour cent"
+
+
+def percent_full(rate: Number) -> str:
+    """Figures then words: "12,5 % (douze virgule cinq pour cent)"."""
+    return f"{percent(rate)} ({percent_in_words(rate)})"
+
+
+# --------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------
+
+
+def ordinal_day(d: date | int) -> str:
+    """Day of month as written in French dates: "1er", then "2", "15"."""
+    day = d.day if isinstance(d, date) else _int(d)
+    if not 1 <= day <= 31:
+        raise ValueError(f"day out of range: {day}")
+    return "1er" if day == 1 else str(day)
+
+
+def date_long(d: date) -> str:
+    """Long date "1er mars 2027", glued with U+00A0 so it never breaks."""
+    if not isinstance(d, date):
+        raise TypeError(f"expected a date, got {type(d).__name__}")
+    month = get_month_names("wide", context="format", locale=LOCALE)[d.month].lower()
+    return f"{ordinal_day(d)}{NBSP}{month}{NBSP}{d.year}"
+
+
+# --------------------------------------------------------------------------
+# Lists
+# --------------------------------------------------------------------------
+
+
+def join_words(items: list[str]) -> str:
+    """Join an enumeration the French way: "a, b et c" (no Oxford comma)."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} et {items[-1]}"
+
+
+# --------------------------------------------------------------------------
+# Punctuation
+# --------------------------------------------------------------------------
+
+# Spans left untouched: URLs (trailing punctuation excluded), e-mail
+# addresses, Jinja/docxtpl tags and HTML/XML entities.
+_PROTECTED = re.compile(
+    r"""
+      (?:https?|ftp|file)://[^\s<>«»"]*[^\s<>«»".,;:!?)'’]
+    | (?:mailto:|www\.)[^\s<>«»"]*[^\s<>«»".,;:!?)'’]
+    | \{\{.*?\}\}
+    | \{%.*?%\}
+    | \{\#.*?\#\}
+    | &(?:[A-Za-z][A-Za-z0-9]*|\#[0-9]+|\#[xX][0-9A-Fa-f]+);
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+_HIGH_PUNCT = frozenset(";:!?")
+_OPENERS = frozenset("([{")
+
+
+def _is_hspace(ch: str) -> bool:
+    """Horizontal whitespace: a space that is not a line break."""
+    return ch.isspace() and ch not in _LINE_BREAKS
+
+
+def _protected_mask(text: str) -> list[bool]:
+    """Flag the characters of ``text`` that belong to a protected span."""
+    mask = [False] * len(text)
+    for match in _PROTECTED.finditer(text):
+        for i in range(match.start(), match.end()):
+            mask[i] = True
+    return mask
+
+
+def _space_before(out: list[str], punct: str) -> None:
+    """Ensure exactly one U+00A0 before ``punct`` at the end of ``out``.
+
+    Nothing is inserted at the start of a line, after an opening bracket,
+    or between two high punctuation marks ("?!" stays grouped).
+    """
+    end = len(out)
+    start = end
+    while start > 0 and _is_hspace(out[start - 1]):
+        start -= 1
+    prior = out[start - 1] if start > 0 else None
+    if prior is None or prior in _LINE_BREAKS:
+        return
+    if start < end:
+        out[start:] = [NBSP]
+    elif prior in _OPENERS or (punct in _HIGH_PUNCT and prior in _HIGH_PUNCT):
+        return
+    else:
+        out.append(NBSP)
+
+
+def typography(text: str) -> str:
+    """Apply French punctuation spacing to our own literal clause text.
+
+    Straight apostrophes become ’; the space before ; : ! ? » and after « is
+    made (or inserted as) a single U+00A0 so that the sign never starts a
+    line. URLs, e-mail addresses, Jinja tags, entities and digit:digit
+    (times such as 10:30) are left alone. The function is idempotent.
+    """
+    mask = _protected_mask(text)
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if mask[i]:
+            out.append(ch)
+        elif ch == "'":
+            out.append("’")
+        elif ch in _HIGH_PUNCT or ch == "»":
+            is_time = (
+                ch == ":"
+                and bool(out)
+                and out[-1].isdigit()
+                and i + 1 < n
+                and text[i + 1].isdigit()
+            )
+            if not is_time:
+                _space_before(out, ch)
+            out.append(ch)
+        elif ch == "«":
+            out.append(ch)
+            j = i + 1
+            while j < n and not mask[j] and _is_hspace(text[j]):
+                j += 1
+            if j < n and text[j] not in _LINE_BREAKS:
+                out.append(NBSP)
+                i = j
+                continue
+            out.extend(text[i + 1 : j])  # trailing spaces before a line end
+            i = j
+            continue
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)

@@ -1,0 +1,378 @@
+"""The deal format, version 1, as pydantic models.
+
+The loader hands every scalar over as the text the user wrote; the types
+below convert it by the field's type, and only the way the spec allows:
+booleans are ``true``/``false`` (never ``yes``/``on``), dates are
+``YYYY-MM-DD``, amounts and rates are finite numbers with at most two
+decimals. Single-field rules (ranges, enums, SIRET and VAT checksums,
+control characters) live here; rules that relate several fields live in
+:mod:`generator.rules`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+from stdnum import exceptions as stdnum_errors
+from stdnum.fr import siret as stdnum_siret
+from stdnum.fr import tva as stdnum_tva
+
+MAX_TEXT = 2000
+MAX_MESSAGE = 10000
+MAX_AMOUNT = Decimal(1_000_000_000)
+
+LegalForm = Literal["ei", "eurl", "sarl", "sasu", "sas", "sa"]
+COMPANY_FORMS = frozenset({"eurl", "sarl", "sasu", "sas", "sa"})
+VatRegime = Literal["franchise", "liable"]
+
+# Characters refused in any text: C0 controls but tab and newline, DEL and
+# C1 controls, surrogates (not encodable) and the two non-characters that
+# XML forbids. Line and paragraph separators count as line breaks.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAKS = re.compile("[\r\u2028\u2029]")
+
+
+# --- scalar converters -------------------------------------------------------
+# Each receives what the loader produced (text, None, or a dict/list when the
+# user wrote a structure) and returns it converted or raises ValueError with a
+# message for a freelance assistant, not a programmer.
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a group of keys"
+    if isinstance(value, list):
+        return "a list"
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _text(value: Any, *, multiline: bool) -> Any:
+    if not isinstance(value, str):
+        return value  # pydantic reports the wrong type
+    if multiline:
+        value = _LINE_BREAKS.sub("\n", value.replace("\r\n", "\n"))
+    bad = _FORBIDDEN.search(value)
+    if bad:
+        raise ValueError(
+            f"contains a control character (U+{ord(bad.group()):04X}) at position "
+            f"{bad.start() + 1}; remove it"
+        )
+    if not multiline and ("\n" in value or _LINE_BREAKS.search(value)):
+        raise ValueError("must fit on one line (no line breaks)")
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _one_line(value: Any) -> Any:
+    return _text(value, multiline=False)
+
+
+def _multiline(value: Any) -> Any:
+    return _text(value, multiline=True)
+
+
+_BOOLS = {"true": True, "True": True, "TRUE": True,
+          "false": False, "False": False, "FALSE": False}
+
+
+def _bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in _BOOLS:
+        return _BOOLS[value]
+    raise ValueError(f"must be true or false (got {_describe(value)})")
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return Decimal(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if _NUMBER.fullmatch(text):
+            try:
+                number = Decimal(text)
+            except InvalidOperation:  # pragma: no cover - the pattern prevents it
+                pass
+            else:
+                if number == number.to_integral_value() or -number.as_tuple().exponent <= 2:
+                    return number
+                raise ValueError(f"must have at most two decimals (got {text})")
+    raise ValueError(f"must be a number such as 15 or 12.5 (got {_describe(value)})")
+
+
+def _integer(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
+        return int(value)
+    raise ValueError(f"must be a whole number (got {_describe(value)})")
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"this date does not exist (got {value.strip()})") from None
+    raise ValueError(f"must be a date written YYYY-MM-DD (got {_describe(value)})")
+
+
+def _siret(value: str) -> str:
+    number = stdnum_siret.compact(value)
+    if not number.isdigit():
+        raise ValueError("must contain only digits (spaces allowed)")
+    if len(number) != 14:
+        raise ValueError(f"must be 14 digits (got {len(number)})")
+    try:
+        return stdnum_siret.validate(number)
+    except stdnum_errors.ValidationError:
+        raise ValueError(
+            f"{stdnum_siret.format(number)} is not a valid SIRET: its check digit does not "
+            "match (a digit is probably mistyped)"
+        ) from None
+
+
+def vat_key(siren: str) -> str:
+    """The two-digit key of a French VAT number: (12 + 3 × (SIREN mod 97)) mod 97."""
+    return f"{(12 + 3 * (int(siren) % 97)) % 97:02d}"
+
+
+def _vat_number(value: str) -> str:
+    number = value.replace(" ", "").replace(".", "").replace("-", "").upper()
+    if not number.startswith("FR"):
+        raise ValueError("must start with FR, then the two-character key and the 9-digit SIREN")
+    try:
+        return "FR" + stdnum_tva.validate(number)
+    except stdnum_errors.InvalidLength:
+        raise ValueError("must be FR, a two-character key and the 9-digit SIREN") from None
+    except stdnum_errors.ValidationError:
+        raise ValueError(f"{value.strip()} is not a valid French VAT number") from None
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(f"is not an email address (got {_describe(value)})")
+    return value
+
+
+# --- annotated field types -----------------------------------------------------
+
+Text = Annotated[str, BeforeValidator(_one_line), Field(max_length=MAX_TEXT)]
+LongText = Annotated[str, BeforeValidator(_multiline), Field(max_length=MAX_TEXT)]
+Message = Annotated[str, BeforeValidator(_multiline), Field(max_length=MAX_MESSAGE)]
+Bool = Annotated[bool, BeforeValidator(_bool)]
+Amount = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=MAX_AMOUNT)]
+Date = Annotated[date, BeforeValidator(_date)]
+Siret = Annotated[str, BeforeValidator(_one_line), AfterValidator(_siret)]
+VatNumber = Annotated[str, BeforeValidator(_one_line), AfterValidator(_vat_number)]
+Email = Annotated[str, BeforeValidator(_one_line), AfterValidator(_email)]
+
+
+Originals = Annotated[int, BeforeValidator(_integer), Field(ge=2, le=10)]
+Days60 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=60)]
+Days365 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=365)]
+Months60 = Annotated[int, BeforeValidator(_integer), Field(ge=1, le=60)]
+Months24 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=24)]
+Rate = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=30)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Representative(_Model):
+    """The person who signs for a company."""
+
+    name: Text = Field(description="Full name of the person who signs for the company")
+    capacity: Text = Field(description="Her capacity, e.g. Présidente, Gérante")
+
+
+class Party(_Model):
+    """A signatory: the beneficiary (and, with ``vat`` required, the introducer)."""
+
+    name: Text = Field(description="Full name (EI) or company name")
+    legal_form: LegalForm = Field(description="ei | eurl | sarl | sasu | sas | sa")
+    siret: Siret = Field(description="14 digits, spaces allowed; checksum verified")
+    address: LongText = Field(description="Postal address (head office for a company)")
+    email: Email | None = Field(None, description="Email address")
+    vat: VatRegime | None = Field(None, description="franchise (no VAT, art. 293 B CGI) | liable")
+    vat_number: VatNumber | None = Field(None, description="FR + key + SIREN")
+    share_capital: Amount | None = Field(None, description="Companies: share capital in euros")
+    registry: Text | None = Field(None, description="Companies: RCS city")
+    representative: Representative | None = Field(
+        None, description="Companies: required; an EI signs herself"
+    )
+
+    @property
+    def siren(self) -> str:
+        return self.siret[:9]
+
+    @property
+    def is_company(self) -> bool:
+        return self.legal_form in COMPANY_FORMS
+
+
+class Introducer(Party):
+    """The introducer (l'apporteur d'affaires); her VAT regime decides the invoice mention."""
+
+    vat: VatRegime = Field(description="franchise (no VAT, art. 293 B CGI) | liable")
+
+
+class Signature(_Model):
+    place: Text = Field(description="City where the contract is signed")
+    date: Date | None = Field(None, description="YYYY-MM-DD; absent: a blank to fill by hand")
+    originals: Originals = Field(2, description="Number of originals, at least one per party")
+
+
+class Client(_Model):
+    """The introduced client: a third party, never a signatory."""
+
+    name: Text = Field(description="The client's name")
+    activity: Text | None = Field(None, description="What the client does")
+    need: LongText | None = Field(None, description="What the client needs")
+    estimated_revenue: Amount | None = Field(
+        None, description="Euros excl. VAT: per month (recurring) or in total (one_shot)"
+    )
+    informed: Bool = Field(False, description="The client knows about the introduction and the commission")
+    named_in_offer: Bool = Field(False, description="The offer sheet may name the client")
+
+
+class Role(_Model):
+    involvement: Literal["introduction", "discovery_call"] = Field(
+        description="introduction: puts them in touch | discovery_call: also runs the discovery call"
+    )
+    commitment: Literal["recommendation", "success"] = Field(
+        description="recommendation: no role afterwards | success: commits to the collaboration's success"
+    )
+
+
+class Liability(_Model):
+    cap: Literal["commissions", "amount", "none"] = Field(
+        description="commissions: capped at the commissions received | amount | none"
+    )
+    cap_amount: Amount | None = Field(None, description="Euros; required when cap is amount")
+
+
+class Commission(_Model):
+    rate: Rate = Field(
+        description="Percent of the revenue excl. VAT, 0 to 30 (0: no commission)"
+    )
+    base: Literal["collected", "invoiced"] = Field(
+        "collected", description="collected (encaissé) | invoiced (facturé)"
+    )
+    payment_days: Days60 = Field(15, description="Days after the beneficiary is paid")
+    covers_trial: Bool = Field(True, description="A trial contract's revenue earns commission")
+    covers_follow_on: Bool = Field(True, description="Contracts after the first one earn commission")
+
+
+class Duration(_Model):
+    mission: Literal["one_shot", "recurring"] = Field(description="one_shot | recurring")
+    commission_months: Months60 | None = Field(
+        None, description="Recurring: months of commission from the client's first payment"
+    )
+    agreement_months: Months60 = Field(12, description="Length of the agreement in months")
+    renewal: Literal["none", "tacit"] = Field("none", description="none | tacit")
+    notice_days: Days365 = Field(30, description="Notice before the end, in days")
+    tail_months: Months24 = Field(
+        0, description="Commission still due on contracts signed this long after the end"
+    )
+
+
+class Disputes(_Model):
+    jurisdiction: Text | None = Field(None, description="Court city (binds only traders)")
+
+
+class Offer(_Model):
+    reply_by: Date | None = Field(None, description="YYYY-MM-DD: answer expected by")
+    message: Message | None = Field(None, description="Personal message; blank lines separate paragraphs")
+
+
+class Deal(_Model):
+    """One introduction: format 1 of the deal file."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="apport deal, format 1",
+        json_schema_extra={
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://apport.invalid/schema/deal.schema.json",
+        },
+    )
+
+    reference: Text | None = Field(None, description="Defaults to the file name")
+    signature: Signature
+    introducer: Introducer
+    beneficiary: Party
+    client: Client
+    role: Role
+    liability: Liability | None = None
+    commission: Commission
+    duration: Duration | None = None
+    disputes: Disputes = Field(default_factory=Disputes)
+    offer: Offer = Field(default_factory=Offer)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ignore_terms_without_commission(cls, data: Any) -> Any:
+        """A rate of 0 makes the commission terms moot: ignore them, as the spec says."""
+        if not isinstance(data, dict) or not isinstance(data.get("commission"), dict):
+            return data
+        try:
+            rate = _number(data["commission"].get("rate"))
+        except ValueError:
+            return data
+        if rate != 0:
+            return data
+        data = {k: v for k, v in data.items() if k not in ("liability", "duration")}
+        data["commission"] = {"rate": data["commission"]["rate"]}
+        return data
+
+    @property
+    def has_commission(self) -> bool:
+        return self.commission.rate > 0
+
+
+def field_names(path: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed in the mapping at ``path`` (for "did you mean")."""
+    model: type[BaseModel] | None = Deal
+    for part in path:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return []
+        model = _model_of(model.model_fields[part].annotation)
+    return list(model.model_fields) if model else []
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found:
+            return found
+    return None

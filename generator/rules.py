@@ -1,0 +1,161 @@
+"""The spec's rules that relate several fields, and its warnings.
+
+Each rule is a small function that looks at a validated :class:`Deal` and
+yields ``(path, severity, message)``; :func:`check` runs them all, so every
+problem of a deal is reported at once. Identifiers are checked through
+python-stdnum in :mod:`generator.model`; here we only relate them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+from . import terms
+from .model import Deal, Party, vat_key
+
+Finding = tuple[str, str, str]  # (path, severity, message)
+Rule = Callable[[Deal], Iterator[Finding]]
+
+DAS2_THRESHOLD = Decimal(2400)
+
+RULES: list[Rule] = []
+
+
+def rule(func: Rule) -> Rule:
+    RULES.append(func)
+    return func
+
+
+def check(deal: Deal) -> list[Finding]:
+    """Every cross-field error and warning of ``deal``, in rule order."""
+    return [finding for r in RULES for finding in r(deal)]
+
+
+# --- errors --------------------------------------------------------------------
+
+
+@rule
+def terms_required_with_commission(deal: Deal) -> Iterator[Finding]:
+    if deal.has_commission:
+        if deal.liability is None:
+            yield "liability", "error", "required when there is a commission (add 'cap:')"
+        if deal.duration is None:
+            yield "duration", "error", "required when there is a commission (add 'mission:')"
+
+
+@rule
+def distinct_parties(deal: Deal) -> Iterator[Finding]:
+    if deal.introducer.siren == deal.beneficiary.siren:
+        message = (f"the introducer and the beneficiary have the same SIREN "
+                   f"({deal.introducer.siren}); they must be two different businesses")
+        yield "introducer.siret", "error", message
+        yield "beneficiary.siret", "error", message
+
+
+def _party_rules(prefix: str, party: Party) -> Iterator[Finding]:
+    if party.is_company and party.representative is None:
+        yield (f"{prefix}.representative", "error",
+               f"required for a company ({party.legal_form}): who signs, and in what capacity")
+    if not party.is_company and party.representative is not None:
+        yield (f"{prefix}.representative", "error",
+               "not allowed for an individual entrepreneur (ei): she signs herself")
+    if party.vat_number is not None:
+        expected = "FR" + vat_key(party.siren) + party.siren
+        if party.vat_number != expected:
+            yield (f"{prefix}.vat_number", "error",
+                   f"does not match the SIREN {party.siren} of the SIRET "
+                   f"(expected {expected})")
+
+
+@rule
+def parties(deal: Deal) -> Iterator[Finding]:
+    yield from _party_rules("introducer", deal.introducer)
+    yield from _party_rules("beneficiary", deal.beneficiary)
+
+
+@rule
+def commission_months(deal: Deal) -> Iterator[Finding]:
+    d = deal.duration
+    if d is None:
+        return
+    if d.mission == "recurring" and d.commission_months is None:
+        yield ("duration.commission_months", "error",
+               "required for a recurring mission: for how many months is the commission paid?")
+    if d.mission == "one_shot" and d.commission_months is not None:
+        yield ("duration.commission_months", "error",
+               "not allowed for a one-shot mission (a single commission is paid); remove it")
+
+
+@rule
+def cap_amount(deal: Deal) -> Iterator[Finding]:
+    liability = deal.liability
+    if liability is None:
+        return
+    if liability.cap == "amount":
+        if liability.cap_amount is None:
+            yield "liability.cap_amount", "error", "required when cap is 'amount'"
+        elif liability.cap_amount <= 0:
+            yield ("liability.cap_amount", "error",
+                   f"must be above 0 (got {liability.cap_amount})")
+    elif liability.cap_amount is not None:
+        yield ("liability.cap_amount", "error",
+               f"only used when cap is 'amount' (cap is '{liability.cap}'); remove it")
+
+
+@rule
+def reply_after_signature(deal: Deal) -> Iterator[Finding]:
+    reply_by, signed = deal.offer.reply_by, deal.signature.date
+    if reply_by is not None and signed is not None and reply_by < signed:
+        yield ("offer.reply_by", "error",
+               f"is before the signature date ({reply_by.isoformat()} < {signed.isoformat()})")
+
+
+# --- warnings ------------------------------------------------------------------
+
+
+@rule
+def client_informed(deal: Deal) -> Iterator[Finding]:
+    if not deal.client.informed:
+        yield ("client.informed", "warning",
+               "the client has not been told about the introduction and the commission; "
+               "tell the client before the first contact")
+
+
+@rule
+def trial_coverage(deal: Deal) -> Iterator[Finding]:
+    if not deal.has_commission or deal.duration is None:
+        return
+    c = deal.commission
+    if deal.duration.mission == "recurring" and c.covers_trial and not c.covers_follow_on:
+        yield ("commission.covers_follow_on", "warning",
+               "the commission will stop after the trial: the contracts that follow it "
+               "earn nothing")
+    if not c.covers_trial and not c.covers_follow_on:
+        yield ("commission.covers_trial", "warning",
+               "neither the trial nor the contracts that follow are covered: a client who "
+               "starts with a trial brings no commission at all")
+
+
+@rule
+def no_liability_cap(deal: Deal) -> Iterator[Finding]:
+    if deal.has_commission and deal.liability is not None and deal.liability.cap == "none":
+        yield "liability.cap", "warning", "no limit of liability for the introducer"
+
+
+@rule
+def jurisdiction_with_ei(deal: Deal) -> Iterator[Finding]:
+    if deal.disputes.jurisdiction and "ei" in (deal.introducer.legal_form,
+                                               deal.beneficiary.legal_form):
+        yield ("disputes.jurisdiction", "warning",
+               "a jurisdiction clause binds only traders; with an individual entrepreneur "
+               "(ei) it is likely ineffective")
+
+
+@rule
+def das2_threshold(deal: Deal) -> Iterator[Finding]:
+    estimate = terms.yearly_commission_incl_vat(deal)
+    if estimate is not None and estimate > DAS2_THRESHOLD:
+        yield ("client.estimated_revenue", "warning",
+               f"the commissions are estimated at {estimate:.2f} € incl. VAT over 12 months, "
+               f"above {DAS2_THRESHOLD} €: the beneficiary must declare them (DAS2)")

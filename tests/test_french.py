@@ -1,0 +1,434 @@
+"""Tests for generator.french: French legal formatting of figures and words."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import french
+from generator.french import (
+    NBSP,
+    amount,
+    amount_full,
+    amount_in_words,
+    count,
+    date_long,
+    join_words,
+    number_full,
+    number_in_words,
+    ordinal_day,
+    percent,
+    percent_full,
+    percent_in_words,
+    typography,
+)
+
+NNBSP = "\u202f"
+
+
+def nb(text: str) -> str:
+    """Write expectations with ordinary spaces, compare with U+00A0."""
+    return text.replace(" ", NBSP)
+
+
+# --------------------------------------------------------------------------
+# Amounts
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1500"), "1 500,00 €"),
+        (Decimal("600"), "600,00 €"),
+        (Decimal("0"), "0,00 €"),
+        (0, "0,00 €"),
+        (Decimal("0.01"), "0,01 €"),
+        (Decimal("1"), "1,00 €"),
+        (80, "80,00 €"),
+        (Decimal("999.99"), "999,99 €"),
+        (1000, "1 000,00 €"),
+        (Decimal("1234.56"), "1 234,56 €"),
+        (Decimal("1500.5"), "1 500,50 €"),
+        (Decimal("1500.000"), "1 500,00 €"),
+        (1_000_000, "1 000 000,00 €"),
+        (2_000_000, "2 000 000,00 €"),
+        (Decimal("1000000000"), "1 000 000 000,00 €"),
+        (Decimal("-0"), "0,00 €"),
+    ],
+)
+def test_amount(value: Decimal | int, expected: str) -> None:
+    assert amount(value) == nb(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("1500"), "mille cinq cents euros"),
+        (Decimal("600"), "six cents euros"),
+        (1, "un euro"),
+        (0, "zéro euro"),
+        (Decimal("0.00"), "zéro euro"),
+        (2, "deux euros"),
+        (80, "quatre-vingts euros"),
+        (81, "quatre-vingt-un euros"),
+        (100, "cent euros"),
+        (200, "deux cents euros"),
+        (201, "deux cent un euros"),
+        (1000, "mille euros"),
+        (21, "vingt et un euros"),
+        (71, "soixante et onze euros"),
+        (Decimal("1234.56"), "mille deux cent trente-quatre euros et cinquante-six centimes"),
+        (Decimal("1.01"), "un euro et un centime"),
+        (Decimal("2.80"), "deux euros et quatre-vingts centimes"),
+        (Decimal("0.01"), "un centime"),
+        (Decimal("0.5"), "cinquante centimes"),
+        (1_000_000, "un million d’euros"),
+        (2_000_000, "deux millions d’euros"),
+        (80_000_000, "quatre-vingts millions d’euros"),
+        (1_000_000_000, "un milliard d’euros"),
+        (2_000_000_000, "deux milliards d’euros"),
+        (Decimal("1000000.50"), "un million d’euros et cinquante centimes"),
+        (1_000_500, "un million cinq cents euros"),
+        (1_001_000, "un million mille euros"),
+        (80_000, "quatre-vingt mille euros"),
+        (200_000, "deux cent mille euros"),
+    ],
+)
+def test_amount_in_words(value: Decimal | int, expected: str) -> None:
+    assert amount_in_words(value) == expected
+
+
+def test_amount_full() -> None:
+    assert amount_full(Decimal("1500")) == "mille cinq cents euros (" + nb("1 500,00 €") + ")"
+    assert amount_full(Decimal("0.01")) == "un centime (" + nb("0,01 €") + ")"
+
+
+@pytest.mark.parametrize("func", [amount, amount_in_words, amount_full])
+@pytest.mark.parametrize(
+    "bad", [Decimal("-1"), Decimal("1.005"), Decimal("NaN"), Decimal("Infinity"), -5]
+)
+def test_amount_rejects_invalid_values(func, bad) -> None:
+    with pytest.raises(ValueError):
+        func(bad)
+
+
+@pytest.mark.parametrize("bad", ["1500", True, None])
+def test_amount_rejects_wrong_types(bad) -> None:
+    with pytest.raises(TypeError):
+        amount(bad)
+
+
+def test_amount_accepts_short_floats() -> None:
+    assert amount(1500.5) == nb("1 500,50 €")
+    assert amount_in_words(0.1) == "dix centimes"
+
+
+# --------------------------------------------------------------------------
+# Percentages
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        (Decimal("15"), "15 %"),
+        (Decimal("15.00"), "15 %"),
+        (Decimal("12.5"), "12,5 %"),
+        (Decimal("12.50"), "12,5 %"),
+        (Decimal("12.25"), "12,25 %"),
+        (Decimal("12.05"), "12,05 %"),
+        (Decimal("0"), "0 %"),
+        (0, "0 %"),
+        (Decimal("0.5"), "0,5 %"),
+        (30, "30 %"),
+        (Decimal("3E+1"), "30 %"),
+        (Decimal("100"), "100 %"),
+        (Decimal("1000"), "1 000 %"),
+        (Decimal("12.123456"), "12,123456 %"),
+        (12.5, "12,5 %"),
+    ],
+)
+def test_percent(rate: Decimal | int, expected: str) -> None:
+    assert percent(rate) == nb(expected)
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [
+        (Decimal("15"), "quinze pour cent"),
+        (Decimal("12.5"), "douze virgule cinq pour cent"),
+        (Decimal("12.50"), "douze virgule cinq pour cent"),
+        (Decimal("12.25"), "douze virgule vingt-cinq pour cent"),
+        (Decimal("12.05"), "douze virgule zéro cinq pour cent"),
+        (Decimal("12.005"), "douze virgule zéro zéro cinq pour cent"),
+        (Decimal("0"), "zéro pour cent"),
+        (Decimal("0.5"), "zéro virgule cinq pour cent"),
+        (30, "trente pour cent"),
+        (Decimal("30.0"), "trente pour cent"),
+        (21, "vingt et un pour cent"),
+        (80, "quatre-vingts pour cent"),
+        (100, "cent pour cent"),
+    ],
+)
+def test_percent_in_words(rate: Decimal | int, expected: str) -> None:
+    assert percent_in_words(rate) == expected
+
+
+def test_percent_full() -> None:
+    assert percent_full(Decimal("12.5")) == nb("12,5 %") + " (douze virgule cinq pour cent)"
+    assert percent_full(15) == nb("15 %") + " (quinze pour cent)"
+
+
+@pytest.mark.parametrize("func", [percent, percent_in_words, percent_full])
+def test_percent_rejects_negative(func) -> None:
+    with pytest.raises(ValueError):
+        func(Decimal("-1"))
+
+
+# --------------------------------------------------------------------------
+# Integers and counts
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (0, "zéro"),
+        (1, "un"),
+        (2, "deux"),
+        (12, "douze"),
+        (21, "vingt et un"),
+        (71, "soixante et onze"),
+        (80, "quatre-vingts"),
+        (81, "quatre-vingt-un"),
+        (100, "cent"),
+        (200, "deux cents"),
+        (201, "deux cent un"),
+        (1000, "mille"),
+        (2000, "deux mille"),
+        (1_000_000, "un million"),
+    ],
+)
+def test_number_in_words(n: int, expected: str) -> None:
+    assert number_in_words(n) == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(1, "une"), (21, "vingt et une"), (81, "quatre-vingt-une"), (101, "cent une"), (2, "deux"), (11, "onze")],
+)
+def test_number_in_words_feminine(n: int, expected: str) -> None:
+    assert number_in_words(n, feminine=True) == expected
+
+
+def test_number_full() -> None:
+    assert number_full(12) == "douze (12)"
+    assert number_full(1000) == "mille (" + nb("1 000") + ")"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((12, "mois", "mois"), "douze (12) mois"),
+        ((1, "mois", "mois"), "un (1) mois"),
+        ((15, "jour", "jours"), "quinze (15) jours"),
+        ((1, "jour", "jours"), "un (1) jour"),
+        ((0, "jour", "jours"), "zéro (0) jour"),
+        ((2, "an", "ans"), "deux (2) ans"),
+    ],
+)
+def test_count(args: tuple[int, str, str], expected: str) -> None:
+    assert count(*args) == expected
+
+
+def test_count_feminine() -> None:
+    assert count(1, "semaine", "semaines", feminine=True) == "une (1) semaine"
+    assert count(21, "année", "années", feminine=True) == "vingt et une (21) années"
+
+
+@pytest.mark.parametrize("bad", [1.0, True, "2"])
+def test_integers_reject_non_int(bad) -> None:
+    with pytest.raises(TypeError):
+        number_in_words(bad)
+
+
+# --------------------------------------------------------------------------
+# Dates
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("d", "expected"),
+    [
+        (date(2027, 3, 1), "1er mars 2027"),
+        (date(2026, 12, 15), "15 décembre 2026"),
+        (date(2027, 1, 2), "2 janvier 2027"),
+        (date(2027, 2, 1), "1er février 2027"),
+        (date(2027, 8, 31), "31 août 2027"),
+        (datetime(2027, 3, 1, 10, 30), "1er mars 2027"),
+    ],
+)
+def test_date_long(d: date, expected: str) -> None:
+    assert date_long(d) == nb(expected)
+
+
+def test_ordinal_day() -> None:
+    assert ordinal_day(date(2027, 3, 1)) == "1er"
+    assert ordinal_day(date(2027, 3, 2)) == "2"
+    assert ordinal_day(15) == "15"
+
+
+# --------------------------------------------------------------------------
+# No breakable or narrow space inside a formatted value
+# --------------------------------------------------------------------------
+
+FORMATTED = [
+    amount(Decimal("1000000000")),
+    amount(Decimal("1234.56")),
+    percent(Decimal("1000.5")),
+    percent(Decimal("12.5")),
+    date_long(date(2027, 3, 1)),
+    date_long(date(2026, 12, 15)),
+]
+
+
+@pytest.mark.parametrize("text", FORMATTED)
+def test_only_nbsp_inside_formatted_values(text: str) -> None:
+    assert NNBSP not in text
+    assert " " not in text
+    assert NBSP in text
+
+
+# --------------------------------------------------------------------------
+# Lists
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("items", "expected"),
+    [([], ""), (["a"], "a"), (["a", "b"], "a et b"), (["a", "b", "c"], "a, b et c")],
+)
+def test_join_words(items: list[str], expected: str) -> None:
+    assert join_words(items) == expected
+
+
+# --------------------------------------------------------------------------
+# Typography
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("l'apporteur", "l’apporteur"),
+        ("Article 1: objet", "Article 1\u00a0: objet"),
+        ("Article 1 : objet", "Article 1\u00a0: objet"),
+        ("Article 1\u202f: objet", "Article 1\u00a0: objet"),
+        ("Article 1   : objet", "Article 1\u00a0: objet"),
+        ("a; b", "a\u00a0; b"),
+        ("Vraiment?", "Vraiment\u00a0?"),
+        ("Vraiment !", "Vraiment\u00a0!"),
+        ("Quoi?!", "Quoi\u00a0?!"),
+        ("«Bonjour»", "«\u00a0Bonjour\u00a0»"),
+        ("« Bonjour »", "«\u00a0Bonjour\u00a0»"),
+        ("« Vraiment ? »", "«\u00a0Vraiment\u00a0?\u00a0»"),
+        ("le « Client »;", "le «\u00a0Client\u00a0»\u00a0;"),
+        ("à 10:30", "à 10:30"),
+        ("voir http://exemple.fr/a?b=1:2", "voir http://exemple.fr/a?b=1:2"),
+        ("voir https://exemple.fr/l'a.", "voir https://exemple.fr/l'a."),
+        ("voir https://exemple.fr?", "voir https://exemple.fr\u00a0?"),
+        ("écrire à mailto:a@b.fr;", "écrire à mailto:a@b.fr\u00a0;"),
+        ("{{ client.nom }}: {{ 'x' if a else 'y' }}", "{{ client.nom }}\u00a0: {{ 'x' if a else 'y' }}"),
+        ("{%p if x %}l'objet{%p endif %}", "{%p if x %}l’objet{%p endif %}"),
+        ("A &amp; B", "A &amp; B"),
+        (": en début", ": en début"),
+        ("ligne\n: suite", "ligne\n: suite"),
+        ("(?)", "(?)"),
+        ("a -- b", "a -- b"),
+        ("", ""),
+    ],
+)
+def test_typography(text: str, expected: str) -> None:
+    assert typography(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "l'apporteur : « la rémunération » ; payée ?",
+        "Quoi?! «»  « \n»",
+        "http://a?»; «http://b:» x:1:2 ' '",
+    ],
+)
+def test_typography_idempotent_examples(text: str) -> None:
+    once = typography(text)
+    assert typography(once) == once
+
+
+# --------------------------------------------------------------------------
+# Properties
+# --------------------------------------------------------------------------
+
+money = st.decimals(
+    min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False
+)
+
+
+@given(money)
+def test_amount_round_trips(value: Decimal) -> None:
+    text = amount(value)
+    assert " " not in text and NNBSP not in text
+    assert text.endswith(NBSP + "€")
+    parsed = Decimal(text.replace(NBSP, "").replace("€", "").replace(",", "."))
+    assert parsed == value
+
+
+@given(money)
+def test_amount_in_words_never_raises(value: Decimal) -> None:
+    words = amount_in_words(value)
+    assert "euro" in words or (value < 1 and "centime" in words)
+    assert words == words.strip() and "  " not in words
+
+
+@given(money)
+def test_amount_in_words_mentions_euro_when_whole(value: Decimal) -> None:
+    assert "euro" in amount_in_words(value.to_integral_value(rounding="ROUND_FLOOR"))
+
+
+@given(st.decimals(min_value=0, max_value=1000, places=4, allow_nan=False, allow_infinity=False))
+def test_percent_round_trips(rate: Decimal) -> None:
+    text = percent(rate)
+    assert text.endswith(NBSP + "%")
+    assert " " not in text and NNBSP not in text
+    parsed = Decimal(text.replace(NBSP, "").replace("%", "").replace(",", "."))
+    assert parsed == rate
+    assert percent_in_words(rate).endswith(" pour cent")
+
+
+alphabet = st.sampled_from(
+    list("ab1 2:;!?«»'’()\n\t/.{}%#&")
+    + [NBSP, NNBSP, "http://", "https://x", "{{", "}}", "{%", "%}", "&amp;", "mailto:"]
+)
+
+
+@settings(max_examples=500)
+@given(st.one_of(st.text(), st.lists(alphabet, max_size=30).map("".join)))
+def test_typography_idempotent(text: str) -> None:
+    once = typography(text)
+    assert typography(once) == once
+    # Only spacing and apostrophes change: the visible characters are kept.
+    def visible(s: str) -> str:
+        return "".join(c for c in s.replace("'", "’") if not c.isspace() or c in "\n\r")
+
+    assert visible(once) == visible(text)
+
+
+def test_module_exports() -> None:
+    assert french.NBSP == "\u00a0"
+    for name in french.__all__:
+        assert hasattr(french, name)
