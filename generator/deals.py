@@ -152,7 +152,7 @@ def _message(error: dict[str, Any], loaded: LoadedDeal) -> str:
         word = "at least" if kind == "greater_than_equal" else "above"
         bound = ctx.get("ge", ctx.get("gt"))
         return f"must be {word} {_bound(bound)} (got {_shown(value)})"
-    if kind == "string_too_long":
+    if kind in ("string_too_long", "too_long"):  # a max_length on an annotated str is "too_long"
         return (f"is too long: at most {ctx.get('max_length')} characters "
                 f"(got {len(value) if isinstance(value, str) else '?'})")
     if kind in ("model_type", "model_attributes_type", "dict_type"):

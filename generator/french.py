@@ -121,7 +121,8 @@ def _rate(rate: Number) -> Decimal:
     if dec < 0:
         raise ValueError(f"rate must be >= 0, got {rate!r}")
     dec = dec.normalize()
-    if dec.as_tuple().exponent > 0:  # 3E+1 -> 30
+    exponent = dec.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > 0:  # 3E+1 -> 30
         dec = dec.quantize(Decimal(1))
     return dec + 0  # turns -0 into 0
 

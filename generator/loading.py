@@ -164,8 +164,11 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
     def fatal(position: Position, message: str) -> DealError:
         return DealError([Diagnostic(file, *position, "", "error", message)])
 
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        # PyYAML checks the characters of a str stream in the constructor:
+        # a NUL byte raises ReaderError here, so build the loader inside the try.
+        loader = _Loader(text)
         root = loader.get_single_node()
     except _TooDeep as e:
         raise fatal(_pos(e.mark), f"the data is nested more than {MAX_DEPTH} levels deep") from None
@@ -185,7 +188,8 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops this first
         raise fatal((1, 1), "the data is nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     if root is None:
         raise fatal((1, 1), "the file is empty; a deal starts with keys such as 'introducer:'")
@@ -193,6 +197,7 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
         raise fatal(_pos(root.start_mark), "the top level must be a mapping of keys "
                     "(such as 'introducer:'), not a list or a single value")
 
+    assert loader is not None
     loaded = LoadedDeal(file=file, data={})
     loaded.diagnostics.extend(
         Diagnostic(file, *_pos(mark), "", "error", message) for mark, message in loader.problems

@@ -1,22 +1,42 @@
-"""Derived terms: the figures computed once from a deal.
+"""Derived terms: the figures, words and dates computed once from a deal.
 
-The contract, the offer sheet and the validation rules all read their
-figures from here, so they can never disagree.
+The contract's clauses, the Word templates, the offer sheet and the
+validation rules all read their figures from here, so they can never
+disagree. Everything a clause body receives is already formatted French
+text (or a boolean to choose a wording); raw YAML never reaches a document.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from .model import Deal
+from . import french
+from .model import Deal, Party
+from .text import Run, value
 
 VAT_RATE = Decimal("0.20")
 CENT = Decimal("0.01")
+DRAFT_NOTICE = "Projet – à faire relire par un juriste"
+BLANK_DATE = "____________________"
+
+LEGAL_FORMS = {
+    "ei": ("entrepreneur individuel", "EI"),
+    "eurl": ("entreprise unipersonnelle à responsabilité limitée", "EURL"),
+    "sarl": ("société à responsabilité limitée", "SARL"),
+    "sasu": ("société par actions simplifiée unipersonnelle", "SASU"),
+    "sas": ("société par actions simplifiée", "SAS"),
+    "sa": ("société anonyme", "SA"),
+}
 
 
-def money(value: Decimal) -> Decimal:
+# --- figures ------------------------------------------------------------------------
+
+
+def money(amount: Decimal) -> Decimal:
     """Round to the cent, half up, as invoices do."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def commission_on(deal: Deal, revenue: Decimal) -> Decimal:
@@ -55,3 +75,313 @@ def yearly_commission_incl_vat(deal: Deal) -> Decimal | None:
     if deal.introducer.vat == "liable":
         total = money(total * (1 + VAT_RATE))
     return total
+
+
+# --- the terms handed to clauses and templates --------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartyTerms:
+    """A signatory, formatted. ``identity`` is the parties-block paragraph."""
+
+    name: str
+    form: str
+    form_short: str
+    siret: str
+    siren: str
+    address: str
+    email: str | None
+    vat_number: str | None
+    is_company: bool
+    signer: str
+    capacity: str
+    identity: tuple[Run, ...]
+    vat_liable: bool
+
+    @property
+    def identity_text(self) -> str:
+        return "".join(r.text for r in self.identity)
+
+
+def one_line(text: str) -> str:
+    """An address written on several lines, as one line."""
+    return ", ".join(part.strip().rstrip(",") for part in text.split("\n") if part.strip())
+
+
+def _vat_number(party: Party) -> list[Run]:
+    if not party.vat_number:
+        return []
+    return [Run(", numéro de TVA intracommunautaire "), value(party.vat_number)]
+
+
+def _party(party: Party) -> PartyTerms:
+    form, short = LEGAL_FORMS[party.legal_form]
+    groups = (party.siret[:3], party.siret[3:6], party.siret[6:9], party.siret[9:])
+    siret = french.NBSP.join(groups)
+    siren = french.NBSP.join(groups[:3])
+    address = one_line(party.address)
+    runs: list[Run] = [value(party.name)]
+    if party.is_company:
+        runs.append(Run(f", {form} ({short})"))
+        if party.share_capital is not None:
+            runs += [Run(" au capital de "), value(french.amount(party.share_capital))]
+        if party.registry:
+            runs += [Run(", immatriculée au registre du commerce et des sociétés de "),
+                     value(party.registry), Run(" sous le numéro "), value(siren)]
+        runs += [Run(", SIRET "), value(siret), Run(", dont le siège social est situé "),
+                 value(address)]
+        runs += _vat_number(party)
+        assert party.representative is not None
+        signer, capacity = party.representative.name, party.representative.capacity
+        runs += [Run(", représentée par "), value(signer), Run(", en sa qualité de "),
+                 value(capacity)]
+    else:
+        runs += [Run(f", {form} ({short}), SIRET "), value(siret),
+                 Run(", dont l’adresse professionnelle est "), value(address)]
+        runs += _vat_number(party)
+        signer, capacity = party.name, f"{form[0].upper()}{form[1:]}"
+    return PartyTerms(
+        name=party.name, form=f"{form} ({short})", form_short=short, siret=siret,
+        siren=siren, address=address, email=party.email, vat_number=party.vat_number,
+        is_company=party.is_company, signer=signer, capacity=capacity,
+        identity=tuple(runs), vat_liable=party.vat == "liable",
+    )
+
+
+@dataclass(frozen=True)
+class CommissionTerms:
+    """The commission, formatted. ``rate`` is figures then words."""
+
+    zero: bool
+    rate: str
+    rate_figures: str
+    rate_words: str
+    base: str
+    base_word: str
+    payment_days: str
+    covers_trial: bool
+    covers_follow_on: bool
+    vat_mention: str
+    vat_liable: bool
+
+
+@dataclass(frozen=True)
+class DurationTerms:
+    one_shot: bool
+    recurring: bool
+    months: str | None
+    months_number: int | None
+    agreement: str
+    renewal: bool
+    notice: str
+    notice_days: int
+    tail: str | None
+
+
+@dataclass(frozen=True)
+class LiabilityTerms:
+    cap: str
+    amount: str | None
+
+
+@dataclass(frozen=True)
+class ClientTerms:
+    name: str
+    activity: str | None
+    need: str | None
+    informed: bool
+    named_in_offer: bool
+
+
+@dataclass(frozen=True)
+class SignatureTerms:
+    place: str
+    date: str | None
+    date_or_blank: str
+    originals: str
+    originals_number: int
+    closing: str
+
+
+@dataclass(frozen=True)
+class ExampleRow:
+    """One line of the worked example."""
+
+    label: str
+    revenue: str
+    commission: str
+    kept: str
+
+
+@dataclass(frozen=True)
+class ExampleTerms:
+    """The worked example of the offer sheet (and of the contract's annex).
+
+    With an estimate: figures. Without: the same rows with the formula.
+    """
+
+    estimated: bool
+    rows: tuple[ExampleRow, ...]
+    months: int
+    total_commission: str | None
+    total_commission_figures: str | None
+    commission_vat_note: str | None
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Everything a clause or a template may print about a deal."""
+
+    reference: str
+    draft_notice: str
+    introducer: PartyTerms
+    beneficiary: PartyTerms
+    client: ClientTerms
+    involvement: str
+    discovery_call: bool
+    success: bool
+    commission: CommissionTerms
+    duration: DurationTerms | None
+    liability: LiabilityTerms | None
+    jurisdiction: str | None
+    signature: SignatureTerms
+    example: ExampleTerms | None
+    reply_by: str | None
+    message: tuple[str, ...]
+
+    def as_context(self) -> dict[str, Any]:
+        """The names a clause body sees."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def _commission(deal: Deal) -> CommissionTerms:
+    c = deal.commission
+    base_word = "encaissé" if c.base == "collected" else "facturé"
+    liable = deal.introducer.vat == "liable"
+    return CommissionTerms(
+        zero=not deal.has_commission,
+        rate=french.percent_full(c.rate),
+        rate_figures=french.percent(c.rate),
+        rate_words=french.percent_in_words(c.rate),
+        base=f"du chiffre d’affaires hors taxes {base_word}",
+        base_word=base_word,
+        payment_days=french.count(c.payment_days, "jour", "jours"),
+        covers_trial=c.covers_trial,
+        covers_follow_on=c.covers_follow_on,
+        vat_mention=("TVA non applicable, art. 293 B du CGI" if not liable
+                     else "majorée de la TVA au taux en vigueur"),
+        vat_liable=liable,
+    )
+
+
+def _duration(deal: Deal) -> DurationTerms | None:
+    d = deal.duration
+    if d is None:
+        return None
+    return DurationTerms(
+        one_shot=d.mission == "one_shot",
+        recurring=d.mission == "recurring",
+        months=french.count(d.commission_months, "mois", "mois") if d.commission_months else None,
+        months_number=d.commission_months,
+        agreement=french.count(d.agreement_months, "mois", "mois"),
+        renewal=d.renewal == "tacit",
+        notice=french.count(d.notice_days, "jour", "jours"),
+        notice_days=d.notice_days,
+        tail=french.count(d.tail_months, "mois", "mois") if d.tail_months else None,
+    )
+
+
+def _signature(deal: Deal) -> SignatureTerms:
+    s = deal.signature
+    date = french.date_long(s.date) if s.date else None
+    originals = french.number_in_words(s.originals)
+    date_or_blank = f"le {date}" if date else f"le {BLANK_DATE}"
+    return SignatureTerms(
+        place=s.place, date=date, date_or_blank=date_or_blank, originals=originals,
+        originals_number=s.originals,
+        closing=f"Fait à {s.place}, {date_or_blank}, en {originals} exemplaires originaux, "
+                "dont un pour chaque partie.",
+    )
+
+
+def _example(deal: Deal) -> ExampleTerms | None:
+    if not deal.has_commission or deal.duration is None:
+        return None
+    revenue = deal.client.estimated_revenue
+    one_shot = deal.duration.mission == "one_shot"
+    months = 1 if one_shot else example_months(deal)
+    rate = french.percent(deal.commission.rate)
+    liable = deal.introducer.vat == "liable"
+    vat_note = ("La commission est facturée hors taxes, majorée de la TVA (20 %)."
+                if liable else "La commission est facturée sans TVA (art. 293 B du CGI).")
+    vat_note = vat_note.replace(" %", "\u00a0%")
+    label = "Mission" if one_shot else "Chaque mois"
+    if revenue is None:
+        return ExampleTerms(
+            estimated=False,
+            rows=(ExampleRow(label, "montant facturé au client (HT)",
+                             f"montant × {rate}", f"montant × (100\u00a0% − {rate})"),),
+            months=months, total_commission=None, total_commission_figures=None,
+            commission_vat_note=vat_note,
+        )
+    commission = commission_on(deal, revenue)
+    total = commission * months
+    row = ExampleRow(label, french.amount(revenue), french.amount(commission),
+                     french.amount(revenue - commission))
+    return ExampleTerms(
+        estimated=True, rows=(row,), months=months,
+        total_commission=french.amount_full(total), total_commission_figures=french.amount(total),
+        commission_vat_note=vat_note,
+    )
+
+
+def paragraphs(text: str | None) -> tuple[str, ...]:
+    """Free text -> paragraphs: blank lines separate them, single newlines join."""
+    if not text:
+        return ()
+    chunks = [" ".join(line.strip() for line in chunk.split("\n") if line.strip())
+              for chunk in text.replace("\r\n", "\n").split("\n\n")]
+    return tuple(c for c in chunks if c)
+
+
+def derive(deal: Deal, *, reference: str) -> Terms:
+    """Compute every derived term of ``deal`` once.
+
+    Args:
+        reference: the deal's reference (its ``reference`` field or, by
+            default, the file name without extension).
+    """
+    liability = None
+    if deal.liability is not None:
+        liability = LiabilityTerms(
+            cap=deal.liability.cap,
+            amount=(french.amount_full(deal.liability.cap_amount)
+                    if deal.liability.cap_amount is not None else None),
+        )
+    return Terms(
+        reference=reference,
+        draft_notice=DRAFT_NOTICE,
+        introducer=_party(deal.introducer),
+        beneficiary=_party(deal.beneficiary),
+        client=ClientTerms(
+            name=deal.client.name, activity=deal.client.activity,
+            need=one_line(deal.client.need) if deal.client.need else None,
+            informed=deal.client.informed, named_in_offer=deal.client.named_in_offer,
+        ),
+        involvement=deal.role.involvement,
+        discovery_call=deal.role.involvement == "discovery_call",
+        success=deal.role.commitment == "success",
+        commission=_commission(deal),
+        duration=_duration(deal),
+        liability=liability,
+        jurisdiction=deal.disputes.jurisdiction,
+        signature=_signature(deal),
+        example=_example(deal),
+        reply_by=french.date_long(deal.offer.reply_by) if deal.offer.reply_by else None,
+        message=paragraphs(deal.offer.message),
+    )
+
+
+def facts(deal: Deal) -> dict[str, Any]:
+    """The deal's raw fields, for the clauses' ``when`` conditions."""
+    return deal.model_dump(mode="python")

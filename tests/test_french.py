@@ -220,7 +220,14 @@ def test_number_in_words(n: int, expected: str) -> None:
 
 @pytest.mark.parametrize(
     ("n", "expected"),
-    [(1, "une"), (21, "vingt et une"), (81, "quatre-vingt-une"), (101, "cent une"), (2, "deux"), (11, "onze")],
+    [
+        (1, "une"),
+        (21, "vingt et une"),
+        (81, "quatre-vingt-une"),
+        (101, "cent une"),
+        (2, "deux"),
+        (11, "onze"),
+    ],
 )
 def test_number_in_words_feminine(n: int, expected: str) -> None:
     assert number_in_words(n, feminine=True) == expected
@@ -343,7 +350,10 @@ def test_join_words(items: list[str], expected: str) -> None:
         ("voir https://exemple.fr/l'a.", "voir https://exemple.fr/l'a."),
         ("voir https://exemple.fr?", "voir https://exemple.fr\u00a0?"),
         ("écrire à mailto:a@b.fr;", "écrire à mailto:a@b.fr\u00a0;"),
-        ("{{ client.nom }}: {{ 'x' if a else 'y' }}", "{{ client.nom }}\u00a0: {{ 'x' if a else 'y' }}"),
+        (
+            "{{ client.nom }}: {{ 'x' if a else 'y' }}",
+            "{{ client.nom }}\u00a0: {{ 'x' if a else 'y' }}",
+        ),
         ("{%p if x %}l'objet{%p endif %}", "{%p if x %}l’objet{%p endif %}"),
         ("A &amp; B", "A &amp; B"),
         (": en début", ": en début"),
@@ -374,9 +384,7 @@ def test_typography_idempotent_examples(text: str) -> None:
 # Properties
 # --------------------------------------------------------------------------
 
-money = st.decimals(
-    min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False
-)
+money = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
 
 
 @given(money)
@@ -421,6 +429,7 @@ alphabet = st.sampled_from(
 def test_typography_idempotent(text: str) -> None:
     once = typography(text)
     assert typography(once) == once
+
     # Only spacing and apostrophes change: the visible characters are kept.
     def visible(s: str) -> str:
         return "".join(c for c in s.replace("'", "’") if not c.isspace() or c in "\n\r")

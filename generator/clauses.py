@@ -1,0 +1,546 @@
+"""The clause library: front matter, conditions, sandboxed rendering, numbering.
+
+A clause is one file: a small YAML front matter between two ``---`` lines
+(``id``, ``version``, ``title`` for an article or ``part_of`` for an optional
+part of one, and a ``when`` condition on deal fields), then its French body.
+
+The body is a Jinja template rendered in a sandboxed, strict-undefined
+environment. It receives the derived terms of :mod:`generator.terms`
+(formatted French text, never raw YAML) and ``ref('id')`` for
+cross-references. Every value printed with ``{{ }}`` is replaced by an
+opaque token before the markup is read, so nothing a user typed can become
+markup, template code or XML: it is put back, literally, as its own run.
+
+The markup is tiny:
+
+* a blank line separates paragraphs;
+* a line starting with ``- `` is a bullet item;
+* ``**bold**`` sets text in bold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import signal
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import StrictUndefined, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from .diagnostics import ClauseError
+from .french import typography
+from .text import Block, Run
+
+CLAUSE_SUFFIX = ".md"
+ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
+FRONT_KEYS = {"id", "version", "title", "part_of", "when"}
+MAX_OUTPUT = 100_000  # characters of one rendered clause
+MAX_ITERATIONS = 10_000  # items a clause may produce with range()
+TIME_LIMIT = 2.0  # seconds for one clause
+
+_TOKEN = re.compile("\ue000(\\d+)\ue001")
+_VALUES = "__values"
+
+
+# --- the sandbox -----------------------------------------------------------------
+
+
+class _Budget:
+    """Counts what one render may spend, so a hostile clause ends in bounded time."""
+
+    def __init__(self) -> None:
+        self.iterations = 0
+
+    def range(self, *args: int) -> Iterator[int]:
+        for i in range(*args):
+            self.iterations += 1
+            if self.iterations > MAX_ITERATIONS:
+                raise SecurityError(f"loops in a clause may produce at most {MAX_ITERATIONS} items")
+            yield i
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt a render that runs too long (Unix, main thread; else no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Timeout()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def sandbox() -> ImmutableSandboxedEnvironment:
+    """The one environment factory for clause bodies and conditions.
+
+    Sandboxed (no attribute starting with ``_``, no mutation of values),
+    strict (an undefined name is an error, never a blank in a contract),
+    and without the default globals (``cycler``, ``joiner``, ``namespace``,
+    ``lipsum``, ``dict``): a clause sees only what we give it.
+    """
+    env = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.globals.clear()
+    env.finalize = _finalize
+    return env
+
+
+@jinja2.pass_context
+def _finalize(context: Any, value: Any) -> Any:
+    """Replace every printed value by a token (see :class:`_Values`)."""
+    values = context.get(_VALUES)
+    return values.token(value) if isinstance(values, _Values) else value
+
+
+_ENV = sandbox()
+
+
+# --- the library -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One clause file, parsed and compiled."""
+
+    id: str
+    version: int
+    title: str | None
+    part_of: str | None
+    when: str | None
+    body: str
+    file: str
+    name: str
+    body_line: int
+    when_line: int
+    sha256: str
+    template: jinja2.Template = field(repr=False, compare=False)
+    condition: Any = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        """``id@version``, as recorded in documents and manifests."""
+        return f"{self.id}@{self.version}"
+
+    @property
+    def is_article(self) -> bool:
+        return self.part_of is None
+
+
+def _split_front_matter(text: str, file: str) -> tuple[str, str, int]:
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ClauseError(file, "a clause file starts with a front matter between two '---' lines", 1)
+    for i in range(1, len(lines)):
+        if lines[i].strip() == "---":
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise ClauseError(file, "the front matter is not closed by a '---' line", 1)
+
+
+def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]:
+    from .diagnostics import DealError
+    from .loading import load_bytes
+
+    try:
+        loaded = load_bytes(text.encode("utf-8"), file)
+    except DealError as e:
+        first = e.diagnostics[0]
+        raise ClauseError(file, f"front matter: {first.message}", first.line + 1) from None
+    if loaded.diagnostics:
+        first = loaded.diagnostics[0]
+        raise ClauseError(file, f"front matter: {first.message}", first.line + 1)
+    lines = {str(path[0]): pos[0] + 1 for path, pos in loaded.keys.items() if len(path) == 1}
+    return loaded.data, lines
+
+
+def _check_syntax(template_ast: nodes.Template, file: str, body_line: int) -> None:
+    for node in template_ast.find_all((nodes.Include, nodes.Import, nodes.FromImport,
+                                       nodes.Extends)):
+        raise ClauseError(file, "a clause cannot include, import or extend another file",
+                          body_line + node.lineno - 1)
+
+
+def parse_clause(path: Path, display: str | None = None) -> Clause:
+    """Read one clause file.
+
+    Raises:
+        ClauseError: naming the file and line of any problem.
+    """
+    file = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise ClauseError(file, f"cannot read the clause: {e.strerror or e}") from None
+    try:
+        text = raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        raise ClauseError(file, "the clause file is not valid UTF-8") from None
+    front_text, body, body_line = _split_front_matter(text, file)
+    front, key_lines = _front_matter(front_text, file)
+
+    unknown = sorted(set(front) - FRONT_KEYS)
+    if unknown:
+        raise ClauseError(file, f"unknown front matter key '{unknown[0]}' "
+                          f"(known: {', '.join(sorted(FRONT_KEYS))})", key_lines.get(unknown[0]))
+    clause_id = front.get("id")
+    if not isinstance(clause_id, str) or not ID_PATTERN.fullmatch(clause_id):
+        raise ClauseError(file, "'id' is required: lower-case letters, digits and dashes",
+                          key_lines.get("id", 2))
+    version = front.get("version")
+    if not isinstance(version, str) or not version.isdigit() or int(version) < 1:
+        raise ClauseError(file, "'version' is required: a whole number from 1",
+                          key_lines.get("version", 2))
+    title, part_of, when = front.get("title"), front.get("part_of"), front.get("when")
+    for name, value in (("title", title), ("part_of", part_of), ("when", when)):
+        if value is not None and not isinstance(value, str):
+            raise ClauseError(file, f"'{name}' must be text", key_lines.get(name))
+    if (title is None) == (part_of is None):
+        raise ClauseError(file, "give either 'title' (an article) or 'part_of' "
+                          "(a part of an article), not both and not neither", 2)
+
+    when_line = key_lines.get("when", 2)
+    condition = None
+    if when is not None:
+        try:
+            condition = _ENV.compile_expression(when, undefined_to_none=False)
+        except jinja2.TemplateSyntaxError as e:
+            raise ClauseError(file, f"the 'when' condition is not valid: {e.message}",
+                              when_line) from None
+    try:
+        source_ast = _ENV.parse(body, name=clause_id, filename=file)
+        _check_syntax(source_ast, file, body_line)
+        code = _ENV.compile(source_ast, name=clause_id, filename=file)
+        template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+    except jinja2.TemplateSyntaxError as e:
+        raise ClauseError(file, f"template syntax: {e.message}",
+                          body_line + (e.lineno or 1) - 1) from None
+    return Clause(
+        id=clause_id, version=int(version), title=title, part_of=part_of, when=when,
+        body=body, file=file, name=path.name, body_line=body_line, when_line=when_line,
+        sha256=hashlib.sha256(raw).hexdigest(), template=template, condition=condition,
+    )
+
+
+@dataclass(frozen=True)
+class Library:
+    """Every clause of a folder, in file-name order."""
+
+    folder: str
+    clauses: tuple[Clause, ...]
+
+    def __post_init__(self) -> None:
+        seen: dict[str, Clause] = {}
+        for clause in self.clauses:
+            if clause.id in seen:
+                raise ClauseError(clause.file, f"the id '{clause.id}' is already used by "
+                                  f"{seen[clause.id].file}", 2)
+            seen[clause.id] = clause
+        for clause in self.clauses:
+            if clause.part_of is not None:
+                parent = seen.get(clause.part_of)
+                if parent is None or not parent.is_article:
+                    raise ClauseError(clause.file, f"'part_of: {clause.part_of}' names no "
+                                      "article of the library", 2)
+
+    def by_id(self, clause_id: str) -> Clause | None:
+        return next((c for c in self.clauses if c.id == clause_id), None)
+
+    @property
+    def fingerprint(self) -> str:
+        return hashlib.sha256("".join(c.sha256 for c in self.clauses).encode()).hexdigest()
+
+
+def load_library(folder: str | Path) -> Library:
+    """Read every ``*.md`` clause of ``folder``.
+
+    Raises:
+        ClauseError: for the first clause file that has a problem.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ClauseError(str(folder), "the clause folder does not exist")
+    files = sorted(p for p in folder.iterdir() if p.suffix == CLAUSE_SUFFIX and p.is_file())
+    if not files:
+        raise ClauseError(str(folder), f"no clause files (*{CLAUSE_SUFFIX}) in the folder")
+    return Library(str(folder), tuple(parse_clause(p, str(p)) for p in files))
+
+
+# --- selection and rendering ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Article:
+    number: int
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def heading(self) -> str:
+        return f"Article {self.number}\u00a0– {self.title}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Why a clause is in or out of a document (for the jurist's annex)."""
+
+    clause: Clause
+    included: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    articles: tuple[Article, ...]
+    decisions: tuple[Decision, ...]
+
+    @property
+    def used(self) -> tuple[Clause, ...]:
+        return tuple(d.clause for d in self.decisions if d.included)
+
+
+def _condition_paths(expression: str) -> list[str]:
+    """The dotted deal fields a condition reads, for explaining it."""
+    ast = _ENV.parse("{{ " + expression + " }}")
+    paths: list[str] = []
+
+    def dotted(node: nodes.Node) -> str | None:
+        if isinstance(node, nodes.Name):
+            return node.name
+        if isinstance(node, nodes.Getattr):
+            inner = dotted(node.node)
+            return f"{inner}.{node.attr}" if inner else None
+        return None
+
+    for node in ast.find_all(nodes.Getattr):
+        path = dotted(node)
+        if path and not any(p.startswith(path + ".") or p == path for p in paths):
+            paths = [p for p in paths if not path.startswith(p + ".")] + [path]
+    return paths
+
+
+def _lookup(facts: Mapping[str, Any], path: str) -> Any:
+    value: Any = facts
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _show_fact(value: Any) -> str:
+    if value is None:
+        return "absent"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
+    """Decide which clauses a deal includes.
+
+    Args:
+        facts: the deal's fields as plain data (``Deal.model_dump()``): the
+            names a ``when`` condition can read.
+    """
+    decisions: list[Decision] = []
+    included_articles: set[str] = set()
+    for clause in library.clauses:
+        if clause.condition is None:
+            ok, reason = True, "always"
+        else:
+            try:
+                ok = bool(clause.condition(**facts))
+            except jinja2.UndefinedError as e:
+                raise ClauseError(clause.file, f"the 'when' condition reads an unknown field: "
+                                  f"{e.message}", clause.when_line) from None
+            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:
+                raise ClauseError(clause.file, f"the 'when' condition failed: {e}",
+                                  clause.when_line) from None
+            shown = ", ".join(f"{p} = {_show_fact(_lookup(facts, p))}"
+                              for p in _condition_paths(clause.when or ""))
+            reason = f"{clause.when} ({shown})" if shown else clause.when or ""
+        if clause.part_of is not None and clause.part_of not in included_articles:
+            if ok:
+                ok, reason = False, f"its article '{clause.part_of}' is not included"
+        if ok and clause.is_article:
+            included_articles.add(clause.id)
+        decisions.append(Decision(clause, ok, reason))
+    return decisions
+
+
+class _Values:
+    """Values printed by one clause, each replaced by an opaque token."""
+
+    def __init__(self) -> None:
+        self.items: list[Run] = []
+
+    def token(self, value: Any) -> str:
+        if isinstance(value, Reference):
+            run = Run(str(value))
+        else:
+            run = Run(str(value), value=True)
+        self.items.append(run)
+        return f"\ue000{len(self.items) - 1}\ue001"
+
+
+class Reference(str):
+    """A cross-reference (« l'article 7 »): our own text, not a deal value."""
+
+
+def _inline(text: str, values: _Values) -> list[Run]:
+    """Bold markers, tokens and typography of one paragraph's text."""
+    runs: list[Run] = []
+    for i, chunk in enumerate(text.split("**")):
+        bold = i % 2 == 1
+        position = 0
+        for match in _TOKEN.finditer(chunk):
+            literal = chunk[position:match.start()]
+            if literal:
+                runs.append(Run(typography(literal), bold=bold))
+            value = values.items[int(match.group(1))]
+            runs.append(Run(value.text, bold=bold, value=value.value))
+            position = match.end()
+        if chunk[position:]:
+            runs.append(Run(typography(chunk[position:]), bold=bold))
+    return [r for r in runs if r.text]
+
+
+def parse_markup(text: str, values: _Values) -> list[Block]:
+    """Rendered body text -> paragraphs and bullet items."""
+    blocks: list[Block] = []
+    for chunk in re.split(r"\n[ \t]*\n", text.strip()):
+        items: list[tuple[bool, list[str]]] = []
+        for line in chunk.split("\n"):
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if stripped.startswith("- "):
+                items.append((True, [stripped[2:].strip()]))
+            elif items:
+                items[-1][1].append(stripped)
+            else:
+                items.append((False, [stripped]))
+        for bullet, lines in items:
+            runs = _inline(" ".join(lines), values)
+            if runs:
+                blocks.append(Block(tuple(runs), bullet=bullet))
+    return blocks
+
+
+def _error_line(clause: Clause, exc: BaseException) -> int | None:
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == clause.file:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return clause.body_line + line - 1 if line else None
+
+
+def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
+    """Render one clause body in the sandbox.
+
+    Raises:
+        ClauseError: naming the clause file and line for an undefined name,
+        an unsafe access, a reference to a clause that is not in the
+        document, or a render that runs away.
+    """
+    values = _Values()
+    budget = _Budget()
+    env_context = dict(context)
+    env_context["range"] = budget.range
+    out: list[str] = []
+    size = 0
+    try:
+        with _time_limit(TIME_LIMIT):
+            for piece in clause.template.generate({**env_context, _VALUES: values}):
+                size += len(piece)
+                if size > MAX_OUTPUT:
+                    raise SecurityError(f"a clause may produce at most {MAX_OUTPUT} characters")
+                out.append(piece)
+    except _Timeout:
+        raise ClauseError(clause.file, f"the clause took more than {TIME_LIMIT:g} s to render "
+                          "(an endless or huge loop?)") from None
+    except ClauseError:
+        raise
+    except jinja2.UndefinedError as e:
+        raise ClauseError(clause.file, f"undefined name: {e.message}",
+                          _error_line(clause, e)) from None
+    except SecurityError as e:
+        raise ClauseError(clause.file, f"refused by the sandbox: {e}",
+                          _error_line(clause, e)) from None
+    except RecursionError:
+        raise ClauseError(clause.file, "the clause recurses without end") from None
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
+            AttributeError) as e:
+        raise ClauseError(clause.file, f"cannot render: {e}", _error_line(clause, e)) from None
+    return parse_markup("".join(out), values)
+
+
+def render(library: Library, facts: Mapping[str, Any], context: Mapping[str, Any]) -> Rendered:
+    """Select, number and render a deal's clauses.
+
+    Args:
+        facts: the deal's raw fields, for the ``when`` conditions.
+        context: the derived terms, for the bodies.
+
+    Returns:
+        The numbered articles (parts appended to their article) and the
+        decision taken on every clause of the library.
+    """
+    decisions = select(library, facts)
+    numbers: dict[str, int] = {}
+    for d in decisions:
+        if d.included and d.clause.is_article:
+            numbers[d.clause.id] = len(numbers) + 1
+    for d in decisions:
+        if d.included and d.clause.part_of is not None:
+            numbers[d.clause.id] = numbers[d.clause.part_of]
+
+    bodies: dict[str, list[Block]] = {}
+    for d in decisions:
+        if not d.included:
+            continue
+        clause = d.clause
+
+        def ref(target: str, _clause: Clause = clause) -> Reference:
+            if target not in numbers:
+                present = library.by_id(target)
+                why = ("is not included for this deal" if present else
+                       "does not exist in the library")
+                raise ClauseError(_clause.file, f"ref('{target}'): the clause '{target}' {why}")
+            return Reference(f"l’article\u00a0{numbers[target]}")
+
+        blocks = render_body(clause, {**context, "ref": ref})
+        owner = clause.part_of or clause.id
+        bodies.setdefault(owner, []).extend(blocks)
+
+    articles = tuple(
+        Article(numbers[d.clause.id], d.clause.id, typography(d.clause.title or ""),
+                tuple(bodies.get(d.clause.id, ())))
+        for d in decisions if d.included and d.clause.is_article
+    )
+    return Rendered(articles, tuple(decisions))

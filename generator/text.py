@@ -1,0 +1,51 @@
+"""Rich text shared by the clauses, the terms and the documents.
+
+A :class:`Block` is a paragraph or a bullet item made of :class:`Run` s;
+a run is bold or not, and marks whether its text came from the deal (so the
+review mode can highlight every value a jurist must check). Documents turn
+runs into Word runs; plain-text outputs join them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of text in one paragraph."""
+
+    text: str
+    bold: bool = False
+    value: bool = False
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph, or a bullet item when ``bullet`` is true."""
+
+    runs: tuple[Run, ...]
+    bullet: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(r.text for r in self.runs)
+
+
+def value(text: str) -> Run:
+    """A run of text that came from the deal."""
+    return Run(text, value=True)
+
+
+def plain(text: str) -> Run:
+    return Run(text)
+
+
+def paragraph(*runs: Run | str) -> Block:
+    """A paragraph from runs; bare strings are our own (non-deal) text."""
+    return Block(tuple(Run(r) if isinstance(r, str) else r for r in runs if r))
+
+
+def joined(runs: Iterable[Run]) -> str:
+    return "".join(r.text for r in runs)

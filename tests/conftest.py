@@ -1,0 +1,170 @@
+"""Shared fixtures and helpers for the validation tests.
+
+The usual shape of a test: start from a valid deal (a sample, as a plain
+dict), change one thing, write it to ``tmp_path`` and read it back with
+:func:`generator.deals.check_file`, then look at the diagnostics.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator.deals import CheckedDeal, check_file
+from generator.diagnostics import Diagnostic
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+SCHEMA = ROOT / "schema" / "deal.schema.json"
+SCHEMA_LINE = "# yaml-language-server: $schema=../schema/deal.schema.json"
+
+# The sample with no warning at all: the base most tests start from.
+BASE_SAMPLE = "julie-atelier-bois"
+
+
+def sample_paths() -> list[Path]:
+    return sorted(SAMPLES.glob("*.yaml"))
+
+
+def sample_dict(name: str = BASE_SAMPLE) -> dict[str, Any]:
+    """A sample deal as a plain dict (fresh copy each call)."""
+    return yaml.safe_load((SAMPLES / f"{name}.yaml").read_text(encoding="utf-8"))
+
+
+def sample_text(name: str = BASE_SAMPLE) -> str:
+    return (SAMPLES / f"{name}.yaml").read_text(encoding="utf-8")
+
+
+def to_yaml(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=10_000)
+
+
+def get_path(data: dict[str, Any], path: str) -> Any:
+    node: Any = data
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def set_path(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """Set ``a.b.c`` in ``data`` (creating sections as needed); returns ``data``."""
+    *parents, last = path.split(".")
+    node = data
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[last] = value
+    return data
+
+
+def del_path(data: dict[str, Any], path: str) -> dict[str, Any]:
+    *parents, last = path.split(".")
+    node = data
+    for part in parents:
+        node = node[part]
+    del node[last]
+    return data
+
+
+def line_of(text: str, needle: str) -> int:
+    """1-based line of the first line containing ``needle`` (fails if none)."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(f"{needle!r} not in the text")
+
+
+def errors(result: CheckedDeal) -> list[Diagnostic]:
+    return [d for d in result.diagnostics if d.severity == "error"]
+
+
+def warnings_(result: CheckedDeal) -> list[Diagnostic]:
+    return [d for d in result.diagnostics if d.severity == "warning"]
+
+
+def at(result: CheckedDeal, path: str, severity: str | None = None) -> list[Diagnostic]:
+    """The diagnostics of ``result`` at field ``path`` (and ``severity``)."""
+    return [d for d in result.diagnostics
+            if d.path == path and (severity is None or d.severity == severity)]
+
+
+def one(result: CheckedDeal, path: str, severity: str = "error") -> Diagnostic:
+    """The single diagnostic at ``path``; fails with every diagnostic shown otherwise."""
+    found = at(result, path, severity)
+    assert len(found) == 1, (
+        f"expected one {severity} at {path!r}, got:\n"
+        + "\n".join(str(d) for d in result.diagnostics)
+    )
+    return found[0]
+
+
+def only(result: CheckedDeal, path: str, severity: str = "error") -> Diagnostic:
+    """Like :func:`one`, and no other error in the file (the change is the only problem)."""
+    found = one(result, path, severity)
+    others = [d for d in errors(result) if d is not found]
+    assert not others, "unexpected errors:\n" + "\n".join(str(d) for d in others)
+    return found
+
+
+WriteDeal = Callable[..., CheckedDeal]
+
+
+@pytest.fixture
+def valid_deal() -> Callable[..., dict[str, Any]]:
+    """Factory: ``valid_deal()`` -> a fresh dict of the base sample; ``valid_deal(name)`` another."""
+    return lambda name=BASE_SAMPLE: copy.deepcopy(sample_dict(name))
+
+
+@pytest.fixture
+def check(tmp_path: Path) -> WriteDeal:
+    """Factory: ``check(content, name="deal.yaml", strict=False)`` -> CheckedDeal.
+
+    ``content`` is a dict (dumped as YAML), a str (written as UTF-8) or
+    bytes (written as is). The file is shown as its bare name in messages.
+    """
+
+    def run(content: dict[str, Any] | str | bytes, name: str = "deal.yaml", *,
+            strict: bool = False) -> CheckedDeal:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, dict):
+            path.write_text(to_yaml(content), encoding="utf-8")
+        elif isinstance(content, str):
+            path.write_text(content, encoding="utf-8", newline="")
+        else:
+            path.write_bytes(content)
+        return check_file(path, name, strict=strict)
+
+    return run
+
+
+DELETE = object()
+
+
+@pytest.fixture
+def check_change(check: WriteDeal) -> Callable[..., CheckedDeal]:
+    """Factory: the base sample with some values changed, checked.
+
+    ``check_change("commission.rate", 35)`` or ``check_change({"a.b": 1, "c.d": DELETE})``;
+    ``DELETE`` removes the key; ``sample=`` starts from another sample.
+    """
+
+    def run(changes: str | dict[str, Any], value: Any = None, *, sample: str = BASE_SAMPLE,
+            strict: bool = False) -> CheckedDeal:
+        if isinstance(changes, str):
+            changes = {changes: value}
+        data = sample_dict(sample)
+        for path, new in changes.items():
+            if new is DELETE:
+                del_path(data, path)
+            else:
+                set_path(data, path, new)
+        return check(data, strict=strict)
+
+    return run
