@@ -35,6 +35,7 @@ from jinja2 import StrictUndefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .diagnostics import ClauseError
+from . import french
 from .french import typography
 from .text import Block, Run
 
@@ -100,12 +101,11 @@ def sandbox() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         undefined=StrictUndefined,
         autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
         keep_trailing_newline=False,
         auto_reload=False,
     )
     env.globals.clear()
+    env.filters["de"] = french.de
     env.finalize = _finalize
     return env
 
@@ -177,6 +177,20 @@ def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]
     return loaded.data, lines
 
 
+_TAG_LINE = re.compile(r"^[ \t]*((?:\{%(?:(?!%\}).)*%\}[ \t]*)+)\n", re.MULTILINE)
+
+
+def _tag_lines_vanish(body: str) -> str:
+    """A line holding only block tags (``{% if %}``...) produces no output line.
+
+    Jinja's ``trim_blocks`` would also eat the newline after a tag that ends
+    a line of text (``... non.{% endif %}``), gluing two lines together; here
+    only tag-only lines vanish. The newline is kept inside a comment so that
+    line numbers in error messages stay those of the file.
+    """
+    return _TAG_LINE.sub(lambda m: m.group(1).rstrip() + "{#\n#}", body)
+
+
 def _check_syntax(template_ast: nodes.Template, file: str, body_line: int) -> None:
     for node in template_ast.find_all((nodes.Include, nodes.Import, nodes.FromImport,
                                        nodes.Extends)):
@@ -231,7 +245,7 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
             raise ClauseError(file, f"the 'when' condition is not valid: {e.message}",
                               when_line) from None
     try:
-        source_ast = _ENV.parse(body, name=clause_id, filename=file)
+        source_ast = _ENV.parse(_tag_lines_vanish(body), name=clause_id, filename=file)
         _check_syntax(source_ast, file, body_line)
         code = _ENV.compile(source_ast, name=clause_id, filename=file)
         template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
@@ -368,6 +382,10 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
     decisions: list[Decision] = []
     included_articles: set[str] = set()
     for clause in library.clauses:
+        if clause.part_of is not None and clause.part_of not in included_articles:
+            decisions.append(Decision(clause, False,
+                                      f"its article '{clause.part_of}' is not included"))
+            continue
         if clause.condition is None:
             ok, reason = True, "always"
         else:
@@ -382,9 +400,6 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
             shown = ", ".join(f"{p} = {_show_fact(_lookup(facts, p))}"
                               for p in _condition_paths(clause.when or ""))
             reason = f"{clause.when} ({shown})" if shown else clause.when or ""
-        if clause.part_of is not None and clause.part_of not in included_articles:
-            if ok:
-                ok, reason = False, f"its article '{clause.part_of}' is not included"
         if ok and clause.is_article:
             included_articles.add(clause.id)
         decisions.append(Decision(clause, ok, reason))
@@ -413,18 +428,19 @@ class Reference(str):
 def _inline(text: str, values: _Values) -> list[Run]:
     """Bold markers, tokens and typography of one paragraph's text."""
     runs: list[Run] = []
+    text = typography(text)  # tokens stand in for values: they get spacing, never changes
     for i, chunk in enumerate(text.split("**")):
         bold = i % 2 == 1
         position = 0
         for match in _TOKEN.finditer(chunk):
             literal = chunk[position:match.start()]
             if literal:
-                runs.append(Run(typography(literal), bold=bold))
+                runs.append(Run(literal, bold=bold))
             value = values.items[int(match.group(1))]
             runs.append(Run(value.text, bold=bold, value=value.value))
             position = match.end()
         if chunk[position:]:
-            runs.append(Run(typography(chunk[position:]), bold=bold))
+            runs.append(Run(chunk[position:], bold=bold))
     return [r for r in runs if r.text]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -129,6 +130,167 @@ def schema() -> None:
     from .schema import schema_json
 
     click.echo(schema_json(), nl=False)
+
+
+EXAMPLES_BUILD = """
+\b
+Examples:
+  apport build deals/julie.yaml              -> out/julie.contrat.docx, out/julie.offre.docx
+  apport build deals/ -o contrats/           every deal below deals/
+  apport build deals/ --review               highlighted values + notes for the jurist
+  apport build deals/ --check                exit 1 when a document is out of date
+  apport build deals/ --clauses my-clauses/  a customised clause library
+"""
+
+
+def _sources(clauses: str | None, templates: str | None) -> Any:
+    from .build import Sources
+
+    return Sources.default(clauses, templates)
+
+
+@cli.command(epilog=EXAMPLES_BUILD)
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--out", default="out", show_default=True, type=click.Path(),
+              help="Output folder.")
+@click.option("--review", is_flag=True,
+              help="Contracts for the jurist: every value from the deal highlighted, and an "
+                   "annex listing each clause (id@version), why it is in or out, the warnings "
+                   "and a summary of the deal.")
+@click.option("--force", is_flag=True,
+              help="Render every document again; a document edited by hand is first kept "
+                   "beside the new one as <name>.edited.docx.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when a document is out of date.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
+              help="Worker processes (default: the machine's cores).")
+@click.option("--clauses", "clauses", type=click.Path(file_okay=False), default=None,
+              help="Clause library folder (default: the built-in one; see 'apport clauses').")
+@click.option("--templates", "templates", type=click.Path(file_okay=False), default=None,
+              help="Folder holding contrat.docx and offre.docx (default: built-in).")
+@_handle_errors
+def build(paths: tuple[str, ...], out: str, review: bool, force: bool, check: bool,
+          strict: bool, jobs: int | None, clauses: str | None, templates: str | None) -> None:
+    """Write the contract and the offer sheet of every deal.
+
+    For each deal file NAME.yaml: OUT/NAME.contrat.docx (only when there is a
+    commission) and OUT/NAME.offre.docx. Only what changed since the last
+    build is rendered again (the deal, a clause the deal uses, a template, the
+    tool); a document edited by hand since is never overwritten (exit 1,
+    unless --force). Every problem is listed at the end.
+    """
+    from .build import build as run_build
+
+    _deal_files(paths)
+    bar = _ProgressBar("Building")
+    try:
+        report = run_build(paths, out, sources=_sources(clauses, templates), review=review,
+                           force=force, check=check, strict=strict, jobs=jobs,
+                           progress=bar.update)
+    finally:
+        bar.close()
+    for d in report.diagnostics:
+        click.echo(str(d), err=True)
+    for doc in report.documents:
+        where = f"{report.out / doc.name}"
+        if doc.status == "built":
+            extra = f" (edited copy kept as {doc.kept_as})" if doc.kept_as else ""
+            click.echo(f"built {where}: {', '.join(doc.reasons)}{extra}")
+        elif doc.status == "outdated":
+            click.echo(f"out of date {where}: {', '.join(doc.reasons)}")
+        elif doc.status == "protected":
+            click.echo(f"{where}: error: not overwritten, {doc.error}; keep your changes "
+                       "elsewhere or run with --force to keep a copy and rebuild", err=True)
+        elif doc.status == "failed":
+            click.echo(f"{doc.error}", err=True)
+    for failure in report.failures:
+        click.echo(f"error: {failure}", err=True)
+    click.echo(f"{report.summary} ({report.deals} deal{'s' if report.deals != 1 else ''})",
+               err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+class _ProgressBar:
+    """A progress bar on a terminal for long batches; silent otherwise."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            if total < 20 or not sys.stderr.isatty():
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@cli.command()
+@click.argument("deal", type=click.Path(dir_okay=False))
+@click.option("--clauses", "clauses", type=click.Path(file_okay=False), default=None,
+              help="Clause library folder (default: the built-in one).")
+@_handle_errors
+def offer(deal: str, clauses: str | None) -> None:
+    """Print a deal's offer sheet as plain text, ready to paste into an email."""
+    from .clauses import load_library
+    from .deals import check_file
+    from .offer import offer_text
+    from .resources import OFFER_SUBDIR
+
+    checked = check_file(deal)
+    for d in checked.diagnostics:
+        click.echo(str(d), err=True)
+    if checked.deal is None:
+        sys.exit(1)
+    library = load_library(_sources(clauses, None).clauses / OFFER_SUBDIR)
+    click.echo(offer_text(checked.deal, reference=checked.reference, library=library), nl=False)
+
+
+@cli.command(name="clauses")
+@click.option("--clauses", "folder", type=click.Path(file_okay=False), default=None,
+              help="Clause library folder (default: the built-in one).")
+@click.option("--export", "export", type=click.Path(), default=None,
+              help="Copy the built-in library (and the templates) into this new folder, "
+                   "to customise.")
+@click.option("--check", "check", is_flag=True,
+              help="Render every clause against a matrix of option combinations and report "
+                   "every problem.")
+@_handle_errors
+def clauses_command(folder: str | None, export: str | None, check: bool) -> None:
+    """List the clause library: id, version, title and condition.
+
+    \b
+    Examples:
+      apport clauses                         the built-in library
+      apport clauses --export my-library/    a copy to edit (then: build --clauses)
+      apport clauses --check --clauses my-library/
+    """
+    from . import library as lib
+
+    source = _sources(folder, None).clauses
+    if export:
+        written = lib.export(source, export)
+        click.echo(f"copied {written} files into {export}; use them with "
+                   f"'apport build --clauses {Path(export) / 'clauses'} "
+                   f"--templates {Path(export) / 'templates'}'")
+        return
+    if check:
+        problems, combos = lib.check(source)
+        for problem in problems:
+            click.echo(problem, err=True)
+        click.echo(f"{combos} option combinations rendered: "
+                   f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+        sys.exit(1 if problems else 0)
+    for line in lib.listing(source):
+        click.echo(line)
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,15 @@ def _shown(value: Any) -> str:
 
 
 def _bound(value: Any) -> str:
-    return _shown(Decimal(str(value))) if isinstance(value, (int, float, Decimal)) else str(value)
+    # pydantic hands a Decimal bound over as its repr: "Decimal('1000000000')"
+    text = str(value)
+    match = re.fullmatch(r"Decimal\('([^']*)'\)", text)
+    if match:
+        text = match.group(1)
+    try:
+        return _shown(Decimal(text))
+    except InvalidOperation:
+        return text
 
 
 def _message(error: dict[str, Any], loaded: LoadedDeal) -> str:

@@ -11,11 +11,22 @@ exits non-zero, so a user never sees a Python traceback.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+
+# Characters a diagnostic must not carry through to a terminal or a log: C0 and
+# C1 controls (escape sequences, line breaks that would split the one-line form),
+# line separators, and surrogates (a lone one cannot even be encoded). Keys and
+# values quoted from the file may hold any of them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _printable(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 @dataclass(frozen=True, order=True)
@@ -32,6 +43,11 @@ class Diagnostic:
     path: str
     severity: Severity
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "file", _printable(self.file))
+        object.__setattr__(self, "path", _printable(self.path))
+        object.__setattr__(self, "message", _printable(self.message))
 
     def __str__(self) -> str:
         where = self.file if self.line == 0 else f"{self.file}:{self.line}:{self.column}"

@@ -39,6 +39,7 @@ __all__ = [
     "amount_in_words",
     "count",
     "date_long",
+    "de",
     "join_words",
     "number_full",
     "number_in_words",
@@ -300,6 +301,15 @@ def join_words(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} et {items[-1]}"
+
+
+_VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿœæ")
+
+
+def de(name: str) -> str:
+    """The preposition « de » before a name, elided before a vowel: « d’Inès », « de Marie »."""
+    first = name.strip()[:1].lower()
+    return f"d’{name}" if first in _VOWELS else f"de {name}"
 
 
 # --------------------------------------------------------------------------

@@ -136,7 +136,8 @@ def _decode(raw: bytes, file: str) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw.count(b"\n", 0, e.start) + 1
-        column = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        # in characters, as every other column: the bytes before e.start are valid UTF-8
+        column = len(raw[raw.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8")) + 1
         raise DealError([Diagnostic(
             file, line, column, "", "error",
             f"the file is not valid UTF-8 (byte 0x{raw[e.start]:02x}); "

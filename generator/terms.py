@@ -186,7 +186,7 @@ class LiabilityTerms:
 
 @dataclass(frozen=True)
 class ClientTerms:
-    name: str
+    name: str | None  # None in the offer when the client must not be named
     activity: str | None
     need: str | None
     informed: bool
@@ -310,26 +310,37 @@ def _example(deal: Deal) -> ExampleTerms | None:
     revenue = deal.client.estimated_revenue
     one_shot = deal.duration.mission == "one_shot"
     months = 1 if one_shot else example_months(deal)
-    rate = french.percent(deal.commission.rate)
-    liable = deal.introducer.vat == "liable"
-    vat_note = ("La commission est facturée hors taxes, majorée de la TVA (20 %)."
-                if liable else "La commission est facturée sans TVA (art. 293 B du CGI).")
-    vat_note = vat_note.replace(" %", "\u00a0%")
-    label = "Mission" if one_shot else "Chaque mois"
+    rate = deal.commission.rate
+    vat_note = ("La commission est facturée hors taxes, majorée de la TVA (20\u00a0%)."
+                if deal.introducer.vat == "liable"
+                else "La commission est facturée sans TVA (art. 293 B du CGI).")
     if revenue is None:
-        return ExampleTerms(
-            estimated=False,
-            rows=(ExampleRow(label, "montant facturé au client (HT)",
-                             f"montant × {rate}", f"montant × (100\u00a0% − {rate})"),),
-            months=months, total_commission=None, total_commission_figures=None,
-            commission_vat_note=vat_note,
-        )
+        what = "montant de la mission (HT)" if one_shot else "montant mensuel (HT)"
+        row = ExampleRow("Mission" if one_shot else "Chaque mois", what,
+                         f"montant × {french.percent(rate)}",
+                         f"montant × {french.percent(100 - rate)}")
+        return ExampleTerms(estimated=False, rows=(row,), months=months, total_commission=None,
+                            total_commission_figures=None, commission_vat_note=vat_note)
+
+    def line(label: str, revenue: Decimal, commission: Decimal) -> ExampleRow:
+        return ExampleRow(label, french.amount(revenue), french.amount(commission),
+                          french.amount(revenue - commission))
+
     commission = commission_on(deal, revenue)
+    if one_shot:
+        rows = [line("Mission", revenue, commission)]
+    else:
+        period = deal.duration.commission_months or 0
+        if months == period:
+            rows = [line("Chaque mois", revenue, commission)]
+        else:  # the trial alone, or nothing, earns commission
+            rows = [line("Mois d’essai", revenue, commission if months else Decimal(0)),
+                    line("Chaque mois suivant", revenue, Decimal(0))]
+        rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
+                         revenue * period, commission * months))
     total = commission * months
-    row = ExampleRow(label, french.amount(revenue), french.amount(commission),
-                     french.amount(revenue - commission))
     return ExampleTerms(
-        estimated=True, rows=(row,), months=months,
+        estimated=True, rows=tuple(rows), months=months,
         total_commission=french.amount_full(total), total_commission_figures=french.amount(total),
         commission_vat_note=vat_note,
     )

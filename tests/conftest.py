@@ -80,6 +80,53 @@ def line_of(text: str, needle: str) -> int:
     raise AssertionError(f"{needle!r} not in the text")
 
 
+def written(result: CheckedDeal) -> str:
+    """The text of the file ``result`` was read from."""
+    return result.path.read_text(encoding="utf-8")
+
+
+def key_pos(result: CheckedDeal, needle: str) -> tuple[int, int]:
+    """(line, column) where ``needle`` (e.g. ``"rate: 35"``) starts in the written file."""
+    for number, line in enumerate(written(result).splitlines(), 1):
+        if needle in line:
+            return number, line.index(needle) + 1
+    raise AssertionError(f"{needle!r} not in the file")
+
+
+def value_pos(result: CheckedDeal, needle: str) -> tuple[int, int]:
+    """(line, column) of the value in ``needle``: ``"rate: 35"`` -> where ``35`` starts.
+
+    The value may have been quoted when dumped (``'2026-11-30'``): the column is then
+    the opening quote's, where YAML's scalar starts. ``"rate:"`` finds any value.
+    """
+    key, _, value = needle.partition(":")
+    value = value.strip()
+    candidates = [f"{key}: {value}", f"{key}: '{value}'", f'{key}: "{value}"'] if value else [
+        f"{key}: "]
+    for candidate in candidates:
+        try:
+            line, column = key_pos(result, candidate)
+        except AssertionError:
+            continue
+        return line, column + len(key) + 2
+    raise AssertionError(f"{needle!r} not in the file")
+
+
+def path_pos(result: CheckedDeal, path: str) -> tuple[int, int]:
+    """(line, column) of the key of ``a.b.c`` in a block-style file (2-space indents)."""
+    lines = written(result).splitlines()
+    start = 0
+    for depth, key in enumerate(path.split(".")):
+        prefix = "  " * depth + key + ":"
+        for number in range(start, len(lines)):
+            if lines[number].startswith(prefix):
+                start = number
+                break
+        else:
+            raise AssertionError(f"{path!r} not in the file")
+    return start + 1, 2 * depth + 1
+
+
 def errors(result: CheckedDeal) -> list[Diagnostic]:
     return [d for d in result.diagnostics if d.severity == "error"]
 

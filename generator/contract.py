@@ -1,0 +1,194 @@
+"""The contract: a deal's clauses and terms rendered into ``contrat.docx``.
+
+Also the review mode for the jurist: every value from the deal highlighted,
+and a last annex « Notes pour le juriste » that lists each clause as
+``id@version`` with why it is in or out, the warnings, a summary of the
+deal, and what the document was built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .clauses import Clause, Decision, Library, Rendered, render
+from .diagnostics import Diagnostic
+from .documents import WordTemplate, block_context, rich
+from .model import Deal
+from .terms import Terms, derive, facts
+from .text import Block, Run, paragraph, value
+
+TOOL = "apport"
+
+# The warnings of generator.rules, for a French reader (by field path).
+WARNINGS_FR = {
+    "client.informed": "Le client n’a pas encore été informé de l’apport d’affaires ni de la "
+                       "commission\u00a0: à faire avant le premier contact.",
+    "commission.covers_follow_on": "Seul le contrat d’essai est couvert\u00a0: la commission "
+                                   "s’arrête après l’essai.",
+    "commission.covers_trial": "Ni l’essai ni les contrats suivants ne sont couverts\u00a0: un "
+                               "client qui commence par un essai ne rapporte aucune commission.",
+    "liability.cap": "Aucun plafond de responsabilité n’est prévu pour l’Apporteur.",
+    "disputes.jurisdiction": "Une clause attributive de juridiction ne vaut qu’entre "
+                             "commerçants\u00a0; avec un entrepreneur individuel, elle est "
+                             "probablement inefficace.",
+    "client.estimated_revenue": "Les commissions estimées dépassent 2\u00a0400\u00a0€ TTC sur "
+                                "douze mois\u00a0: le Bénéficiaire doit les déclarer (DAS2).",
+}
+
+
+@dataclass(frozen=True)
+class BuiltDocument:
+    """One Word document, in memory, with what it was built from."""
+
+    kind: str
+    data: bytes
+    clauses: tuple[Clause, ...]
+    template_sha256: str
+
+
+def _version() -> str:
+    from . import __version__
+
+    return str(__version__)
+
+
+def custom_properties(kind: str, reference: str, clauses: Sequence[Clause],
+                      template: WordTemplate) -> dict[str, str]:
+    """What every document records: its clauses ``id@version``, template hash, tool version."""
+    props = {
+        "apport.document": kind,
+        "apport.reference": reference,
+        "apport.version": _version(),
+        "apport.template": f"sha256:{template.sha256}",
+    }
+    for i, clause in enumerate(clauses, start=1):
+        props[f"apport.clause.{i:02d}"] = clause.key
+    return props
+
+
+def _yes(flag: bool) -> str:
+    return "oui" if flag else "non"
+
+
+def _summary(deal: Deal, terms: Terms) -> list[Block]:
+    t = terms
+    c = t.commission
+    d = t.duration
+    assert d is not None and deal.liability is not None and deal.duration is not None
+    cap = {"commissions": "plafonnée au montant des commissions perçues",
+           "amount": f"plafonnée à {t.liability.amount if t.liability else ''}",
+           "none": "sans plafond contractuel"}[deal.liability.cap]
+    rows: list[tuple[str, str]] = [
+        ("Référence", t.reference),
+        ("Apporteur", f"{t.introducer.name}, {t.introducer.form}"),
+        ("Bénéficiaire", f"{t.beneficiary.name}, {t.beneficiary.form}"),
+        ("Client", t.client.name + (f" – {t.client.activity}" if t.client.activity else "")),
+        ("Client informé", _yes(t.client.informed)),
+        ("Intervention", "mise en relation et appel découverte" if t.discovery_call
+         else "simple mise en relation"),
+        ("Engagement", "engagement de réussite de la collaboration" if t.success
+         else "simple recommandation"),
+        ("Commission", f"{c.rate_figures} {c.base}, payée sous {c.payment_days}"),
+        ("Mission", f"récurrente, commission pendant {d.months}" if d.recurring
+         else "ponctuelle, commission unique"),
+        ("Contrat d’essai couvert", _yes(c.covers_trial)),
+        ("Contrats suivants couverts", _yes(c.covers_follow_on)),
+        ("Responsabilité", cap),
+        ("Durée du contrat", f"{d.agreement}, " + ("renouvellement tacite" if d.renewal
+                                                  else "sans renouvellement tacite")),
+        ("Préavis", d.notice),
+        ("Droit de suite", d.tail or "aucun"),
+        ("TVA de l’Apporteur", "assujetti" if c.vat_liable else "franchise en base"),
+        ("Juridiction", t.jurisdiction or "règles de droit commun"),
+        ("Signature", f"{t.signature.place}, " + (t.signature.date or "date à compléter")
+         + f", {t.signature.originals} exemplaires"),
+    ]
+    return [Block((Run(f"{label}\u00a0: "), value(text)), bullet=True) for label, text in rows]
+
+
+def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagnostic],
+          template: WordTemplate) -> list[dict[str, Any]]:
+    """The blocks of « Notes pour le juriste »."""
+
+    def decision(d: Decision) -> Block:
+        clause = d.clause
+        label = clause.title or f"partie de « {clause.part_of} »"
+        return Block((Run(clause.key, bold=True), Run(f" – {label}\u00a0: "),
+                      Run("toujours présente" if d.reason == "always" else d.reason)),
+                     bullet=True)
+
+    kept = [decision(d) for d in rendered.decisions if d.included]
+    left = [decision(d) for d in rendered.decisions if not d.included]
+    notes = [Block((Run(WARNINGS_FR.get(w.path, w.message)),), bullet=True) for w in warnings]
+    out: list[dict[str, Any]] = []
+
+    def section(title: str, blocks: list[Block], empty: str) -> None:
+        out.extend(block_context([paragraph(title)], kind="heading"))
+        out.extend(block_context(blocks or [paragraph(empty)], review=True))
+
+    section("Points d’attention", notes, "Aucun avertissement pour ce dossier.")
+    section("Clauses retenues", kept, "Aucune.")
+    section("Clauses écartées", left, "Aucune.")
+    section("Résumé du dossier", _summary(deal, terms), "")
+    section("Traçabilité", [
+        Block((Run(f"Produit par {TOOL} {_version()} à partir du modèle "),
+               Run(template.path.name, bold=True),
+               Run(f" (empreinte SHA-256 {template.sha256[:16]}…).")), ),
+        paragraph("Les valeurs surlignées proviennent du dossier et sont à vérifier. "
+                  "Les clauses et leurs versions figurent aussi dans les propriétés "
+                  "personnalisées du document."),
+    ], "")
+    return out
+
+
+def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bool,
+                     warnings: Sequence[Diagnostic], template: WordTemplate) -> dict[str, Any]:
+    """The variables of ``contrat.docx``."""
+    def signatory(heading: str, who: Any) -> dict[str, str]:
+        return {"heading": heading, "name": who.name, "form": who.form,
+                "signer": who.signer, "capacity": who.capacity}
+
+    return {
+        "reference": terms.reference,
+        "draft_notice": terms.draft_notice,
+        "introducer_identity": rich(terms.introducer.identity, review=review),
+        "beneficiary_identity": rich(terms.beneficiary.identity, review=review),
+        "articles": [
+            {"number": a.number, "title": a.title, "heading": a.heading, "id": a.id,
+             "blocks": block_context(a.blocks, review=review)}
+            for a in rendered.articles
+        ],
+        "closing": terms.signature.closing,
+        "signatures": {
+            "introducer": signatory("Pour l’Apporteur", terms.introducer),
+            "beneficiary": signatory("Pour le Bénéficiaire", terms.beneficiary),
+        },
+        "review": review,
+        "annex": annex(deal, terms, rendered, warnings, template) if review else [],
+    }
+
+
+def build_contract(deal: Deal, *, reference: str, library: Library, template: WordTemplate,
+                   review: bool = False, warnings: Sequence[Diagnostic] = ()) -> BuiltDocument:
+    """Render a deal's contract into Word bytes.
+
+    Raises:
+        ClauseError, TemplateError: naming the clause or template at fault.
+        ValueError: when the deal has no commission (no contract is due).
+    """
+    if not deal.has_commission:
+        raise ValueError("a deal without commission has no contract")
+    terms = derive(deal, reference=reference)
+    rendered = render(library, facts(deal), terms.as_context())
+    context = contract_context(deal, terms, rendered, review=review, warnings=warnings,
+                               template=template)
+    properties = {
+        "title": f"Contrat d’apporteur d’affaires – {reference}",
+        "subject": "Projet de contrat à faire relire par un juriste",
+        "language": "fr-FR",
+    }
+    data = template.render(context, properties,
+                           custom_properties("contrat", reference, rendered.used, template))
+    return BuiltDocument("contrat", data, rendered.used, template.sha256)

@@ -1,0 +1,314 @@
+"""Word output: docxtpl templates compiled once, rendered fast, zipped deterministically.
+
+Our templates are ordinary docxtpl templates (``{{ }}``, ``{%p %}``,
+``{%tr %}``, ``{{r }}`` tags typed in Word), and docxtpl's own functions
+clean the tags that Word splits across runs. But docxtpl re-reads,
+re-patches and re-compiles its template for every document, then
+re-serialises every part through python-docx (its issue #110). Here a
+:class:`WordTemplate` does that work once per process: it keeps the
+compiled Jinja template of each part that holds tags and the compressed
+bytes of every other part, so a document costs one Jinja render per part
+and one deflate of the parts that changed.
+
+Output is deterministic: entries in the template's order, fixed dates and
+attributes in the zip, document properties written from the deal only.
+Values are inserted as data (autoescaped, sandboxed environment): a name
+such as ``{{ 7*7 }}`` or ``<b>&`` prints as written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+import jinja2
+from docxtpl import DocxTemplate, RichText
+from jinja2 import StrictUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from lxml import etree
+
+from .diagnostics import TemplateError
+from .text import Block, Run
+
+MAIN_PART = "word/document.xml"
+TAGGED = re.compile(r"\{[{%#]")
+XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+CORE_PART = "docProps/core.xml"
+CUSTOM_PART = "docProps/custom.xml"
+CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+CORE_TYPE = "application/vnd.openxmlformats-package.core-properties+xml"
+CORE_REL = ("http://schemas.openxmlformats.org/package/2006/relationships/metadata/"
+            "core-properties")
+VALUE_STYLE = "ValeurDossier"
+MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
+
+# docxtpl's tag cleaning, used as docxtpl itself uses it (its methods only use
+# their argument): one definition of what a tag in a Word template means.
+_DOCXTPL = DocxTemplate.__new__(DocxTemplate)
+
+
+def _environment() -> ImmutableSandboxedEnvironment:
+    """Templates are shared files too: sandboxed, strict, autoescaped for XML."""
+    env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined,
+                                        auto_reload=False)
+    env.globals.clear()
+    return env
+
+
+_ENV = _environment()
+
+
+# --- a tiny deterministic zip writer ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: bytes
+    crc: int
+    size: int
+    data: bytes  # raw deflate stream
+    method: int = zipfile.ZIP_DEFLATED
+
+
+def _deflate(data: bytes) -> _Entry:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    packed = compressor.compress(data) + compressor.flush()
+    return _Entry(b"", zlib.crc32(data), len(data), packed)
+
+
+def _entry(name: str, data: bytes) -> _Entry:
+    e = _deflate(data)
+    return _Entry(name.encode("utf-8"), e.crc, e.size, e.data)
+
+
+_DOS_TIME, _DOS_DATE = 0, (0 << 9) | (1 << 5) | 1  # 1980-01-01 00:00:00
+
+
+def _zip(entries: Iterable[_Entry]) -> bytes:
+    """Entries -> zip bytes, with fixed dates and attributes (byte-identical runs)."""
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    count = 0
+    for e in entries:
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0x0800, e.method, _DOS_TIME,
+                            _DOS_DATE, e.crc, len(e.data), e.size, len(e.name), 0)
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0x0800, e.method,
+                                   _DOS_TIME, _DOS_DATE, e.crc, len(e.data), e.size,
+                                   len(e.name), 0, 0, 0, 0, 0, offset) + e.name)
+        out += [local, e.name, e.data]
+        offset += len(local) + len(e.name) + len(e.data)
+        count += 1
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), offset, 0)
+    return b"".join(out) + directory + end
+
+
+# --- the compiled template -------------------------------------------------------------
+
+
+class WordTemplate:
+    """A Word template read, patched and compiled once; rendered many times."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.file = str(path)
+        try:
+            raw = self.path.read_bytes()
+        except OSError as e:
+            raise TemplateError(self.file, f"cannot read the template: {e.strerror or e}") from None
+        if len(raw) > MAX_TEMPLATE_BYTES:
+            raise TemplateError(self.file, "the template is larger than 20 MiB")
+        self.sha256 = hashlib.sha256(raw).hexdigest()
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+                infos = archive.infolist()
+                if sum(i.file_size for i in infos) > 10 * MAX_TEMPLATE_BYTES:
+                    raise TemplateError(self.file, "the template unpacks to more than 200 MiB")
+                parts = {i.filename: archive.read(i) for i in infos if not i.is_dir()}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
+                NotImplementedError, zlib.error) as e:
+            raise TemplateError(self.file, f"not a Word file (.docx): {e}") from None
+        for required in (MAIN_PART, "[Content_Types].xml", "_rels/.rels"):
+            if required not in parts:
+                raise TemplateError(self.file, f"not a Word file (.docx): no {required} inside")
+
+        self.order: list[str] = [n for n in parts if n not in (CORE_PART, CUSTOM_PART)]
+        self.static: dict[str, _Entry] = {}
+        self.compiled: dict[str, jinja2.Template] = {}
+        for name in self.order:
+            data = parts[name]
+            if name == "[Content_Types].xml":
+                data = _with_override(data, CUSTOM_PART, CUSTOM_TYPE)
+                data = _with_override(data, CORE_PART, CORE_TYPE)
+            elif name == "_rels/.rels":
+                data = _with_relationship(data, "rIdApportCustom", CUSTOM_REL, CUSTOM_PART)
+                data = _with_relationship(data, "rIdApportCore", CORE_REL, CORE_PART)
+            if name.endswith(".xml") and TAGGED.search(data.decode("utf-8", "replace")):
+                self.compiled[name] = self._compile(name, data)
+            else:
+                self.static[name] = _entry(name, data)
+        if MAIN_PART not in self.compiled:
+            self.compiled[MAIN_PART] = self._compile(MAIN_PART, parts[MAIN_PART])
+
+    def _compile(self, name: str, data: bytes) -> jinja2.Template:
+        try:
+            xml = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise TemplateError(self.file, f"{name} is not UTF-8") from None
+        xml = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
+        source = _DOCXTPL.patch_xml(xml)
+        source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
+        try:
+            return _ENV.from_string(source)
+        except jinja2.TemplateSyntaxError as e:
+            raise TemplateError(self.file, f"a tag is not valid ({e.message}) near "
+                                f"«{_near(source, e.lineno)}»") from None
+
+    def render(self, context: Mapping[str, Any], properties: Mapping[str, str],
+               custom: Mapping[str, str]) -> bytes:
+        """Render one document.
+
+        Args:
+            context: the template's variables (RichText for ``{{r }}`` tags).
+            properties: core properties: ``title``, ``subject``, ``keywords``.
+            custom: custom document properties (name -> text).
+
+        Raises:
+            TemplateError: for an undefined name or a template that does not
+            produce a valid Word file.
+        """
+        rendered: dict[str, _Entry] = {}
+        for name, template in self.compiled.items():
+            try:
+                xml = template.render(context)
+            except jinja2.UndefinedError as e:
+                raise TemplateError(self.file, f"{name}: undefined name: {e.message}") from None
+            except SecurityError as e:
+                raise TemplateError(self.file, f"{name}: refused by the sandbox: {e}") from None
+            except (jinja2.TemplateError, TypeError, ValueError, LookupError,
+                    AttributeError) as e:
+                raise TemplateError(self.file, f"{name}: cannot render: {e}") from None
+            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
+            xml = (xml.replace("{_{", "{{").replace("}_}", "}}")
+                   .replace("{_%", "{%").replace("%_}", "%}"))
+            if re.search("[\t\n\a\f]", xml):
+                xml = _DOCXTPL.resolve_listing(xml)
+            data = (XML_DECLARATION + xml).encode("utf-8")
+            try:
+                etree.fromstring(data)
+            except etree.XMLSyntaxError as e:
+                raise TemplateError(self.file, f"{name}: the template produced invalid XML "
+                                    f"({e}); check its tags") from None
+            rendered[name] = _entry(name, data)
+        entries = [rendered.get(name) or self.static[name] for name in self.order]
+        entries.append(_entry(CORE_PART, _core_xml(properties)))
+        entries.append(_entry(CUSTOM_PART, _custom_xml(custom)))
+        return _zip(entries)
+
+
+def _near(source: str, lineno: int | None) -> str:
+    lines = source.split("\n")
+    index = max((lineno or 1) - 1, 0)
+    text = re.sub(r"<[^>]+>", "", "".join(lines[index:index + 2]))
+    return text[:80]
+
+
+def _with_override(data: bytes, part: str, content_type: str) -> bytes:
+    text = data.decode("utf-8")
+    if f'PartName="/{part}"' in text:
+        return data
+    override = f'<Override PartName="/{part}" ContentType="{content_type}"/>'
+    return text.replace("</Types>", override + "</Types>").encode("utf-8")
+
+
+def _with_relationship(data: bytes, rel_id: str, rel_type: str, target: str) -> bytes:
+    text = data.decode("utf-8")
+    if f'Type="{rel_type}"' in text:
+        return data
+    rel = f'<Relationship Id="{rel_id}" Type="{rel_type}" Target="{target}"/>'
+    return text.replace("</Relationships>", rel + "</Relationships>").encode("utf-8")
+
+
+def _core_xml(properties: Mapping[str, str]) -> bytes:
+    fields = "".join(
+        f"<{tag}>{escape(properties[key])}</{tag}>"
+        for key, tag in (("title", "dc:title"), ("subject", "dc:subject"),
+                         ("keywords", "cp:keywords"), ("language", "dc:language"))
+        if properties.get(key)
+    )
+    return (XML_DECLARATION
+            + '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+              'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+              'xmlns:dcterms="http://purl.org/dc/terms/" '
+              'xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
+              'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            + fields
+            + "<dc:creator>apport</dc:creator><cp:lastModifiedBy>apport</cp:lastModifiedBy>"
+              "<cp:revision>1</cp:revision></cp:coreProperties>").encode("utf-8")
+
+
+def _custom_xml(custom: Mapping[str, str]) -> bytes:
+    props = "".join(
+        f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" '
+        f'name="{escape(name, {chr(34): "&quot;"})}"><vt:lpwstr>{escape(value)}</vt:lpwstr>'
+        "</property>"
+        for pid, (name, value) in enumerate(custom.items(), start=2)
+    )
+    return (XML_DECLARATION
+            + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+              'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
+              '2006/docPropsVTypes">'
+            + props + "</Properties>").encode("utf-8")
+
+
+# --- rich text for templates ---------------------------------------------------------------
+
+
+def rich(runs: Iterable[Run], *, review: bool = False) -> RichText:
+    """Runs -> a docxtpl RichText; deal values highlighted in review mode."""
+    text = RichText()
+    for run in runs:
+        style = VALUE_STYLE if review and run.value else None
+        text.add(run.text, bold=run.bold, style=style)
+    return text
+
+
+def block_context(blocks: Iterable[Block], *, review: bool = False,
+                  kind: str | None = None) -> list[dict[str, Any]]:
+    """Blocks -> the dicts the templates' block loops read (``kind``, ``rich``)."""
+    return [{"kind": kind or ("bullet" if b.bullet else "para"),
+             "rich": rich(b.runs, review=review), "text": b.text} for b in blocks]
+
+
+# --- a per-process cache --------------------------------------------------------------------
+
+_CACHE: dict[tuple[str, int, int], WordTemplate] = {}
+
+
+def load_template(path: str | Path) -> WordTemplate:
+    """The compiled template at ``path``, compiled once per process.
+
+    The cache key includes the file's size and modification time, so an
+    edited template is compiled again.
+    """
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as e:
+        raise TemplateError(str(path), f"cannot read the template: {e.strerror or e}") from None
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    template = _CACHE.get(key)
+    if template is None:
+        template = _CACHE[key] = WordTemplate(path)
+    return template

@@ -1,0 +1,198 @@
+"""Working with a clause library: list it, export it, check it against the options.
+
+``check`` renders every clause of a library (contract and offer) against a
+pairwise-covering set of option combinations: every pair of values of any
+two options appears in at least one deal, so a clause that breaks for some
+combination of two options is caught without rendering all of them.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .clauses import Library, load_library, render
+from .diagnostics import ApportError, OutputError
+from .resources import OFFER_SUBDIR, templates_dir
+
+# A valid deal (as the loader would give it: text values) that every
+# combination starts from.
+BASE_DEAL: dict[str, Any] = {
+    "reference": "MATRICE",
+    "signature": {"place": "Lyon", "date": "2026-12-01", "originals": "2"},
+    "introducer": {"name": "Marie Dupont", "legal_form": "ei", "siret": "91949250400007",
+                   "address": "12 rue des Lilas, 69003 Lyon", "vat": "franchise"},
+    "beneficiary": {"name": "Julie Martin", "legal_form": "ei", "siret": "94651236500002",
+                    "address": "3 place Bellecour, 69002 Lyon"},
+    "client": {"name": "Atelier Bois & Co", "activity": "Menuiserie", "need": "Secrétariat",
+               "estimated_revenue": "600", "informed": "true", "named_in_offer": "false"},
+    "role": {"involvement": "introduction", "commitment": "recommendation"},
+    "liability": {"cap": "commissions"},
+    "commission": {"rate": "15", "base": "collected", "payment_days": "15",
+                   "covers_trial": "true", "covers_follow_on": "true"},
+    "duration": {"mission": "recurring", "commission_months": "12", "agreement_months": "12",
+                 "renewal": "none", "notice_days": "30", "tail_months": "0"},
+    "offer": {"reply_by": "2026-12-10", "message": "Bonjour,\n\nVoici mon offre."},
+}
+
+COMPANY = {"legal_form": "sasu", "share_capital": "1000", "registry": "Lyon",
+           "representative": {"name": "Julie Martin", "capacity": "Présidente"}}
+
+# option -> its values; each value is a function of the deal dict (in place).
+OPTIONS: dict[str, list[str]] = {
+    "role.involvement": ["introduction", "discovery_call"],
+    "role.commitment": ["recommendation", "success"],
+    "liability.cap": ["commissions", "amount", "none"],
+    "duration.mission": ["recurring", "one_shot"],
+    "commission.covers_trial": ["true", "false"],
+    "commission.covers_follow_on": ["true", "false"],
+    "commission.base": ["collected", "invoiced"],
+    "duration.renewal": ["none", "tacit"],
+    "duration.tail_months": ["0", "6"],
+    "disputes.jurisdiction": ["", "Lyon"],
+    "introducer.vat": ["franchise", "liable"],
+    "client.informed": ["true", "false"],
+    "client.named_in_offer": ["false", "true"],
+    "signature.date": ["2026-12-01", ""],
+    "client.estimated_revenue": ["600", ""],
+    "beneficiary.legal_form": ["ei", "sasu"],
+    "introducer.legal_form": ["ei", "sarl"],
+}
+
+
+def _apply(deal: dict[str, Any], option: str, value: str) -> None:
+    section, key = option.split(".")
+    if option.endswith("legal_form") and value != "ei":
+        deal[section].update(copy.deepcopy(COMPANY))
+        deal[section]["legal_form"] = value
+        return
+    if value == "":
+        deal.setdefault(section, {}).pop(key, None)
+        return
+    deal.setdefault(section, {})[key] = value
+    if option == "liability.cap" and value == "amount":
+        deal["liability"]["cap_amount"] = "5000"
+    if option == "duration.mission" and value == "one_shot":
+        deal["duration"].pop("commission_months", None)
+
+
+def pairwise(options: dict[str, list[str]]) -> list[dict[str, str]]:
+    """A small set of rows in which every pair of values of two options appears.
+
+    Greedy and deterministic: each new row starts from a pair not yet
+    covered and picks, option by option, the value covering most new pairs.
+    """
+    names = list(options)
+    uncovered = {(a, va, b, vb) for a, b in itertools.combinations(names, 2)
+                 for va in options[a] for vb in options[b]}
+    rows: list[dict[str, str]] = []
+    while uncovered:
+        a, va, b, vb = min(uncovered)
+        row = {a: va, b: vb}
+        for name in names:
+            if name in row:
+                continue
+            row[name] = max(options[name], key=lambda v, n=name: sum(
+                (x, row[x], n, v) in uncovered or (n, v, x, row[x]) in uncovered
+                for x in row))
+        for x, y in itertools.combinations(names, 2):
+            uncovered.discard((x, row[x], y, row[y]))
+        rows.append(row)
+    return rows
+
+
+def option_deals() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Deal dicts covering every pair of option values, then a commission of 0."""
+    for i, row in enumerate(pairwise(OPTIONS), start=1):
+        deal = copy.deepcopy(BASE_DEAL)
+        for option, value in row.items():
+            _apply(deal, option, value)
+        label = ", ".join(f"{k}={v or '(absent)'}" for k, v in row.items())
+        yield f"combination {i} ({label})", deal
+    zero = copy.deepcopy(BASE_DEAL)
+    zero["commission"] = {"rate": "0"}
+    del zero["liability"], zero["duration"]
+    yield "commission 0", zero
+
+
+def _text_problems(rendered: Any) -> list[str]:
+    problems = []
+    numbers = [a.number for a in rendered.articles]
+    if numbers != list(range(1, len(numbers) + 1)):
+        problems.append(f"articles are numbered {numbers}, not 1..{len(numbers)}")
+    for article in rendered.articles:
+        text = " ".join(b.text for b in article.blocks)
+        for leftover in ("{{", "{%", "**", "\ue000", "None"):
+            if leftover in text:
+                problems.append(f"{article.id}: the text contains {leftover!r}")
+    return problems
+
+
+def check(folder: str | Path) -> tuple[list[str], int]:
+    """Render a library's clauses against every option combination.
+
+    Returns:
+        The problems found (one line each, naming the clause file where
+        known) and the number of combinations rendered.
+    """
+    from .model import Deal
+    from .offer import offer_terms
+    from .terms import derive, facts
+
+    folder = Path(folder)
+    libraries: list[tuple[str, Library]] = [("contract", load_library(folder)),
+                                            ("offer", load_library(folder / OFFER_SUBDIR))]
+    problems: list[str] = []
+    combos = 0
+    for label, data in option_deals():
+        deal = Deal.model_validate(data)
+        combos += 1
+        for kind, library in libraries:
+            if kind == "contract" and not deal.has_commission:
+                continue
+            terms = (derive(deal, reference="MATRICE") if kind == "contract"
+                     else offer_terms(deal, reference="MATRICE"))
+            deal_facts = facts(deal)
+            if kind == "offer" and not deal.client.named_in_offer:
+                deal_facts["client"]["name"] = None
+            try:
+                rendered = render(library, deal_facts, terms.as_context())
+            except ApportError as e:
+                problems.append(f"{e} [{kind}, {label}]")
+                continue
+            problems += [f"{library.folder}: error: {p} [{kind}, {label}]"
+                         for p in _text_problems(rendered)]
+    return sorted(set(problems)), combos
+
+
+def listing(folder: str | Path) -> list[str]:
+    """One line per clause: ``id@version  title  [when ...]``."""
+    lines: list[str] = []
+    for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR)):
+        library = load_library(path)
+        lines.append(f"# {kind} clauses ({path})")
+        for c in library.clauses:
+            what = c.title if c.title else f"  part of {c.part_of}"
+            when = f"  [when {c.when}]" if c.when else ""
+            lines.append(f"{c.key:<40} {what}{when}")
+        lines.append("")
+    return lines[:-1]
+
+
+def export(clauses: str | Path, target: str | Path) -> int:
+    """Copy a clause library and the built-in templates into ``target``.
+
+    Raises:
+        OutputError: when ``target`` exists and is not an empty folder.
+    """
+    target = Path(target)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise OutputError(f"{target}: error: already exists and is not empty; "
+                          "choose a new folder")
+    shutil.copytree(clauses, target / "clauses")
+    shutil.copytree(templates_dir(), target / "templates")
+    return sum(1 for p in target.rglob("*") if p.is_file())

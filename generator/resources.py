@@ -1,0 +1,32 @@
+"""Where the built-in clause library and Word templates live.
+
+In an installed wheel they are inside the package (``generator/clauses``,
+``generator/templates``); in a source checkout they are the top-level
+``clauses/`` and ``templates/`` folders beside the package.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def _data(name: str) -> Path:
+    inside = _PACKAGE / name
+    return inside if inside.is_dir() else _PACKAGE.parent / name
+
+
+def clauses_dir() -> Path:
+    """The built-in clause library (contract clauses; offer sections in ``offre/``)."""
+    return _data("clauses")
+
+
+def templates_dir() -> Path:
+    """The built-in Word templates (``contrat.docx``, ``offre.docx``)."""
+    return _data("templates")
+
+
+OFFER_SUBDIR = "offre"
+CONTRACT_TEMPLATE = "contrat.docx"
+OFFER_TEMPLATE = "offre.docx"
