@@ -147,8 +147,10 @@ def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bo
                      warnings: Sequence[Diagnostic], template: WordTemplate) -> dict[str, Any]:
     """The variables of ``contrat.docx``."""
     def signatory(heading: str, who: Any) -> dict[str, str]:
+        line = (f"représentée par {who.signer}, {who.capacity}" if who.is_company
+                else "en son nom propre")
         return {"heading": heading, "name": who.name, "form": who.form,
-                "signer": who.signer, "capacity": who.capacity}
+                "signer": who.signer, "capacity": who.capacity, "signer_line": line}
 
     return {
         "reference": terms.reference,

@@ -17,6 +17,7 @@ Nothing here executes or constructs anything from the file's content.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,13 +124,19 @@ def _line_col(text: str, index: int) -> Position:
     return (line, index - (text.rfind("\n", 0, index) + 1) + 1)
 
 
+def _too_large(file: str, size: int | None) -> DealError:
+    """``size`` is None when unknown (a device or a pipe that keeps giving bytes)."""
+    shown = (f"{size / 1024:.0f} KiB ({size} bytes)" if size is not None
+             else f"larger than {MAX_BYTES // 1024} KiB")
+    return DealError([Diagnostic(
+        file, 0, 0, "", "error",
+        f"the file is {shown}; a deal file may be at most {MAX_BYTES // 1024} KiB",
+    )])
+
+
 def _decode(raw: bytes, file: str) -> str:
     if len(raw) > MAX_BYTES:
-        raise DealError([Diagnostic(
-            file, 0, 0, "", "error",
-            f"the file is {len(raw) / 1024:.0f} KiB ({len(raw)} bytes); "
-            f"a deal file may be at most {MAX_BYTES // 1024} KiB",
-        )])
+        raise _too_large(file, len(raw))
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
@@ -214,7 +221,10 @@ def load_file(path: str | Path, display: str | None = None) -> LoadedDeal:
         with open(path, "rb") as f:
             raw = f.read(MAX_BYTES + 1)
             if len(raw) > MAX_BYTES:
-                raw += f.read()
+                # Name the size without reading it all: the file may be huge, or endless
+                # (/dev/zero), which used to fill the memory.
+                size = os.fstat(f.fileno()).st_size
+                raise _too_large(name, size if size >= len(raw) else None)
     except OSError as e:
         raise DealError([Diagnostic(name, 0, 0, "", "error",
                                     f"cannot read the file: {e.strerror or e}")]) from None

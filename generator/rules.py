@@ -159,3 +159,13 @@ def das2_threshold(deal: Deal) -> Iterator[Finding]:
         yield ("client.estimated_revenue", "warning",
                f"the commissions are estimated at {estimate:.2f} € incl. VAT over 12 months, "
                f"above {DAS2_THRESHOLD} €: the beneficiary must declare them (DAS2)")
+
+
+@rule
+def unnamed_client_in_message(deal: Deal) -> Iterator[Finding]:
+    message = deal.offer.message
+    if message and not deal.client.named_in_offer and deal.client.name.casefold() in \
+            message.casefold():
+        yield ("offer.message", "warning",
+               "names the client, but client.named_in_offer is false: the offer sheet would "
+               "reveal the client's name; remove it from the message or set named_in_offer")

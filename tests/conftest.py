@@ -164,7 +164,8 @@ WriteDeal = Callable[..., CheckedDeal]
 
 @pytest.fixture
 def valid_deal() -> Callable[..., dict[str, Any]]:
-    """Factory: ``valid_deal()`` -> a fresh dict of the base sample; ``valid_deal(name)`` another."""
+    """Factory: ``valid_deal()`` -> a fresh dict of the base sample; ``valid_deal(name)``
+    -> another sample."""
     return lambda name=BASE_SAMPLE: copy.deepcopy(sample_dict(name))
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import SAMPLES, line_of, sample_text
+
 from generator.cli import cli
 
 JULIE = sample_text()

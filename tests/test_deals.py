@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import SAMPLES, SCHEMA, errors, one, sample_dict, sample_text, set_path, to_yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SAMPLES, SCHEMA, errors, one, sample_dict, sample_text, set_path, to_yaml
 from generator.deals import CheckedDeal, check_file, find_deal_files, load_deal
 from generator.diagnostics import ApportError, DealError, Diagnostic, has_errors, to_json
 

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import (
     SAMPLES,
     errors,
@@ -20,6 +19,7 @@ from conftest import (
     only,
     sample_text,
 )
+
 from generator.deals import check_file
 from generator.diagnostics import DealError
 from generator.loading import MAX_BYTES, MAX_DEPTH, load_bytes, load_file
@@ -187,6 +187,29 @@ def test_file_over_256_kib_is_refused_naming_its_size(check):
     assert f"{MAX_BYTES + 1} bytes" in d.message
     assert "256 KiB" in d.message
     assert d.line == 0  # the whole file
+
+
+def test_oversized_bytes_are_refused_by_load_bytes_too():
+    with pytest.raises(DealError, match=r"the file is 300 KiB \(307200 bytes\)"):
+        load_bytes(b"#" * (300 * 1024), "f.yaml")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_endless_file_is_refused_without_reading_it_all():
+    # In a child process with a memory limit: a regression must fail, not swap.
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    code = ("from generator.deals import check_file; "
+            "r = check_file('/dev/zero'); print(r.ok, r.diagnostics[0].message)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=30, preexec_fn=limit)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert proc.stdout.startswith("False the file is larger than 256 KiB")
 
 
 def test_large_file_message_names_its_size_in_kib(check):

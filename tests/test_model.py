@@ -13,12 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from conftest import SAMPLES, set_path
 from pydantic import ValidationError
 from stdnum.fr import siren as stdnum_siren
 from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
 
-from conftest import set_path
 from generator.loading import load_file
 from generator.model import (
     COMPANY_FORMS,
@@ -36,8 +36,6 @@ from generator.model import (
     field_names,
     vat_key,
 )
-
-from conftest import SAMPLES
 
 
 def text_data(name: str = "julie-atelier-bois") -> dict[str, Any]:
@@ -419,7 +417,7 @@ def test_enum_values_are_exactly_the_spec():
     assert defs["Commission"]["properties"]["base"]["enum"] == ENUMS["commission.base"]
     assert defs["Duration"]["properties"]["mission"]["enum"] == ENUMS["duration.mission"]
     assert defs["Duration"]["properties"]["renewal"]["enum"] == ENUMS["duration.renewal"]
-    assert COMPANY_FORMS == set(ENUMS["introducer.legal_form"]) - {"ei"}
+    assert set(ENUMS["introducer.legal_form"]) - {"ei"} == COMPANY_FORMS
 
 
 # --- required fields --------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from conftest import (
     DELETE,
     at,
@@ -25,6 +24,7 @@ from conftest import (
     value_pos,
     warnings_,
 )
+
 from generator import rules
 
 JULIE = sample_text()
@@ -243,7 +243,8 @@ def test_la_poste_sirets_are_valid(check_change, siret):
 
 
 def test_la_poste_with_its_vat_number(check_change):
-    result = check_change({"beneficiary.siret": LA_POSTE, "beneficiary.vat_number": "FR39356000000"})
+    result = check_change({"beneficiary.siret": LA_POSTE,
+                           "beneficiary.vat_number": "FR39356000000"})
     assert result.ok, result.diagnostics
 
 
@@ -521,9 +522,11 @@ def test_jurisdiction_with_an_ei_beneficiary(check_change):
     assert one(result, "disputes.jurisdiction", "warning")
 
 
-def test_jurisdiction_between_two_companies_is_no_warning(check_change):
-    company = sample_dict("cabinet-conseil-succes")["introducer"]
-    result = check_change({"introducer": company, "disputes.jurisdiction": "Lyon"})
+def test_jurisdiction_between_two_companies_is_no_warning(check, valid_deal):
+    deal = valid_deal()
+    deal["introducer"] = valid_deal("cabinet-conseil-succes")["introducer"]
+    deal["disputes"] = {"jurisdiction": "Lyon"}
+    result = check(deal)
     assert result.ok, result.diagnostics
     no_warnings(result)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import SAMPLES, sample_paths
+
 from generator.deals import CheckedDeal, check_file
 
 

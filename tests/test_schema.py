@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-
 from conftest import SAMPLES, SCHEMA, SCHEMA_LINE, sample_dict, sample_paths
+
 from generator.cli import cli
 from generator.schema import schema_json
 

@@ -259,7 +259,7 @@ def contract() -> Document:
         first.style = doc.styles["Texte de tableau"]
         first.add_run(f"{{{{ signatures.{who}.heading }}}}").bold = True
         for line in (f"{{{{ signatures.{who}.name }}}}", f"{{{{ signatures.{who}.form }}}}",
-                     f"{{{{ signatures.{who}.signer }}}}, {{{{ signatures.{who}.capacity }}}}",
+                     f"{{{{ signatures.{who}.signer_line }}}}",
                      "Date et signature\u00a0:"):
             paragraph = cell.add_paragraph(style="Texte de tableau")
             paragraph.add_run(line)
