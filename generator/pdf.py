@@ -1,0 +1,92 @@
+"""PDF through LibreOffice: a whole batch in one headless run, with its own profile.
+
+LibreOffice refuses to start a second instance on a profile that is in use
+(the user's own LibreOffice may be open): each conversion gets a fresh
+temporary profile, and converts every document of the batch in one run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from .diagnostics import ApportError
+
+CANDIDATES = ("soffice", "libreoffice", "/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice",
+              "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+              r"C:\Program Files\LibreOffice\program\soffice.exe")
+INSTALL_HINT = ("install LibreOffice (Debian/Ubuntu: 'sudo apt install libreoffice-writer-nogui'; "
+                "macOS: 'brew install --cask libreoffice'; Windows: libreoffice.org) "
+                "or set APPORT_SOFFICE to its 'soffice' program")
+
+
+class PdfError(ApportError):
+    """Raised when LibreOffice is missing or a conversion fails."""
+
+
+def find_soffice() -> str | None:
+    """The LibreOffice program, or None (``APPORT_SOFFICE`` overrides the search)."""
+    override = os.environ.get("APPORT_SOFFICE")
+    if override:
+        return override if Path(override).exists() or shutil.which(override) else None
+    for candidate in CANDIDATES:
+        found = shutil.which(candidate) or (candidate if Path(candidate).is_file() else None)
+        if found:
+            return found
+    return None
+
+
+def convert(documents: Sequence[str | Path], outdir: str | Path | None = None, *,
+            timeout: float = 600) -> list[Path]:
+    """Convert Word files to PDF, beside them (or into ``outdir``).
+
+    Returns:
+        The PDF paths, in the order of ``documents``.
+
+    Raises:
+        PdfError: LibreOffice is not installed, or a PDF was not produced.
+    """
+    soffice = find_soffice()
+    if soffice is None:
+        raise PdfError(f"error: LibreOffice is needed to make PDFs: {INSTALL_HINT}")
+    paths = [Path(d) for d in documents]
+    if not paths:
+        return []
+    results: dict[Path, Path] = {}
+    by_folder: dict[Path, list[Path]] = {}
+    for path in paths:
+        target = Path(outdir) if outdir else path.parent
+        by_folder.setdefault(target, []).append(path)
+    for target, group in by_folder.items():
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="apport-lo-") as profile:
+            command = [soffice, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless",
+                       "--norestore", "--nolockcheck", "--convert-to", "pdf", "--outdir",
+                       str(target), *[str(p) for p in group]]
+            try:
+                completed = subprocess.run(command, capture_output=True, text=True,
+                                           timeout=timeout, check=False)
+            except subprocess.TimeoutExpired:
+                raise PdfError(f"error: LibreOffice did not finish within {timeout:g} s") from None
+            except OSError as e:
+                raise PdfError(f"error: cannot run LibreOffice ({soffice}): {e}") from None
+        for path in group:
+            pdf = target / (path.stem + ".pdf")
+            if not pdf.is_file() or pdf.stat().st_mtime < path.stat().st_mtime - 1:
+                detail = (completed.stderr or completed.stdout).strip().splitlines()
+                raise PdfError(f"{path}: error: LibreOffice did not produce {pdf.name}"
+                               + (f" ({detail[-1]})" if detail else ""))
+            results[path] = pdf
+    return [results[p] for p in paths]
+
+
+def page_count(pdf: str | Path) -> int:
+    """Pages of a PDF made by LibreOffice (counts page objects)."""
+    import re
+
+    data = Path(pdf).read_bytes()
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))

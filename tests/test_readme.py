@@ -1,0 +1,30 @@
+"""The README stays true: CI runs its test command, and its layout lists every module."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _commands() -> list[str]:
+    return re.findall(r"```sh\n# \d\. [^\n]*\n([^\n]+)\n```", README)
+
+
+def test_readme_has_the_two_setup_commands() -> None:
+    install, tests = _commands()
+    assert "pip install ." in install and "apport build samples/" in install
+    assert "pytest" in tests
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert _commands()[1] in ci.splitlines()
+
+
+def test_layout_lists_every_module() -> None:
+    for module in sorted((ROOT / "generator").glob("*.py")):
+        if module.name not in ("__init__.py", "__main__.py"):
+            assert f"  {module.name} " in README, module.name
