@@ -88,23 +88,47 @@ class Kit:
         return self.contract_template if kind == "contrat" else self.offer_template
 
 
-_KITS: dict[Sources, Kit] = {}
+_KITS: dict[Sources, tuple[tuple[Any, ...], Kit]] = {}
+
+
+def _signature(sources: Sources) -> tuple[Any, ...]:
+    """What the files of ``sources`` look like now (name, size, mtime): a cheap change test."""
+    entries: list[Any] = []
+    for folder in (sources.clauses, sources.clauses / OFFER_SUBDIR):
+        try:
+            with os.scandir(folder) as it:
+                for entry in it:
+                    if entry.name.endswith(".md"):
+                        st = entry.stat()
+                        entries.append((str(folder), entry.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            entries.append((str(folder), None))
+    for name in (CONTRACT_TEMPLATE, OFFER_TEMPLATE):
+        try:
+            st = (sources.templates / name).stat()
+            entries.append((name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            entries.append((name, None))
+    return tuple(sorted(entries, key=repr))
 
 
 def load_kit(sources: Sources) -> Kit:
-    """Load (once per process) the libraries and templates of ``sources``.
+    """Load the libraries and templates of ``sources``, again only when their files changed.
 
     Raises:
         ClauseError, TemplateError: naming the file at fault.
     """
-    kit = _KITS.get(sources)
-    if kit is None:
-        kit = _KITS[sources] = Kit(
-            contract_library=load_library(sources.clauses),
-            offer_library=load_library(sources.clauses / OFFER_SUBDIR),
-            contract_template=load_template(sources.templates / CONTRACT_TEMPLATE),
-            offer_template=load_template(sources.templates / OFFER_TEMPLATE),
-        )
+    signature = _signature(sources)
+    cached = _KITS.get(sources)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    kit = Kit(
+        contract_library=load_library(sources.clauses),
+        offer_library=load_library(sources.clauses / OFFER_SUBDIR),
+        contract_template=load_template(sources.templates / CONTRACT_TEMPLATE),
+        offer_template=load_template(sources.templates / OFFER_TEMPLATE),
+    )
+    _KITS[sources] = (signature, kit)
     return kit
 
 
