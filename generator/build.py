@@ -297,13 +297,16 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool) -> list[Job]:
         deal_facts = facts(deal)
         if kind == "offre" and not deal.client.named_in_offer:
             deal_facts["client"] = {**deal_facts["client"], "name": None}
-        used = [d.clause for d in select(library, deal_facts) if d.included]
+        in_review = review and kind == "contrat"
+        # A review contract's annex lists every clause, kept or left out, with its
+        # id@version and condition: it depends on the whole library.
+        used = [d.clause for d in select(library, deal_facts) if d.included or in_review]
         jobs.append(Job(
             name=f"{checked.stem}.{kind}.docx", kind=kind, deal_file=checked.file,
             reference=checked.reference, deal_sha256=deal_sha,
             clauses={c.key: c.sha256 for c in used},
             template_sha256=kit.template(kind).sha256,
-            review=review and kind == "contrat", warnings=warnings, deal=deal,
+            review=in_review, warnings=warnings, deal=deal,
         ))
     return jobs
 
@@ -354,12 +357,12 @@ def _kept_name(path: Path) -> Path:
     return candidate
 
 
-def _run_task(task: _Task, sources: Sources) -> _Outcome:
+def _run_task(task: _Task, kit: Kit) -> _Outcome:
     """Render one document and put it in place, unless a person's edit is in the way."""
     job = task.job
     path = Path(task.out) / job.name
     try:
-        data = render_job(job, load_kit(sources))
+        data = render_job(job, kit)
     except ApportError as e:
         return _Outcome(job, "failed", task.reasons,
                         error=f"{e} (while writing {job.name} for {job.deal_file})")
@@ -391,18 +394,17 @@ def _run_task(task: _Task, sources: Sources) -> _Outcome:
     return _Outcome(job, "built", reasons, sha256=new_sha, kept_as=kept_as)
 
 
-_WORKER_SOURCES: Sources | None = None
+_WORKER_KIT: Kit | None = None
 
 
 def _worker_init(sources: Sources) -> None:
-    global _WORKER_SOURCES
-    _WORKER_SOURCES = sources
-    load_kit(sources)
+    global _WORKER_KIT
+    _WORKER_KIT = load_kit(sources)
 
 
 def _worker_run(task: _Task) -> _Outcome:
-    assert _WORKER_SOURCES is not None
-    return _run_task(task, _WORKER_SOURCES)
+    assert _WORKER_KIT is not None
+    return _run_task(task, _WORKER_KIT)
 
 
 # --- the build ---------------------------------------------------------------------------------
@@ -462,7 +464,12 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     for c in checked:
         if not c.ok or c.stem in clashing:
             continue
-        for job in _jobs(c, kit, review):
+        try:
+            deal_jobs = _jobs(c, kit, review)
+        except ApportError as e:  # a clause condition that fails for this deal only
+            report.failures.append(f"{e} (while choosing the clauses of {c.file})")
+            continue
+        for job in deal_jobs:
             old = manifest.get(job.name)
             listed = old.get("sha256") if isinstance(old, dict) else None
             on_disk = sha256_file(out / job.name)
@@ -480,17 +487,22 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
 
     total = len(tasks)
     done = 0
-    written = dict(manifest)
+    # The manifest lists only files that exist (a document deleted by hand, with its
+    # deal gone or now invalid, is forgotten).
+    written = {name: entry for name, entry in manifest.items() if (out / name).is_file()}
     pending_writes = 0
     if progress:
         progress(0, total)
-    for outcome in _execute(tasks, sources, jobs):
+    for outcome in _execute(tasks, sources, kit, jobs):
         done += 1
         result = DocumentResult(outcome.job.name, outcome.job.deal_file, outcome.status,
                                 list(outcome.reasons), outcome.kept_as, outcome.error)
         report.documents.append(result)
         if outcome.sha256 and not check:
             written[outcome.job.name] = outcome.job.record(outcome.sha256)
+            pending_writes += 1
+        elif not check and outcome.job.name in written and not (out / outcome.job.name).is_file():
+            del written[outcome.job.name]  # moved aside (--force), then not written
             pending_writes += 1
             if pending_writes >= 50:
                 write_manifest(out, written)
@@ -520,11 +532,12 @@ def _prepare_output(out: Path) -> None:
             pass
 
 
-def _execute(tasks: list[_Task], sources: Sources, jobs: int | None) -> Iterable[_Outcome]:
+def _execute(tasks: list[_Task], sources: Sources, kit: Kit,
+             jobs: int | None) -> Iterable[_Outcome]:
     workers = min(jobs or os.cpu_count() or 1, len(tasks))
     if workers <= 1:
         for task in tasks:
-            yield _run_task(task, sources)
+            yield _run_task(task, kit)
         return
     import multiprocessing
 

@@ -62,6 +62,40 @@ def _deal_files(paths: tuple[str, ...]) -> list[tuple[Any, str]]:
     return files
 
 
+class _Context:
+    """Paths for a command: the command line first, then the workspace, then defaults."""
+
+    def __init__(self, paths: tuple[str, ...] = (), *, out: str | None = None,
+                 clauses: str | None = None, templates: str | None = None) -> None:
+        from .workspace import find_workspace
+
+        workspace = find_workspace()
+        if not paths:
+            if workspace is None:
+                raise click.UsageError("give deal files or folders (or run the command inside "
+                                       "a workspace made by 'apport init')")
+            paths = (_relative(workspace.deals),)
+        self.paths = paths
+        self.out = out or (_relative(workspace.out) if workspace else "out")
+        self.clauses = clauses or (str(workspace.clauses) if workspace else None)
+        self.templates = templates or (str(workspace.templates) if workspace else None)
+
+    @property
+    def sources(self) -> Any:
+        from .build import Sources
+
+        return Sources.default(self.clauses, self.templates)
+
+
+def _relative(path: Path) -> str:
+    import os
+
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive (Windows)
+        return str(path)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="apport", prog_name="apport")
 def cli() -> None:
@@ -84,7 +118,7 @@ def cli() -> None:
 
 
 @cli.command(epilog=EXAMPLES_VALIDATE)
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
@@ -95,13 +129,13 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
     """Check deal files and report every problem, located.
 
     PATHS are deal files or folders; folders are searched recursively for
-    *.yaml and *.yml files. Exits 1 when a deal has an error (or, with
-    --strict, a warning).
+    *.yaml and *.yml files (inside a workspace: its deals folder by default).
+    Exits 1 when a deal has an error (or, with --strict, a warning).
     """
     from .deals import check_file
     from .diagnostics import to_json
 
-    files = _deal_files(paths)
+    files = _deal_files(_Context(paths).paths)
     results = [check_file(path, display, strict=strict) for path, display in files]
     diagnostics = [d for r in results for d in r.diagnostics]
     if fmt == "json":
@@ -135,6 +169,7 @@ def schema() -> None:
 EXAMPLES_BUILD = """
 \b
 Examples:
+  apport build                               inside a workspace: all its deals
   apport build deals/julie.yaml              -> out/julie.contrat.docx, out/julie.offre.docx
   apport build deals/ -o contrats/           every deal below deals/
   apport build deals/ --review               highlighted values + notes for the jurist
@@ -143,16 +178,10 @@ Examples:
 """
 
 
-def _sources(clauses: str | None, templates: str | None) -> Any:
-    from .build import Sources
-
-    return Sources.default(clauses, templates)
-
-
 @cli.command(epilog=EXAMPLES_BUILD)
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--out", default="out", show_default=True, type=click.Path(),
-              help="Output folder.")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("-o", "--out", default=None, type=click.Path(),
+              help="Output folder (default: the workspace's, else ./out).")
 @click.option("--review", is_flag=True,
               help="Contracts for the jurist: every value from the deal highlighted, and an "
                    "annex listing each clause (id@version), why it is in or out, the warnings "
@@ -162,16 +191,21 @@ def _sources(clauses: str | None, templates: str | None) -> Any:
                    "beside the new one as <name>.edited.docx.")
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 when a document is out of date.")
+@click.option("--pdf", is_flag=True,
+              help="Also write a PDF beside each Word file (needs LibreOffice).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Worker processes (default: the machine's cores).")
 @click.option("--clauses", "clauses", type=click.Path(file_okay=False), default=None,
-              help="Clause library folder (default: the built-in one; see 'apport clauses').")
+              help="Clause library folder (default: the workspace's, else built-in; "
+                   "see 'apport clauses').")
 @click.option("--templates", "templates", type=click.Path(file_okay=False), default=None,
-              help="Folder holding contrat.docx and offre.docx (default: built-in).")
+              help="Folder holding contrat.docx and offre.docx (default: the workspace's, "
+                   "else built-in).")
 @_handle_errors
-def build(paths: tuple[str, ...], out: str, review: bool, force: bool, check: bool,
-          strict: bool, jobs: int | None, clauses: str | None, templates: str | None) -> None:
+def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, check: bool,
+          pdf: bool, strict: bool, jobs: int | None, clauses: str | None,
+          templates: str | None) -> None:
     """Write the contract and the offer sheet of every deal.
 
     For each deal file NAME.yaml: OUT/NAME.contrat.docx (only when there is a
@@ -182,10 +216,11 @@ def build(paths: tuple[str, ...], out: str, review: bool, force: bool, check: bo
     """
     from .build import build as run_build
 
-    _deal_files(paths)
+    ctx = _Context(paths, out=out, clauses=clauses, templates=templates)
+    _deal_files(ctx.paths)
     bar = _ProgressBar("Building")
     try:
-        report = run_build(paths, out, sources=_sources(clauses, templates), review=review,
+        report = run_build(ctx.paths, ctx.out, sources=ctx.sources, review=review,
                            force=force, check=check, strict=strict, jobs=jobs,
                            progress=bar.update)
     finally:
@@ -206,9 +241,31 @@ def build(paths: tuple[str, ...], out: str, review: bool, force: bool, check: bo
             click.echo(f"{doc.error}", err=True)
     for failure in report.failures:
         click.echo(f"error: {failure}", err=True)
+    pdf_ok = True
+    if pdf and not check:
+        pdf_ok = _write_pdfs([report.out / d.name for d in report.documents
+                              if d.status in ("built", "unchanged")])
     click.echo(f"{report.summary} ({report.deals} deal{'s' if report.deals != 1 else ''})",
                err=True)
-    sys.exit(0 if report.ok else 1)
+    sys.exit(0 if report.ok and pdf_ok else 1)
+
+
+def _write_pdfs(documents: list[Path]) -> bool:
+    """PDFs beside Word files, in one LibreOffice run; False (said) when impossible."""
+    from .pdf import PdfError, convert
+
+    wanted = [d for d in documents if d.exists()]
+    if not wanted:
+        return True
+    click.echo(f"converting {len(wanted)} document{'s' if len(wanted) != 1 else ''} to PDF "
+               "with LibreOffice...", err=True)
+    try:
+        for pdf in convert(wanted):
+            click.echo(f"wrote {pdf}")
+    except PdfError as e:
+        click.echo(f"{e} (the Word files are written)", err=True)
+        return False
+    return True
 
 
 class _ProgressBar:
@@ -235,23 +292,71 @@ class _ProgressBar:
 
 @cli.command()
 @click.argument("deal", type=click.Path(dir_okay=False))
+@click.option("--eml", "eml", type=click.Path(dir_okay=False), default=None,
+              help="Write a ready-to-send email (.eml) to the beneficiary: the offer as the "
+                   "text, the offer sheet attached (PDF with --pdf, else Word).")
+@click.option("--pdf", is_flag=True,
+              help="Write the offer sheet as Word and PDF into the output folder.")
+@click.option("-o", "--out", default=None, type=click.Path(file_okay=False),
+              help="Output folder for --pdf (default: the workspace's, else ./out).")
 @click.option("--clauses", "clauses", type=click.Path(file_okay=False), default=None,
-              help="Clause library folder (default: the built-in one).")
+              help="Clause library folder (default: the workspace's, else built-in).")
+@click.option("--templates", "templates", type=click.Path(file_okay=False), default=None,
+              help="Folder holding offre.docx (default: the workspace's, else built-in).")
 @_handle_errors
-def offer(deal: str, clauses: str | None) -> None:
-    """Print a deal's offer sheet as plain text, ready to paste into an email."""
-    from .clauses import load_library
-    from .deals import check_file
-    from .offer import offer_text
-    from .resources import OFFER_SUBDIR
+def offer(deal: str, eml: str | None, pdf: bool, out: str | None, clauses: str | None,
+          templates: str | None) -> None:
+    """Print a deal's offer sheet as plain text, ready to paste into an email.
 
+    \b
+    Examples:
+      apport offer deals/julie.yaml                 the text, on the screen
+      apport offer deals/julie.yaml --eml julie.eml an email to open and send
+      apport offer deals/julie.yaml --eml julie.eml --pdf
+    """
+    from .build import load_kit
+    from .deals import check_file
+    from .offer import build_offer, offer_text
+
+    ctx = _Context((deal,), out=out, clauses=clauses, templates=templates)
     checked = check_file(deal)
     for d in checked.diagnostics:
         click.echo(str(d), err=True)
     if checked.deal is None:
         sys.exit(1)
-    library = load_library(_sources(clauses, None).clauses / OFFER_SUBDIR)
-    click.echo(offer_text(checked.deal, reference=checked.reference, library=library), nl=False)
+    kit = load_kit(ctx.sources)
+    text = offer_text(checked.deal, reference=checked.reference, library=kit.offer_library)
+    if not eml and not pdf:
+        click.echo(text, nl=False)
+        return
+    name = f"{checked.stem}.offre.docx"
+    document = build_offer(checked.deal, reference=checked.reference,
+                           library=kit.offer_library, template=kit.offer_template).data
+    attachment, attachment_name = document, name
+    if pdf:
+        from .build import write_atomic
+        from .pdf import PdfError, convert
+
+        folder = Path(ctx.out)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / name, document)
+        click.echo(f"wrote {folder / name}")
+        try:
+            (pdf_path,) = convert([folder / name])
+        except PdfError as e:
+            click.echo(f"{e} (the Word file is written)", err=True)
+            sys.exit(1)
+        click.echo(f"wrote {pdf_path}")
+        attachment, attachment_name = pdf_path.read_bytes(), pdf_path.name
+    if eml:
+        from .build import write_atomic
+        from .mail import offer_email
+
+        message = offer_email(checked.deal, reference=checked.reference, body=text,
+                              attachment_name=attachment_name, attachment=attachment)
+        write_atomic(Path(eml).resolve(), message)
+        to = checked.deal.beneficiary.email or "no address in the deal: add one in your mail app"
+        click.echo(f"wrote {eml} (to: {to}; open it in your mail app, check it and send it)")
 
 
 @cli.command(name="clauses")
@@ -274,8 +379,11 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
       apport clauses --check --clauses my-library/
     """
     from . import library as lib
+    from .build import Sources
+    from .workspace import find_workspace
 
-    source = _sources(folder, None).clauses
+    workspace = find_workspace()
+    source = Sources.default(folder or (workspace.clauses if workspace else None)).clauses
     if export:
         written = lib.export(source, export)
         click.echo(f"copied {written} files into {export}; use them with "
@@ -291,6 +399,23 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
         sys.exit(1 if problems else 0)
     for line in lib.listing(source):
         click.echo(line)
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@_handle_errors
+def init(directory: str) -> None:
+    """Create a workspace: deals/, your own clauses/ and templates/, a config.
+
+    Commands run inside the workspace (or below it) use its folders, found
+    through apport.toml; options on the command line override them.
+    """
+    from .workspace import init as make
+
+    workspace = make(directory)
+    click.echo(f"created the workspace {directory}/ with an example deal in "
+               f"{_relative(workspace.deals)}/exemple.yaml")
+    click.echo(f"next: cd {directory} && apport build   (read LISEZMOI.md)")
 
 
 def main() -> None:

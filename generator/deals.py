@@ -91,18 +91,41 @@ def load_deal(path: str | Path, *, strict: bool = False) -> Deal:
 
 
 def validate_loaded(loaded: LoadedDeal) -> tuple[Deal | None, list[Diagnostic]]:
-    """Validate loaded data against the model and the rules."""
+    """Validate loaded data against the model and the rules.
+
+    When some fields are wrong, the rules still run on the sections that are
+    right (a rule that needs a wrong section is skipped), so one pass reports
+    every problem: a rate of 35 and the same SIREN for both parties, say.
+    """
     diagnostics = list(loaded.diagnostics)
     try:
         deal: Deal | None = Deal.model_validate(loaded.data)
+        findings = rules.check(deal)
     except ValidationError as e:
         deal = None
         diagnostics.extend(_from_pydantic(loaded, e))
-    if deal is not None:
-        for path, severity, message in rules.check(deal):
-            line, column = loaded.position(tuple(path.split(".")))
-            diagnostics.append(Diagnostic(loaded.file, line, column, path, severity, message))  # type: ignore[arg-type]
+        findings = rules.check_partial(_valid_sections(loaded.data))
+    for path, severity, message in findings:
+        line, column = loaded.position(tuple(path.split(".")))
+        diagnostics.append(Diagnostic(loaded.file, line, column, path, severity,  # type: ignore[arg-type]
+                                      message))
     return deal, diagnostics
+
+
+def _valid_sections(data: dict[str, Any]) -> dict[str, Any]:
+    """The top-level sections of ``data`` that validate on their own."""
+    from pydantic import TypeAdapter
+
+    data = Deal.ignore_terms_without_commission(data)
+    valid: dict[str, Any] = {}
+    for name, info in Deal.model_fields.items():
+        if name not in data:
+            continue
+        try:
+            valid[name] = TypeAdapter(info.annotation).validate_python(data[name])
+        except ValidationError:
+            continue
+    return valid
 
 
 # --- pydantic's errors, in plain English -----------------------------------------

@@ -22,6 +22,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     model_validator,
 )
 from stdnum import exceptions as stdnum_errors
@@ -182,23 +183,44 @@ def _email(value: str) -> str:
 
 # --- annotated field types -----------------------------------------------------
 
-Text = Annotated[str, BeforeValidator(_one_line), Field(max_length=MAX_TEXT)]
-LongText = Annotated[str, BeforeValidator(_multiline), Field(max_length=MAX_TEXT)]
-Message = Annotated[str, BeforeValidator(_multiline), Field(max_length=MAX_MESSAGE)]
-Bool = Annotated[bool, BeforeValidator(_bool)]
-Amount = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=MAX_AMOUNT)]
-Date = Annotated[date, BeforeValidator(_date)]
-Siret = Annotated[str, BeforeValidator(_one_line), AfterValidator(_siret)]
-VatNumber = Annotated[str, BeforeValidator(_one_line), AfterValidator(_vat_number)]
-Email = Annotated[str, BeforeValidator(_one_line), AfterValidator(_email)]
+# Each type says how editors should see it (the JSON Schema): text fields also
+# accept what YAML would read as a number or a boolean (``name: 2027`` is text).
+_TEXTUAL = ["string", "number", "boolean"]
 
 
-Originals = Annotated[int, BeforeValidator(_integer), Field(ge=2, le=10)]
-Days60 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=60)]
-Days365 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=365)]
-Months60 = Annotated[int, BeforeValidator(_integer), Field(ge=1, le=60)]
-Months24 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=24)]
-Rate = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=30)]
+def _schema(**schema: Any) -> WithJsonSchema:
+    return WithJsonSchema(schema)
+
+
+Text = Annotated[str, BeforeValidator(_one_line), Field(max_length=MAX_TEXT),
+                 _schema(type=_TEXTUAL, maxLength=MAX_TEXT)]
+LongText = Annotated[str, BeforeValidator(_multiline), Field(max_length=MAX_TEXT),
+                     _schema(type=_TEXTUAL, maxLength=MAX_TEXT)]
+Message = Annotated[str, BeforeValidator(_multiline), Field(max_length=MAX_MESSAGE),
+                    _schema(type=_TEXTUAL, maxLength=MAX_MESSAGE)]
+Bool = Annotated[bool, BeforeValidator(_bool), _schema(type="boolean")]
+Amount = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=MAX_AMOUNT),
+                   _schema(type="number", minimum=0, maximum=int(MAX_AMOUNT))]
+Date = Annotated[date, BeforeValidator(_date), _schema(type="string", format="date")]
+Siret = Annotated[str, BeforeValidator(_one_line), AfterValidator(_siret),
+                  _schema(type=["string", "integer"], pattern=r"^[0-9 .]{14,22}$",
+                          examples=["919 492 504 00007"])]
+VatNumber = Annotated[str, BeforeValidator(_one_line), AfterValidator(_vat_number),
+                      _schema(type="string", pattern=r"^[Ff][Rr] ?[0-9A-Za-z]{2} ?[0-9 ]{9,12}$")]
+Email = Annotated[str, BeforeValidator(_one_line), AfterValidator(_email),
+                  _schema(type="string", format="email")]
+Originals = Annotated[int, BeforeValidator(_integer), Field(ge=2, le=10),
+                      _schema(type="integer", minimum=2, maximum=10)]
+Days60 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=60),
+                   _schema(type="integer", minimum=0, maximum=60)]
+Days365 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=365),
+                    _schema(type="integer", minimum=0, maximum=365)]
+Months60 = Annotated[int, BeforeValidator(_integer), Field(ge=1, le=60),
+                     _schema(type="integer", minimum=1, maximum=60)]
+Months24 = Annotated[int, BeforeValidator(_integer), Field(ge=0, le=24),
+                     _schema(type="integer", minimum=0, maximum=24)]
+Rate = Annotated[Decimal, BeforeValidator(_number), Field(ge=0, le=30),
+                 _schema(type="number", minimum=0, maximum=30)]
 
 
 class _Model(BaseModel):
@@ -339,7 +361,7 @@ class Deal(_Model):
 
     @model_validator(mode="before")
     @classmethod
-    def _ignore_terms_without_commission(cls, data: Any) -> Any:
+    def ignore_terms_without_commission(cls, data: Any) -> Any:
         """A rate of 0 makes the commission terms moot: ignore them, as the spec says."""
         if not isinstance(data, dict) or not isinstance(data.get("commission"), dict):
             return data

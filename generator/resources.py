@@ -27,6 +27,16 @@ def templates_dir() -> Path:
     return _data("templates")
 
 
+def samples_dir() -> Path:
+    """The sample deals (one is copied into a new workspace)."""
+    return _data("samples")
+
+
+def schema_file() -> Path:
+    """The committed JSON Schema of the deal format."""
+    return _data("schema") / "deal.schema.json"
+
+
 OFFER_SUBDIR = "offre"
 CONTRACT_TEMPLATE = "contrat.docx"
 OFFER_TEMPLATE = "offre.docx"

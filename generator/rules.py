@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from . import terms
 from .model import Deal, Party, vat_key
@@ -30,6 +31,25 @@ def rule(func: Rule) -> Rule:
 def check(deal: Deal) -> list[Finding]:
     """Every cross-field error and warning of ``deal``, in rule order."""
     return [finding for r in RULES for finding in r(deal)]
+
+
+def check_partial(sections: dict[str, Any]) -> list[Finding]:
+    """The rules that can run on the valid ``sections`` of an invalid deal.
+
+    A rule that reads a missing (invalid) section raises AttributeError on
+    it and is skipped: its finding would be guesswork.
+    """
+    deal = Deal.model_construct(**sections)
+    for name in Deal.model_fields:
+        if name not in sections:
+            deal.__dict__.pop(name, None)  # absent, not defaulted: reading it raises
+    findings: list[Finding] = []
+    for r in RULES:
+        try:
+            findings.extend(r(deal))
+        except AttributeError:
+            continue
+    return findings
 
 
 # --- errors --------------------------------------------------------------------

@@ -240,7 +240,7 @@ def test_involvement_discovery_call() -> None:
 
 def test_commitment_success() -> None:
     a, _ = differs({"role.commitment": "success"}, {"role.commitment": "recommendation"},
-                   "s'engage en outre à favoriser la réussite de la collaboration",
+                   "s'engage par ailleurs à favoriser la réussite de la collaboration",
                    "L'engagement de l'Apporteur est de simple recommandation")
     assert "jusqu'au terme de la Période de commission" in a
     assert "relève d'une obligation de moyens" in a
@@ -285,7 +285,7 @@ def test_mission_one_shot_or_recurring() -> None:
                    {"duration.mission": "recurring", "duration.commission_months": "24"},
                    "chaque Contrat apporté donne lieu à une commission unique",
                    "soit pendant vingt-quatre (24) mois à compter du premier paiement reçu")
-    assert "jusqu'au complet paiement de la mission par le Client" in a
+    assert "jusqu'au complet paiement, par le Client, du prix des missions concernées" in a
     assert "« Période de commission » : la durée du présent contrat" in a
     assert ("« Période de commission » : la période de vingt-quatre (24) mois qui commence"
             in b)
@@ -293,7 +293,7 @@ def test_mission_one_shot_or_recurring() -> None:
 
 TRIAL = {
     ("true", "true"): "la commission est due sur l'essai puis sur les contrats qui le suivent",
-    ("true", "false"): "elle cesse à la fin de l'essai",
+    ("true", "false"): "elle s'arrête à la fin de l'essai",
     ("false", "true"): "aucune commission n'est due sur l'essai, mais elle l'est sur les "
                        "contrats qui le suivent",
     ("false", "false"): "aucune commission n'est due, ni sur l'essai ni sur les contrats qui "
@@ -367,7 +367,7 @@ def test_client_activity_and_need() -> None:
 def test_renewal_tacit_or_none() -> None:
     a, b = differs({"duration.renewal": "tacit", "duration.notice_days": "45"},
                    {"duration.renewal": "none"},
-                   "il est renouvelé tacitement pour une nouvelle période de douze (12) mois",
+                   "il est renouvelé par tacite reconduction, pour une nouvelle période de douze (12) mois",
                    "Il prend fin de plein droit à son terme, sans tacite reconduction")
     assert "au moins quarante-cinq (45) jours avant le terme de la période en cours" in a
     assert "article 1214 du Code civil" in a
@@ -411,7 +411,7 @@ def test_jurisdiction_clause_in_bold() -> None:
     assert lyon and all(r.bold and r.value for r in lyon)
     assert any(r.bold and "tribunal compétent du ressort de" in r.text for r in runs)
     for phrase in ("soumis au droit français", "article 750-1 du Code de procédure civile",
-                   "cinq mille euros (5 000 €)"):
+                   "n'excédant pas 5 000 €"):
         assert phrase in a and phrase in b
 
 

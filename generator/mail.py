@@ -1,0 +1,49 @@
+"""A ready-to-send email: the offer as the body, the offer sheet attached.
+
+A standard ``.eml`` message (RFC 5322, UTF-8) built with Python's ``email``
+package. ``X-Unsent: 1`` makes Outlook open it as a draft to send;
+Thunderbird ("Edit as new") and Apple Mail open it as a message to forward
+or send as well.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formataddr
+
+from .french import de
+from .model import Deal
+
+MIME_TYPES = {
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".pdf": ("application", "pdf"),
+}
+
+
+def offer_email(deal: Deal, *, reference: str, body: str, attachment_name: str,
+                attachment: bytes) -> bytes:
+    """The message's bytes.
+
+    Args:
+        body: the plain-text offer (``offer.offer_text``).
+        attachment_name: the file name shown for the offer sheet (``.docx`` or ``.pdf``).
+        attachment: its bytes.
+    """
+    message = EmailMessage(policy=SMTP)
+    introducer, beneficiary = deal.introducer, deal.beneficiary
+    if introducer.email:
+        message["From"] = formataddr((introducer.name, introducer.email))
+    if beneficiary.email:
+        who = beneficiary.representative.name if beneficiary.representative else beneficiary.name
+        message["To"] = formataddr((who, beneficiary.email))
+    topic = ("Une recommandation" if not deal.has_commission
+             else "Proposition d’apport d’affaires")
+    message["Subject"] = f"{topic} {de(introducer.name)} – réf. {reference}"
+    message["X-Unsent"] = "1"
+    message.set_content(body, subtype="plain", charset="utf-8")
+    suffix = attachment_name[attachment_name.rfind("."):].lower()
+    maintype, subtype = MIME_TYPES.get(suffix, ("application", "octet-stream"))
+    message.add_attachment(attachment, maintype=maintype, subtype=subtype,
+                           filename=attachment_name)
+    return message.as_bytes()
