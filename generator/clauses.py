@@ -20,6 +20,7 @@ The markup is tiny:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import signal
@@ -337,7 +338,8 @@ class Rendered:
         return tuple(d.clause for d in self.decisions if d.included)
 
 
-def _condition_paths(expression: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)
+def _condition_paths(expression: str) -> tuple[str, ...]:
     """The dotted deal fields a condition reads, for explaining it."""
     ast = _ENV.parse("{{ " + expression + " }}")
     paths: list[str] = []
@@ -354,7 +356,7 @@ def _condition_paths(expression: str) -> list[str]:
         path = dotted(node)
         if path and not any(p.startswith(path + ".") or p == path for p in paths):
             paths = [p for p in paths if not path.startswith(p + ".")] + [path]
-    return paths
+    return tuple(paths)
 
 
 def _lookup(facts: Mapping[str, Any], path: str) -> Any:
@@ -425,10 +427,15 @@ class Reference(str):
     """A cross-reference (« l'article 7 »): our own text, not a deal value."""
 
 
+# A clause's tokenised text is the same for every deal with the same options:
+# its typography is computed once.
+_typography = functools.lru_cache(maxsize=4096)(typography)
+
+
 def _inline(text: str, values: _Values) -> list[Run]:
     """Bold markers, tokens and typography of one paragraph's text."""
     runs: list[Run] = []
-    text = typography(text)  # tokens stand in for values: they get spacing, never changes
+    text = _typography(text)  # tokens stand in for values: they get spacing, never changes
     for i, chunk in enumerate(text.split("**")):
         bold = i % 2 == 1
         position = 0

@@ -181,7 +181,7 @@ def number_full(n: int, *, feminine: bool = False) -> str:
 
 
 def count(n: int, singular: str, plural: str, *, feminine: bool = False) -> str:
-    """A quantity of a noun in words and figures: "douze (12) mois".
+    """A quantity of a noun in words and figures: "douze (12)\u00a0mois".
 
     French uses the singular below two ("zéro jour", "un jour").
 
@@ -192,7 +192,7 @@ def count(n: int, singular: str, plural: str, *, feminine: bool = False) -> str:
         feminine: the noun is feminine ("une (1) semaine").
     """
     noun = singular if abs(_int(n)) < 2 else plural
-    return f"{number_full(n, feminine=feminine)} {noun}"
+    return f"{number_full(n, feminine=feminine)}{NBSP}{noun}"  # « (12) » never ends a line
 
 
 # --------------------------------------------------------------------------

@@ -159,6 +159,7 @@ class CommissionTerms:
     base: str
     base_word: str
     payment_days: str
+    payment_days_number: int
     covers_trial: bool
     covers_follow_on: bool
     vat_mention: str
@@ -266,6 +267,7 @@ def _commission(deal: Deal) -> CommissionTerms:
         base=f"du chiffre d’affaires hors taxes {base_word}",
         base_word=base_word,
         payment_days=french.count(c.payment_days, "jour", "jours"),
+        payment_days_number=c.payment_days,
         covers_trial=c.covers_trial,
         covers_follow_on=c.covers_follow_on,
         vat_mention=("TVA non applicable, art. 293 B du CGI" if not liable

@@ -38,12 +38,12 @@ FILE_NAME = re.compile(r"(\d{3})-([a-z][a-z0-9-]*)\.md")
 # --- helpers ----------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def library() -> clauses.Library:
     return clauses.load_library(CLAUSES)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sample_data(name: str) -> dict[str, Any]:
     return load_file(SAMPLES / f"{name}.yaml").data
 
@@ -367,7 +367,8 @@ def test_client_activity_and_need() -> None:
 def test_renewal_tacit_or_none() -> None:
     a, b = differs({"duration.renewal": "tacit", "duration.notice_days": "45"},
                    {"duration.renewal": "none"},
-                   "il est renouvelé par tacite reconduction, pour une nouvelle période de douze (12) mois",
+                   "il est renouvelé par tacite reconduction, pour une nouvelle période de "
+                   "douze (12) mois",
                    "Il prend fin de plein droit à son terme, sans tacite reconduction")
     assert "au moins quarante-cinq (45) jours avant le terme de la période en cours" in a
     assert "article 1214 du Code civil" in a

@@ -241,12 +241,12 @@ def test_number_full() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ((12, "mois", "mois"), "douze (12) mois"),
-        ((1, "mois", "mois"), "un (1) mois"),
-        ((15, "jour", "jours"), "quinze (15) jours"),
-        ((1, "jour", "jours"), "un (1) jour"),
-        ((0, "jour", "jours"), "zéro (0) jour"),
-        ((2, "an", "ans"), "deux (2) ans"),
+        ((12, "mois", "mois"), "douze (12)\u00a0mois"),
+        ((1, "mois", "mois"), "un (1)\u00a0mois"),
+        ((15, "jour", "jours"), "quinze (15)\u00a0jours"),
+        ((1, "jour", "jours"), "un (1)\u00a0jour"),
+        ((0, "jour", "jours"), "zéro (0)\u00a0jour"),
+        ((2, "an", "ans"), "deux (2)\u00a0ans"),
     ],
 )
 def test_count(args: tuple[int, str, str], expected: str) -> None:
@@ -254,8 +254,8 @@ def test_count(args: tuple[int, str, str], expected: str) -> None:
 
 
 def test_count_feminine() -> None:
-    assert count(1, "semaine", "semaines", feminine=True) == "une (1) semaine"
-    assert count(21, "année", "années", feminine=True) == "vingt et une (21) années"
+    assert count(1, "semaine", "semaines", feminine=True) == "une (1)\u00a0semaine"
+    assert count(21, "année", "années", feminine=True) == "vingt et une (21)\u00a0années"
 
 
 @pytest.mark.parametrize("bad", [1.0, True, "2"])
