@@ -401,6 +401,44 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
         click.echo(line)
 
 
+@cli.command(name="new")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--from", "from_deal", type=click.Path(exists=True, dir_okay=False),
+              help="Start from this deal: same introducer, beneficiary and terms, a new client.")
+@_handle_errors
+def new(file: str | None, from_deal: str | None) -> None:
+    """Create a deal file by answering questions (in French).
+
+    Each field is explained, with its choices and a default (Enter keeps it;
+    '?' shows the help again; '-' clears an optional field); every answer is
+    checked at once (a SIRET is verified as you type it). Without FILE, the
+    deal is printed. An existing FILE is never overwritten.
+
+    \b
+    Examples:
+      apport new deals/julie-atelier.yaml
+      apport new deals/paul-garage.yaml --from deals/julie-atelier.yaml
+    """
+    from .wizard import Question, check_target, prefill_from, run_wizard, write_deal
+
+    if file is not None:
+        check_target(file)
+    prefill = prefill_from(from_deal) if from_deal else None
+
+    def ask(question: Question) -> str:
+        return str(click.prompt(question.prompt, default=question.default or "",
+                                show_default=question.default is not None,
+                                prompt_suffix=" : ", err=True))
+
+    text = run_wizard(ask=ask, say=lambda line: click.echo(line, err=True),
+                      prefill=prefill, target=file)
+    if file is None:
+        click.echo(text, nl=False)
+    else:
+        write_deal(file, text)
+        click.echo(f"écrit : {file} ; vérifiez-le avec « apport validate {file} »", err=True)
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @_handle_errors
