@@ -8,7 +8,10 @@ hash, the tool's version and the hash of the bytes written.
 
 * **Incremental**: a document is rendered again only when one of those
   inputs changed (a clause that the deal does not use changes nothing);
-  each rebuilt document says why.
+  each rebuilt document says why. A deal whose file, tool, templates and
+  clause libraries are all what its manifest entries recorded is not even
+  read again (its warnings are recorded too), so a no-op rebuild costs a
+  few hashes per deal.
 * **Protected**: a file whose bytes are neither what the manifest recorded
   nor what the build would write now was edited by a person: it is left
   alone (or, with ``force``, kept beside the new one under a clear name).
@@ -16,8 +19,10 @@ hash, the tool's version and the hash of the bytes written.
   folder, then renamed into place; the manifest lists a file only after
   it is complete, so a build killed at any moment leaves whole documents
   and a manifest that claims nothing it did not finish.
-* **Parallel**: documents are rendered in worker processes, each loading
-  and compiling the templates once; results do not depend on ``jobs``.
+* **Parallel**: deals are validated, planned and rendered in worker
+  processes (forked with the libraries and templates already compiled;
+  they end with the build if it is killed); results do not depend on
+  ``jobs``. The manifest is written every few seconds and at the end.
 
 The library never prints: progress goes to a callback, the outcome is a
 :class:`BuildReport`.
@@ -25,20 +30,24 @@ The library never prints: progress goes to a callback, the outcome is a
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import itertools
 import json
 import os
+import signal
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .clauses import Library, load_library, select
 from .deals import CheckedDeal, check_file, find_deal_files
 from .diagnostics import ApportError, Diagnostic, OutputError
-from .documents import WordTemplate, load_template
 from .resources import (
     CONTRACT_TEMPLATE,
     OFFER_SUBDIR,
@@ -46,6 +55,10 @@ from .resources import (
     clauses_dir,
     templates_dir,
 )
+
+if TYPE_CHECKING:  # the Word and clause machinery is imported when a document is due
+    from .clauses import Library
+    from .documents import WordTemplate
 
 MANIFEST = ".apport-manifest.json"
 MANIFEST_FORMAT = 1
@@ -87,6 +100,15 @@ class Kit:
     def template(self, kind: str) -> WordTemplate:
         return self.contract_template if kind == "contrat" else self.offer_template
 
+    def library_sha256(self, kind: str) -> str:
+        return self.library_hashes[0 if kind == "contrat" else 1]
+
+    library_hashes: tuple[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "library_hashes", (library_sha256(self.contract_library),
+                                                    library_sha256(self.offer_library)))
+
 
 _KITS: dict[Sources, tuple[tuple[Any, ...], Kit]] = {}
 
@@ -122,6 +144,9 @@ def load_kit(sources: Sources) -> Kit:
     cached = _KITS.get(sources)
     if cached is not None and cached[0] == signature:
         return cached[1]
+    from .clauses import load_library
+    from .documents import load_template
+
     kit = Kit(
         contract_library=load_library(sources.clauses),
         offer_library=load_library(sources.clauses / OFFER_SUBDIR),
@@ -190,6 +215,7 @@ def sha256_file(path: Path) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
 def _version() -> str:
     from . import __version__
 
@@ -208,13 +234,17 @@ def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
     return documents if isinstance(documents, dict) else {}
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file renamed into place."""
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (bytes, or pieces of bytes) to ``path`` through a temporary file
+    renamed into place."""
     fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; documents are ordinary files
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, (bytes, bytearray, memoryview)):
+                f.write(data)
+            else:
+                f.writelines(data)
         os.replace(temp, path)
     except BaseException:
         try:
@@ -227,11 +257,55 @@ def write_atomic(path: Path, data: bytes) -> None:
 def write_manifest(out: Path, documents: dict[str, dict[str, Any]]) -> None:
     payload = {"format": MANIFEST_FORMAT, "tool": f"apport {_version()}",
                "documents": dict(sorted(documents.items()))}
-    write_atomic(out / MANIFEST, (json.dumps(payload, indent=1, ensure_ascii=False)
-                                  + "\n").encode("utf-8"))
+    # Streamed: a manifest of thousands of documents is never one string in memory.
+    encoder = json.JSONEncoder(indent=1, ensure_ascii=False)
+    pieces = (piece.encode("utf-8") for piece in encoder.iterencode(payload))
+    write_atomic(out / MANIFEST, _buffered(itertools.chain(pieces, [b"\n"])))
+
+
+def _buffered(pieces: Iterable[bytes], size: int = 1 << 16) -> Iterable[bytes]:
+    """Small pieces gathered into blocks of about ``size`` bytes."""
+    block: list[bytes] = []
+    length = 0
+    for piece in pieces:
+        block.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield b"".join(block)
+            block, length = [], 0
+    if block:
+        yield b"".join(block)
 
 
 # --- planning -----------------------------------------------------------------------------------
+
+
+def library_sha256(library: Library) -> str:
+    """One hash for a whole library (file names, order and contents): which clauses a deal
+    gets can change only when this does."""
+    return _names_and_hashes(((Path(c.file).name, c.sha256) for c in library.clauses))
+
+
+def _names_and_hashes(items: Iterable[tuple[str, str | None]]) -> str:
+    return sha256_bytes("\n".join(f"{name} {sha}" for name, sha in items).encode("utf-8"))
+
+
+def _folder_sha256(folder: Path) -> str | None:
+    """:func:`library_sha256` of the library in ``folder``, from its files (not parsed)."""
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix == ".md" and p.is_file())
+    except OSError:
+        return None
+    return _names_and_hashes((p.name, sha256_file(p)) for p in files)
+
+
+def _source_hashes(sources: Sources) -> dict[str, tuple[str | None, str | None]]:
+    """For each kind, the hashes of its library and template, read cheaply from the files:
+    what an up-to-date document's manifest entry must show."""
+    return {"contrat": (_folder_sha256(sources.clauses),
+                        sha256_file(sources.templates / CONTRACT_TEMPLATE)),
+            "offre": (_folder_sha256(sources.clauses / OFFER_SUBDIR),
+                      sha256_file(sources.templates / OFFER_TEMPLATE))}
 
 
 @dataclass(frozen=True)
@@ -243,47 +317,63 @@ class Job:
     deal_file: str
     reference: str
     deal_sha256: str
-    clauses: dict[str, str]  # id@version -> sha256
+    clauses: dict[str, str] | None  # id@version -> sha256 (None: known once rendered)
     template_sha256: str
     review: bool
     warnings: tuple[Diagnostic, ...]
     deal: Any  # generator.model.Deal (picklable)
+    library_sha256: str = ""
+    documents: tuple[str, ...] = ()  # every document of the deal, this one included
 
     def record(self, output_sha256: str) -> dict[str, Any]:
         return {"deal": self.deal_file, "deal_sha256": self.deal_sha256,
                 "clauses": self.clauses, "template_sha256": self.template_sha256,
-                "tool": _version(), "review": self.review, "sha256": output_sha256}
+                "library_sha256": self.library_sha256, "tool": _version(),
+                "review": self.review, "documents": list(self.documents),
+                "warnings": [[w.line, w.column, w.path, w.severity, w.message]
+                             for w in self.warnings],
+                "sha256": output_sha256}
 
 
 def _reasons(job: Job, old: dict[str, Any] | None) -> list[str]:
     """Why ``job`` must be rendered again (empty: it is up to date)."""
     if old is None:
         return ["new"]
+    assert job.clauses is not None  # chosen for every document the manifest lists
     reasons: list[str] = []
     if old.get("deal_sha256") != job.deal_sha256:
         reasons.append("deal changed")
     old_clauses: dict[str, str] = old.get("clauses") or {}
     old_by_id = {key.split("@")[0]: (key, sha) for key, sha in old_clauses.items()}
+    # A review contract records every clause of the library (its annex lists them all):
+    # entering or leaving review mode is one reason, not one per clause left out.
+    review_changed = bool(old.get("review")) != job.review
     for key, sha in job.clauses.items():
         clause_id = key.split("@")[0]
         before = old_by_id.get(clause_id)
         if before is None:
-            reasons.append(f"clause `{key}` added")
+            if not review_changed:
+                reasons.append(f"clause `{key}` added")
         elif before != (key, sha):
             reasons.append(f"clause `{key}` changed")
-    for clause_id, (key, _sha) in old_by_id.items():
-        if not any(k.split("@")[0] == clause_id for k in job.clauses):
-            reasons.append(f"clause `{key}` removed")
+    if not review_changed:
+        new_ids = {key.split("@")[0] for key in job.clauses}
+        reasons.extend(f"clause `{key}` removed" for clause_id, (key, _sha) in old_by_id.items()
+                       if clause_id not in new_ids)
     if old.get("template_sha256") != job.template_sha256:
         reasons.append("template changed")
     if old.get("tool") != _version():
         reasons.append(f"apport {old.get('tool')} -> {_version()}")
-    if bool(old.get("review")) != job.review:
+    if review_changed:
         reasons.append("review mode changed")
     return reasons
 
 
-def _jobs(checked: CheckedDeal, kit: Kit, review: bool) -> list[Job]:
+def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
+          listed: Iterable[str] = ()) -> list[Job]:
+    """The documents of a deal. Which clauses each uses is worked out here only for the
+    documents ``listed`` in the manifest (to compare); for a new one, rendering tells."""
+    from .clauses import select
     from .terms import facts
 
     assert checked.deal is not None
@@ -291,22 +381,29 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool) -> list[Job]:
     deal_sha = sha256_file(checked.path) or ""
     warnings = tuple(d for d in checked.diagnostics if d.severity == "warning")
     kinds = KINDS if deal.has_commission else ("offre",)
+    names = tuple(f"{checked.stem}.{kind}.docx" for kind in kinds)
     jobs = []
-    for kind in kinds:
+    for kind, name in zip(kinds, names):
         library = kit.library(kind)
-        deal_facts = facts(deal)
-        if kind == "offre" and not deal.client.named_in_offer:
-            deal_facts["client"] = {**deal_facts["client"], "name": None}
         in_review = review and kind == "contrat"
-        # A review contract's annex lists every clause, kept or left out, with its
-        # id@version and condition: it depends on the whole library.
-        used = [d.clause for d in select(library, deal_facts) if d.included or in_review]
+        clauses: dict[str, str] | None = None
+        if in_review:
+            # A review contract's annex lists every clause, kept or left out, with its
+            # id@version and condition: it depends on the whole library.
+            clauses = {c.key: c.sha256 for c in library.clauses}
+        elif name in listed:
+            deal_facts = facts(deal)
+            if kind == "offre" and not deal.client.named_in_offer:
+                deal_facts["client"] = {**deal_facts["client"], "name": None}
+            clauses = {d.clause.key: d.clause.sha256
+                       for d in select(library, deal_facts) if d.included}
         jobs.append(Job(
-            name=f"{checked.stem}.{kind}.docx", kind=kind, deal_file=checked.file,
+            name=name, kind=kind, deal_file=checked.file,
             reference=checked.reference, deal_sha256=deal_sha,
-            clauses={c.key: c.sha256 for c in used},
+            clauses=clauses,
             template_sha256=kit.template(kind).sha256,
             review=in_review, warnings=warnings, deal=deal,
+            library_sha256=kit.library_sha256(kind), documents=names,
         ))
     return jobs
 
@@ -316,15 +413,24 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool) -> list[Job]:
 
 def render_job(job: Job, kit: Kit) -> bytes:
     """The bytes of one document."""
+    return _render(job, kit)[0]
+
+
+def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
+    """The bytes of one document, and its job with the clauses it used filled in."""
     from .contract import build_contract
     from .offer import build_offer
 
     if job.kind == "contrat":
-        return build_contract(job.deal, reference=job.reference, library=kit.contract_library,
-                              template=kit.contract_template, review=job.review,
-                              warnings=job.warnings).data
-    return build_offer(job.deal, reference=job.reference, library=kit.offer_library,
-                       template=kit.offer_template).data
+        built = build_contract(job.deal, reference=job.reference, library=kit.contract_library,
+                               template=kit.contract_template, review=job.review,
+                               warnings=job.warnings)
+    else:
+        built = build_offer(job.deal, reference=job.reference, library=kit.offer_library,
+                            template=kit.offer_template)
+    if job.clauses is None:
+        job = dataclasses.replace(job, clauses={c.key: c.sha256 for c in built.clauses})
+    return built.data, job
 
 
 @dataclass(frozen=True)
@@ -362,7 +468,7 @@ def _run_task(task: _Task, kit: Kit) -> _Outcome:
     job = task.job
     path = Path(task.out) / job.name
     try:
-        data = render_job(job, kit)
+        data, job = _render(job, kit)
     except ApportError as e:
         return _Outcome(job, "failed", task.reasons,
                         error=f"{e} (while writing {job.name} for {job.deal_file})")
@@ -382,7 +488,7 @@ def _run_task(task: _Task, kit: Kit) -> _Outcome:
         kept_as = kept.name
     else:
         kept_as = None
-    if on_disk == new_sha:
+    if on_disk == new_sha and not task.force:
         # Already what we would write (a build killed before its manifest): adopt it.
         return _Outcome(job, "unchanged", reasons, sha256=new_sha)
     if task.check:
@@ -394,23 +500,167 @@ def _run_task(task: _Task, kit: Kit) -> _Outcome:
     return _Outcome(job, "built", reasons, sha256=new_sha, kept_as=kept_as)
 
 
+@dataclass(frozen=True)
+class _DealTask:
+    """One deal to validate, plan and render (in a worker or in process)."""
+
+    index: int
+    path: str
+    file: str
+    out: str
+    entries: dict[str, dict[str, Any]]  # the manifest's entries for this deal's documents
+    review: bool
+    force: bool
+    check: bool
+    strict: bool
+    write: bool  # False: validate only (its output name is claimed by another deal too)
+
+
+@dataclass
+class _DealResult:
+    """What became of one deal: its diagnostics, documents and new manifest entries."""
+
+    index: int
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    failure: str | None = None
+    documents: list[DocumentResult] = field(default_factory=list)
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    forget: list[str] = field(default_factory=list)  # entries whose file is gone
+
+
+def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
+    result = _DealResult(task.index)
+    checked = check_file(Path(task.path), task.file, strict=task.strict)
+    result.diagnostics = list(checked.diagnostics)
+    if not checked.ok:
+        result.failure = f"{checked.file}: invalid deal, nothing written"
+        return result
+    if not task.write:
+        return result
+    try:
+        jobs = _jobs(checked, kit, task.review, task.entries)
+    except ApportError as e:  # a clause condition that fails for this deal only
+        result.failure = f"{e} (while choosing the clauses of {checked.file})"
+        return result
+    out = Path(task.out)
+    for job in jobs:
+        old = task.entries.get(job.name)
+        listed = old.get("sha256") if old else None
+        on_disk = sha256_file(out / job.name)
+        reasons = _reasons(job, old)
+        if task.force:
+            reasons = reasons or ["forced"]
+        if on_disk is None and not reasons:
+            reasons = ["file missing"]
+        if not reasons and on_disk == listed:
+            assert on_disk is not None
+            result.documents.append(DocumentResult(job.name, job.deal_file, "unchanged"))
+            result.records[job.name] = job.record(on_disk)
+            continue
+        if not reasons:
+            reasons = ["edited since the last build"]
+        outcome = _run_task(_Task(job, task.out, tuple(reasons), listed, task.force,
+                                  task.check), kit)
+        result.documents.append(DocumentResult(job.name, job.deal_file, outcome.status,
+                                               list(outcome.reasons), outcome.kept_as,
+                                               outcome.error))
+        if outcome.sha256:
+            result.records[job.name] = outcome.job.record(outcome.sha256)
+        elif not (out / job.name).is_file():
+            result.forget.append(job.name)  # moved aside (--force), then not written
+    return result
+
+
+def _up_to_date(index: int, path: Path, display: str, out: Path,
+                entries: dict[str, dict[str, Any]],
+                hashes: dict[str, tuple[str | None, str | None]], review: bool,
+                strict: bool) -> _DealResult | None:
+    """The result of a deal whose documents the manifest shows up to date, without reading
+    the deal again (``None``: it must be validated, planned and maybe rendered).
+
+    Up to date means: the same deal bytes, tool, templates, review mode and the very
+    same clause libraries (so the same clauses are chosen) as when its documents were
+    written, and those documents still hold the bytes written. The deal's warnings are
+    the ones recorded then.
+    """
+    offer = entries.get(f"{path.stem}.offre.docx")
+    names = offer.get("documents") if offer else None
+    warnings = offer.get("warnings") if offer else None
+    if not isinstance(names, list) or not isinstance(warnings, list) or (strict and warnings):
+        return None
+    deal_sha = sha256_file(path)
+    if deal_sha is None:
+        return None
+    result = _DealResult(index)
+    for name in names:
+        entry = entries.get(name)
+        kind = name[len(path.stem) + 1:-len(".docx")] if isinstance(name, str) else None
+        if entry is None or kind not in KINDS or name != f"{path.stem}.{kind}.docx":
+            return None
+        if (entry.get("deal_sha256") != deal_sha or entry.get("tool") != _version()
+                or entry.get("review") is not (review and kind == "contrat")
+                or (entry.get("library_sha256"), entry.get("template_sha256")) != hashes[kind]
+                or entry.get("documents") != names or entry.get("warnings") != warnings
+                or sha256_file(out / name) != entry.get("sha256")):
+            return None
+        if entry.get("deal") != display:
+            result.records[name] = {**entry, "deal": display}
+        result.documents.append(DocumentResult(name, display, "unchanged"))
+    try:
+        result.diagnostics = [Diagnostic(display, *w) for w in warnings]
+    except TypeError:
+        return None
+    return result
+
+
 _WORKER_KIT: Kit | None = None
 
 
 def _worker_init(sources: Sources) -> None:
     global _WORKER_KIT
+    _die_with_parent()
     _WORKER_KIT = load_kit(sources)
 
 
-def _worker_run(task: _Task) -> _Outcome:
+def _die_with_parent() -> None:
+    """A worker ends when the build that started it is killed (Linux), instead of
+    finishing its queue alone."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _worker_run(task: _DealTask) -> _DealResult:
     assert _WORKER_KIT is not None
-    return _run_task(task, _WORKER_KIT)
+    return _run_deal(task, _WORKER_KIT)
+
+
+def _intern(entry: dict[str, Any]) -> dict[str, Any]:
+    """One string object for each clause key and hash, shared by all the entries (a
+    manifest of thousands of documents repeats the same few hundred strings)."""
+    clauses = entry.get("clauses")
+    if isinstance(clauses, dict):
+        entry["clauses"] = {sys.intern(k): sys.intern(v) if isinstance(v, str) else v
+                            for k, v in clauses.items() if isinstance(k, str)}
+    for key in ("template_sha256", "library_sha256", "tool"):
+        if isinstance(entry.get(key), str):
+            entry[key] = sys.intern(entry[key])
+    return entry
 
 
 # --- the build ---------------------------------------------------------------------------------
 
 
 Progress = Callable[[int, int], None]
+MANIFEST_INTERVAL = 2.0  # seconds between two writes of the manifest during a build
 
 
 def build(paths: Sequence[str | Path], out: str | Path = "out", *,
@@ -428,7 +678,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
         check: write nothing; report what is out of date.
         strict: warnings are errors.
         jobs: worker processes (default: the machine's cores).
-        progress: called with (done, total) as documents complete.
+        progress: called with (done, total) as the deals to look at complete (deals
+            the manifest shows up to date are not counted).
 
     Raises:
         FileNotFoundError: a path given does not exist.
@@ -437,80 +688,83 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     """
     sources = sources or Sources.default()
     out = Path(out)
-    kit = load_kit(sources)
     report = BuildReport(out=out)
 
     files = find_deal_files(paths)
-    checked = [check_file(path, display, strict=strict) for path, display in files]
-    report.deals = len(checked)
-    for c in checked:
-        report.diagnostics.extend(c.diagnostics)
-        if not c.ok:
-            report.failures.append(f"{c.file}: invalid deal, nothing written")
-
-    by_stem: dict[str, list[CheckedDeal]] = {}
-    for c in checked:
-        by_stem.setdefault(c.stem, []).append(c)
+    report.deals = len(files)
+    by_stem: dict[str, list[str]] = {}
+    for path, display in files:
+        by_stem.setdefault(path.stem, []).append(display)
     clashing = {stem for stem, group in by_stem.items() if len(group) > 1}
-    for stem in sorted(clashing):
-        names = " and ".join(c.file for c in by_stem[stem])
-        report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
 
     if not check:
         _prepare_output(out)
     manifest = read_manifest(out) if out.is_dir() else {}
-
-    tasks: list[_Task] = []
-    for c in checked:
-        if not c.ok or c.stem in clashing:
-            continue
-        try:
-            deal_jobs = _jobs(c, kit, review)
-        except ApportError as e:  # a clause condition that fails for this deal only
-            report.failures.append(f"{e} (while choosing the clauses of {c.file})")
-            continue
-        for job in deal_jobs:
-            old = manifest.get(job.name)
-            listed = old.get("sha256") if isinstance(old, dict) else None
-            on_disk = sha256_file(out / job.name)
-            reasons = _reasons(job, old if isinstance(old, dict) else None)
-            if force:
-                reasons = reasons or ["forced"]
-            if on_disk is None and not reasons:
-                reasons = ["file missing"]
-            if not reasons and on_disk == listed:
-                report.documents.append(DocumentResult(job.name, job.deal_file, "unchanged"))
-                continue
-            if not reasons:
-                reasons = ["edited since the last build"]
-            tasks.append(_Task(job, str(out), tuple(reasons), listed, force, check))
-
-    total = len(tasks)
-    done = 0
+    manifest = {name: _intern(entry) for name, entry in manifest.items()
+                if isinstance(entry, dict)}
     # The manifest lists only files that exist (a document deleted by hand, with its
     # deal gone or now invalid, is forgotten).
     written = {name: entry for name, entry in manifest.items() if (out / name).is_file()}
-    pending_writes = 0
+
+    results: list[_DealResult | None] = [None] * len(files)
+    tasks: list[_DealTask] = []
+    hashes = _source_hashes(sources)
+    for index, (path, display) in enumerate(files):
+        entries = {name: manifest[name] for kind in KINDS
+                   if (name := f"{path.stem}.{kind}.docx") in manifest}
+        if path.stem not in clashing and not force:
+            quick = _up_to_date(index, path, display, out, entries, hashes, review, strict)
+            if quick is not None:
+                results[index] = quick
+                if not check:
+                    written.update(quick.records)
+                continue
+        tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
+                               check, strict, write=path.stem not in clashing))
+
+    # The libraries and templates are loaded (and their errors raised) only when a deal
+    # must be looked at: here, so that forked workers inherit them.
+    kit = load_kit(sources) if tasks else None
+    total = len(tasks)
+    done = 0
+    pending = 0
+    last_write, write_cost = time.monotonic(), 0.0
     if progress:
         progress(0, total)
-    for outcome in _execute(tasks, sources, kit, jobs):
+    for result in _execute(tasks, sources, kit, jobs):
+        results[result.index] = result
         done += 1
-        result = DocumentResult(outcome.job.name, outcome.job.deal_file, outcome.status,
-                                list(outcome.reasons), outcome.kept_as, outcome.error)
-        report.documents.append(result)
-        if outcome.sha256 and not check:
-            written[outcome.job.name] = outcome.job.record(outcome.sha256)
-            pending_writes += 1
-        elif not check and outcome.job.name in written and not (out / outcome.job.name).is_file():
-            del written[outcome.job.name]  # moved aside (--force), then not written
-            pending_writes += 1
-            if pending_writes >= 50:
+        if not check:
+            for name, record in result.records.items():
+                if written.get(name) != record:
+                    written[name] = _intern(record)
+                    pending += 1
+            for name in result.forget:
+                if written.pop(name, None) is not None:
+                    pending += 1
+            # Now and then, so that a build killed midway leaves a manifest that lists
+            # (only) finished documents; never so often that it costs much.
+            if pending and time.monotonic() - last_write >= max(MANIFEST_INTERVAL,
+                                                                20 * write_cost):
+                started = time.monotonic()
                 write_manifest(out, written)
-                pending_writes = 0
+                last_write = time.monotonic()
+                write_cost = last_write - started
+                pending = 0
         if progress:
             progress(done, total)
-    if not check and (pending_writes or written != manifest or not (out / MANIFEST).exists()):
+    if not check and (pending or written != manifest or not (out / MANIFEST).exists()):
         write_manifest(out, written)
+
+    for result in results:
+        assert result is not None
+        report.diagnostics.extend(result.diagnostics)
+        if result.failure:
+            report.failures.append(result.failure)
+        report.documents.extend(result.documents)
+    for stem in sorted(clashing):
+        names = " and ".join(by_stem[stem])
+        report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
     report.documents.sort(key=lambda d: d.name)
     return report
 
@@ -532,12 +786,15 @@ def _prepare_output(out: Path) -> None:
             pass
 
 
-def _execute(tasks: list[_Task], sources: Sources, kit: Kit,
-             jobs: int | None) -> Iterable[_Outcome]:
+def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,
+             jobs: int | None) -> Iterable[_DealResult]:
     workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    if not tasks:
+        return
+    assert kit is not None
     if workers <= 1:
         for task in tasks:
-            yield _run_task(task, kit)
+            yield _run_deal(task, kit)
         return
     import multiprocessing
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import secrets
 import signal
 import threading
 from collections.abc import Iterator, Mapping
@@ -46,6 +47,7 @@ FRONT_KEYS = {"id", "version", "title", "part_of", "when"}
 MAX_OUTPUT = 100_000  # characters of one rendered clause
 MAX_ITERATIONS = 10_000  # items a clause may produce with range()
 TIME_LIMIT = 2.0  # seconds for one clause
+MAX_INT_BITS = 4096  # size of an integer a clause may compute
 
 _TOKEN = re.compile("\ue000(\\d+)\ue001")
 _VALUES = "__values"
@@ -70,6 +72,53 @@ class _Budget:
 
 class _Timeout(Exception):
     pass
+
+
+class _RefError(Exception):
+    """``ref()`` named a clause that is not in the document (located by :func:`render_body`)."""
+
+
+def _too_big(what: str) -> SecurityError:
+    return SecurityError(f"a clause may not build {what}")
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse, before computing it, a value that would not fit the clause's budget.
+
+    Jinja's sandbox bounds neither: ``'x' * 10**10`` or ``2 ** 10**9`` would fill
+    the memory (or run in C, out of reach of the time limit).
+    """
+    sized = (str, bytes, list, tuple)
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, sized) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT:
+                raise _too_big(f"a value of more than {MAX_OUTPUT} items or characters")
+        if (isinstance(left, int) and isinstance(right, int)
+                and left.bit_length() + right.bit_length() > MAX_INT_BITS):
+            raise _too_big(f"a number of more than {MAX_INT_BITS} bits")
+    elif operator == "**":
+        if (isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
+                and right * abs(left).bit_length() > MAX_INT_BITS):
+            raise _too_big(f"a number of more than {MAX_INT_BITS} bits")
+    elif operator == "%" and isinstance(left, str):
+        width = 0
+        for spec in re.finditer(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?", left):
+            for number in spec.groups():
+                if number == "*" or (number and len(number) > 6):
+                    raise _too_big("a formatted text wider than the budget")
+                width += int(number or 0)
+        if width > MAX_OUTPUT:
+            raise _too_big(f"a formatted text of more than {MAX_OUTPUT} characters")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    # Intercepted operators are checked at run time and never constant-folded
+    # at compile time (where no budget applies).
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        _check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
 
 
 @contextmanager
@@ -97,9 +146,10 @@ def sandbox() -> ImmutableSandboxedEnvironment:
     Sandboxed (no attribute starting with ``_``, no mutation of values),
     strict (an undefined name is an error, never a blank in a contract),
     and without the default globals (``cycler``, ``joiner``, ``namespace``,
-    ``lipsum``, ``dict``): a clause sees only what we give it.
+    ``lipsum``, ``dict``): a clause sees only what we give it. ``*``, ``**``
+    and ``%`` refuse to build values larger than a clause's budget.
     """
-    env = ImmutableSandboxedEnvironment(
+    env = _Sandbox(
         undefined=StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -138,6 +188,8 @@ class Clause:
     name: str
     body_line: int
     when_line: int
+    id_line: int
+    part_of_line: int
     sha256: str
     template: jinja2.Template = field(repr=False, compare=False)
     condition: Any = field(repr=False, compare=False)
@@ -166,15 +218,19 @@ def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]
     from .diagnostics import DealError
     from .loading import load_bytes
 
+    if not text.strip():
+        raise ClauseError(file, "the front matter is empty: give 'id', 'version' and "
+                          "'title' or 'part_of'", 2)
     try:
-        loaded = load_bytes(text.encode("utf-8"), file)
+        # parsed from the file's second line, so that every line is the file's
+        loaded = load_bytes(("\n" + text).encode("utf-8"), file)
     except DealError as e:
         first = e.diagnostics[0]
-        raise ClauseError(file, f"front matter: {first.message}", first.line + 1) from None
+        raise ClauseError(file, f"front matter: {first.message}", first.line or 2) from None
     if loaded.diagnostics:
         first = loaded.diagnostics[0]
-        raise ClauseError(file, f"front matter: {first.message}", first.line + 1)
-    lines = {str(path[0]): pos[0] + 1 for path, pos in loaded.keys.items() if len(path) == 1}
+        raise ClauseError(file, f"front matter: {first.message}", first.line)
+    lines = {str(path[0]): pos[0] for path, pos in loaded.keys.items() if len(path) == 1}
     return loaded.data, lines
 
 
@@ -235,7 +291,8 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
             raise ClauseError(file, f"'{name}' must be text", key_lines.get(name))
     if (title is None) == (part_of is None):
         raise ClauseError(file, "give either 'title' (an article) or 'part_of' "
-                          "(a part of an article), not both and not neither", 2)
+                          "(a part of an article), not both and not neither",
+                          key_lines.get("part_of", 2))
 
     when_line = key_lines.get("when", 2)
     condition = None
@@ -253,9 +310,14 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
     except jinja2.TemplateSyntaxError as e:
         raise ClauseError(file, f"template syntax: {e.message}",
                           body_line + (e.lineno or 1) - 1) from None
+    except (ValueError, OverflowError, MemoryError, RecursionError) as e:
+        # a literal too large to read, nesting too deep for the parser
+        raise ClauseError(file, f"template syntax: cannot be compiled ({type(e).__name__}: "
+                          f"{str(e)[:100]})", body_line) from None
     return Clause(
         id=clause_id, version=int(version), title=title, part_of=part_of, when=when,
         body=body, file=file, name=path.name, body_line=body_line, when_line=when_line,
+        id_line=key_lines.get("id", 2), part_of_line=key_lines.get("part_of", 2),
         sha256=hashlib.sha256(raw).hexdigest(), template=template, condition=condition,
     )
 
@@ -272,14 +334,14 @@ class Library:
         for clause in self.clauses:
             if clause.id in seen:
                 raise ClauseError(clause.file, f"the id '{clause.id}' is already used by "
-                                  f"{seen[clause.id].file}", 2)
+                                  f"{seen[clause.id].file}", clause.id_line)
             seen[clause.id] = clause
         for clause in self.clauses:
             if clause.part_of is not None:
                 parent = seen.get(clause.part_of)
                 if parent is None or not parent.is_article:
                     raise ClauseError(clause.file, f"'part_of: {clause.part_of}' names no "
-                                      "article of the library", 2)
+                                      "article of the library", clause.part_of_line)
 
     def by_id(self, clause_id: str) -> Clause | None:
         return next((c for c in self.clauses if c.id == clause_id), None)
@@ -409,18 +471,32 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
 
 
 class _Values:
-    """Values printed by one clause, each replaced by an opaque token."""
+    """Values printed by one clause, each replaced by an opaque token.
+
+    Tokens carry a secret drawn for each render, so a value cannot forge one
+    (a deal value ``\ue0001\ue001`` prints as written), and text the clause
+    itself captured (a macro's output, a ``{% set %}`` block: clause text with
+    tokens inside) is recognised and kept as clause text.
+    """
 
     def __init__(self) -> None:
         self.items: list[Run] = []
+        self.size = 0  # characters of the values printed so far
+        self.marker = "\ue000" + secrets.token_hex(8) + ":"
+        self.pattern = re.compile(re.escape(self.marker) + "(\\d+)\ue001")
 
     def token(self, value: Any) -> str:
+        if isinstance(value, str) and not isinstance(value, Reference) and self.marker in value:
+            return str(value)  # the clause's own captured text
         if isinstance(value, Reference):
             run = Run(str(value))
         else:
             run = Run(str(value), value=True)
         self.items.append(run)
-        return f"\ue000{len(self.items) - 1}\ue001"
+        self.size += len(run.text)
+        if self.size > MAX_OUTPUT:
+            raise SecurityError(f"a clause may produce at most {MAX_OUTPUT} characters")
+        return f"{self.marker}{len(self.items) - 1}\ue001"
 
 
 class Reference(str):
@@ -435,6 +511,8 @@ _typography = functools.lru_cache(maxsize=4096)(typography)
 def _inline(text: str, values: _Values) -> list[Run]:
     """Bold markers, tokens and typography of one paragraph's text."""
     runs: list[Run] = []
+    # the render's secret dropped, so that typography's cache serves every render
+    text = values.pattern.sub("\ue000\\1\ue001", text)
     text = _typography(text)  # tokens stand in for values: they get spacing, never changes
     for i, chunk in enumerate(text.split("**")):
         bold = i % 2 == 1
@@ -509,6 +587,10 @@ def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
                           "(an endless or huge loop?)") from None
     except ClauseError:
         raise
+    except _RefError as e:
+        raise ClauseError(clause.file, str(e), _error_line(clause, e)) from None
+    except MemoryError:
+        raise ClauseError(clause.file, "the clause needs too much memory to render") from None
     except jinja2.UndefinedError as e:
         raise ClauseError(clause.file, f"undefined name: {e.message}",
                           _error_line(clause, e)) from None
@@ -549,12 +631,12 @@ def render(library: Library, facts: Mapping[str, Any], context: Mapping[str, Any
             continue
         clause = d.clause
 
-        def ref(target: str, _clause: Clause = clause) -> Reference:
+        def ref(target: str) -> Reference:
             if target not in numbers:
                 present = library.by_id(target)
                 why = ("is not included for this deal" if present else
                        "does not exist in the library")
-                raise ClauseError(_clause.file, f"ref('{target}'): the clause '{target}' {why}")
+                raise _RefError(f"ref('{target}'): the clause '{target}' {why}")
             return Reference(f"l’article\u00a0{numbers[target]}")
 
         blocks = render_body(clause, {**context, "ref": ref})

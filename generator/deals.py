@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from . import rules
 from .diagnostics import DealError, Diagnostic
 from .loading import LoadedDeal, load_file
-from .model import Deal, field_names
+from .model import _FORBIDDEN, Deal, field_names
 
 DEAL_SUFFIXES = (".yaml", ".yml")
 
@@ -46,7 +46,10 @@ class CheckedDeal:
 
     @property
     def reference(self) -> str:
-        return (self.deal.reference if self.deal and self.deal.reference else None) or self.stem
+        """The deal's ``reference``, or its file name (control characters replaced)."""
+        if self.deal is not None and self.deal.reference:
+            return self.deal.reference
+        return _FORBIDDEN.sub("\ufffd", self.stem)
 
     @property
     def ok(self) -> bool:

@@ -40,7 +40,11 @@ from .diagnostics import TemplateError
 from .text import Block, Run
 
 MAIN_PART = "word/document.xml"
-TAGGED = re.compile(r"\{[{%#]")
+TAGGED = re.compile(r"\{[{%#]|\{_[{%]|[}%]_\}")
+# docxtpl's escapes for a literal tag in a template, printed by the template
+# itself (so that a value holding "{_{" is not changed into "{{")
+LITERAL_TAGS = {"{_{": "{{ '{{' }}", "}_}": "{{ '}}' }}", "{_%": "{{ '{%' }}",
+                "%_}": "{{ '%}' }}"}
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 CORE_PART = "docProps/core.xml"
 CUSTOM_PART = "docProps/custom.xml"
@@ -137,7 +141,7 @@ class WordTemplate:
                     raise TemplateError(self.file, "the template unpacks to more than 200 MiB")
                 parts = {i.filename: archive.read(i) for i in infos if not i.is_dir()}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
-                NotImplementedError, zlib.error) as e:
+                NotImplementedError, RuntimeError, zlib.error) as e:
             raise TemplateError(self.file, f"not a Word file (.docx): {e}") from None
         for required in (MAIN_PART, "[Content_Types].xml", "_rels/.rels"):
             if required not in parts:
@@ -169,6 +173,8 @@ class WordTemplate:
         xml = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
         source = _DOCXTPL.patch_xml(xml)
         source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
+        source = re.sub("|".join(map(re.escape, LITERAL_TAGS)),
+                        lambda m: LITERAL_TAGS[m.group()], source)
         try:
             return _ENV.from_string(source)
         except jinja2.TemplateSyntaxError as e:
@@ -200,8 +206,6 @@ class WordTemplate:
                     AttributeError) as e:
                 raise TemplateError(self.file, f"{name}: cannot render: {e}") from None
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-            xml = (xml.replace("{_{", "{{").replace("}_}", "}}")
-                   .replace("{_%", "{%").replace("%_}", "%}"))
             if re.search("[\t\n\a\f]", xml):
                 xml = _DOCXTPL.resolve_listing(xml)
             data = (XML_DECLARATION + xml).encode("utf-8")
