@@ -401,6 +401,32 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
         click.echo(line)
 
 
+@cli.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False))
+@click.option("--color/--no-color", default=None,
+              help="Colour the changes (default: when the output is a terminal).")
+@_handle_errors
+def diff(old: str, new: str, color: bool | None) -> None:
+    """Show what changed between two Word documents, paragraph by paragraph.
+
+    Changed words are marked [-old-]{+new+}, in colour on a terminal. Exits
+    0 when the texts are identical and 1 when they differ, like diff.
+
+    \b
+    Example:
+      apport diff archive/julie.contrat.docx out/julie.contrat.docx
+    """
+    from .redline import diff_text
+
+    if color is None:
+        color = sys.stdout.isatty()
+    text = diff_text(Path(old), Path(new), color=color, old_name=old, new_name=new)
+    if text:
+        click.echo(text, nl=not text.endswith("\n"))
+    sys.exit(1 if text else 0)
+
+
 @cli.command(name="new")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--from", "from_deal", type=click.Path(exists=True, dir_okay=False),

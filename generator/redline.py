@@ -10,8 +10,11 @@ for a terminal (``apport diff``).
 How the two documents are aligned:
 
 1. The body's blocks (paragraphs and tables) are aligned with
-   :class:`difflib.SequenceMatcher` on their text and style, so unchanged
-   clauses match even when articles moved.
+   :class:`difflib.SequenceMatcher` on their text, so unchanged clauses
+   match even when articles moved. A paragraph whose style alone changed
+   is matched too, and its old style recorded (``w:pPrChange``); keying on
+   the style as well would show it as removed and added, and could shift
+   the alignment of identical empty paragraphs.
 2. In a stretch where blocks differ, each old block is paired with the most
    similar new one of the same kind, as ``difflib.Differ`` pairs lines: a
    paragraph whose words changed is paired with its old version, a
@@ -445,7 +448,7 @@ class _Block:
 
     @property
     def text(self) -> str:
-        return self.key[2] if self.kind == "p" else ""
+        return self.key[1] if self.kind == "p" else ""
 
 
 def _cells(tr: etree._Element) -> tuple[str, ...]:
@@ -468,7 +471,7 @@ def _block(element: etree._Element) -> _Block:
         text = _paragraph_text(element)
         words = [w for w in _token_keys(flat, flat.tokens()) if not w.isspace()] if flat else []
         style = _style(element)
-        return _Block(element, "p", ("p", style, text), flat, words, style)
+        return _Block(element, "p", ("p", text), flat, words, style)
     if element.tag == TBL:
         rows = [_row_text(tr) for tr in element.findall(TR)]
         return _Block(element, "tbl", ("tbl", *rows), None, rows)
@@ -488,12 +491,19 @@ Step = tuple[str, _Block | None, _Block | None]  # equal | insert | delete | pai
 
 
 def _align(old: Sequence[_Block], new: Sequence[_Block]) -> list[Step]:
-    """Old and new blocks in reading order: kept, added, removed, or paired for comparison."""
+    """Old and new blocks in reading order: kept, added, removed, or paired for comparison.
+
+    Blocks are matched on their text alone: a paragraph whose style changed
+    (body text to heading) is the same paragraph, paired so that its old
+    style is recorded, rather than a paragraph removed and one added. So
+    two documents that read the same have no added or removed paragraph.
+    """
     matcher = SequenceMatcher(None, [b.key for b in old], [b.key for b in new], autojunk=False)
     steps: list[Step] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            steps.extend(("equal", o, n) for o, n in zip(old[i1:i2], new[j1:j2], strict=True))
+            steps.extend(("pair" if o.group != n.group and _pairable(o, n) else "equal", o, n)
+                         for o, n in zip(old[i1:i2], new[j1:j2], strict=True))
         else:
             steps.extend(_pair(old[i1:i2], new[j1:j2]))
     return steps
@@ -736,10 +746,6 @@ def _sanitize(element: etree._Element) -> None:
             _remove(item)
 
 
-def _old_copy(element: etree._Element) -> etree._Element:
-    return copy.deepcopy(element)
-
-
 def _diff_paragraph(old: _Block, new: _Block, marks: _Marks) -> etree._Element:
     """The new paragraph with its words compared to the old one's."""
     assert old.flat is not None and new.flat is not None
@@ -786,7 +792,7 @@ def _diff_table(old: etree._Element, new: etree._Element, marks: _Marks) -> etre
             row = _mark_row(n.element, INS, marks)
         elif tag == "delete":
             assert o is not None
-            row = _mark_row(_old_copy(o.element), DEL, marks)
+            row = _mark_row(copy.deepcopy(o.element), DEL, marks)
         else:
             assert o is not None and n is not None
             cells = zip(o.element.findall(TC), n.element.findall(TC), strict=True)
@@ -823,7 +829,7 @@ def _merge(old: etree._Element, new: etree._Element, marks: _Marks) -> None:
         elif tag == "delete":
             assert o is not None
             if o.kind != "other":
-                new.append(_mark_whole(_old_copy(o.element), DEL, marks))
+                new.append(_mark_whole(copy.deepcopy(o.element), DEL, marks))
         elif o is not None and n is not None:
             if n.kind == "p":
                 new.append(_diff_paragraph(o, n, marks))
@@ -858,8 +864,8 @@ def redline(old: Source, new: Source, *, author: str = "apport", old_name: str |
         RedlineError: a file is not a Word document, already carries tracked
         changes, or ``author`` cannot be written in one.
     """
-    if not author or re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", author):
-        raise RedlineError(new_name or "author", f"the author name {author!r} cannot be "
+    if not author or re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", author):
+        raise RedlineError("author", f"the author name {author!r} cannot be "
                            "written in a Word file")
     before = _read_for_comparison(old, old_name, "old document")
     after = _read_for_comparison(new, new_name, "new document")
@@ -920,7 +926,7 @@ def _lines_of(block: _Block) -> list[str]:
 
 
 def _is_heading(block: _Block | None) -> bool:
-    return block is not None and block.kind == "p" and bool(_HEADING.match(block.key[1]))
+    return block is not None and block.kind == "p" and bool(_HEADING.match(block.group))
 
 
 def _changes(before: etree._Element, after: etree._Element) -> Iterator[Change]:

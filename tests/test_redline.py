@@ -23,7 +23,7 @@ from pathlib import Path
 import docx
 import pytest
 from documents_helpers import ROOT, checked, kit, variant
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
@@ -60,7 +60,9 @@ def _contract(deal: Deal | None = None, clauses: Path | None = None, *,
     k = kit()
     c = checked(STEM)
     library = load_library(clauses) if clauses else k.contract_library
-    return build_contract(deal or c.deal, reference=c.reference, library=library,
+    deal = deal or c.deal
+    assert deal is not None
+    return build_contract(deal, reference=c.reference, library=library,
                           template=k.contract_template, review=review).data
 
 
@@ -338,7 +340,7 @@ def _table(document: docx.document.Document, rows: list[list[str]]) -> None:
 
 
 def _styles(data: bytes) -> list[str]:
-    return [p.style.name for p in docx.Document(io.BytesIO(data)).paragraphs]
+    return [p.style.name if p.style else "" for p in docx.Document(io.BytesIO(data)).paragraphs]
 
 
 def test_a_style_change_is_tracked_and_rejecting_restores_it() -> None:
@@ -374,7 +376,7 @@ def test_table_rows_added_are_tracked_as_rows_and_cells_word_by_word() -> None:
     root = etree.fromstring(_parts(red)["word/document.xml"])
     rows = root.findall(".//w:tr", NS)
     assert [bool(r.xpath("w:trPr/w:ins", namespaces=NS)) for r in rows] == [False, True, False]
-    assert rows[2].xpath(".//w:ins//w:t", namespaces=NS)[0].text == "e"  # only « e » is new
+    assert [t.text for t in rows[2].xpath(".//w:ins//w:t", namespaces=NS)] == [" e"]
     assert [(c.kind, c.old, c.new) for c in compare(old, new)] == [
         ("added", "", "x | y"), ("changed", "c | d", "c | d e")]
     assert reading.paragraphs(reject_all(red)) == reading.paragraphs(old)
@@ -394,6 +396,15 @@ TABLES = st.none() | st.integers(1, 3).flatmap(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(old=PARAGRAPHS, new=PARAGRAPHS, old_table=TABLES, new_table=TABLES,
        old_at=st.integers(0, 7), new_at=st.integers(0, 7))
+# Found by hypothesis: a style change among identical empty paragraphs once
+# came out as one paragraph removed and another added.
+@example(old=[("Normal", []), ("Normal", []), ("Normal", [])],
+         new=[("Normal", []), ("Heading 1", []), ("Normal", [])],
+         old_table=None, new_table=None, old_at=0, new_at=0)
+# A row with as many cells pairs with the most similar row, not the first one.
+@example(old=[("Normal", [("Avant", False)])], new=[("Normal", [("Avant", False)])],
+         old_table=[["a", "b"], ["c", "d"]], new_table=[["a", "b"], ["x", "y"], ["c", "d e"]],
+         old_at=1, new_at=1)
 def test_any_edit_round_trips(old, new, old_table, new_table, old_at, new_at) -> None:
     before = _document(old, old_table, old_at)
     after = _document(new, new_table, new_at)
