@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import hashlib
 import itertools
 import json
@@ -259,22 +260,14 @@ def write_manifest(out: Path, documents: dict[str, dict[str, Any]]) -> None:
                "documents": dict(sorted(documents.items()))}
     # Streamed: a manifest of thousands of documents is never one string in memory.
     encoder = json.JSONEncoder(indent=1, ensure_ascii=False)
-    pieces = (piece.encode("utf-8") for piece in encoder.iterencode(payload))
-    write_atomic(out / MANIFEST, _buffered(itertools.chain(pieces, [b"\n"])))
+    write_atomic(out / MANIFEST, _blocks(itertools.chain(encoder.iterencode(payload), ["\n"])))
 
 
-def _buffered(pieces: Iterable[bytes], size: int = 1 << 16) -> Iterable[bytes]:
-    """Small pieces gathered into blocks of about ``size`` bytes."""
-    block: list[bytes] = []
-    length = 0
-    for piece in pieces:
-        block.append(piece)
-        length += len(piece)
-        if length >= size:
-            yield b"".join(block)
-            block, length = [], 0
-    if block:
-        yield b"".join(block)
+def _blocks(pieces: Iterable[str], count: int = 4096) -> Iterable[bytes]:
+    """Many small pieces of text as a few blocks of UTF-8."""
+    it = iter(pieces)
+    while chunk := list(itertools.islice(it, count)):
+        yield "".join(chunk).encode("utf-8")
 
 
 # --- planning -----------------------------------------------------------------------------------
@@ -283,7 +276,7 @@ def _buffered(pieces: Iterable[bytes], size: int = 1 << 16) -> Iterable[bytes]:
 def library_sha256(library: Library) -> str:
     """One hash for a whole library (file names, order and contents): which clauses a deal
     gets can change only when this does."""
-    return _names_and_hashes(((Path(c.file).name, c.sha256) for c in library.clauses))
+    return _names_and_hashes((Path(c.file).name, c.sha256) for c in library.clauses)
 
 
 def _names_and_hashes(items: Iterable[tuple[str, str | None]]) -> str:
@@ -383,7 +376,7 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
     kinds = KINDS if deal.has_commission else ("offre",)
     names = tuple(f"{checked.stem}.{kind}.docx" for kind in kinds)
     jobs = []
-    for kind, name in zip(kinds, names):
+    for kind, name in zip(kinds, names, strict=True):
         library = kit.library(kind)
         in_review = review and kind == "contrat"
         clauses: dict[str, str] | None = None
@@ -726,14 +719,12 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     # must be looked at: here, so that forked workers inherit them.
     kit = load_kit(sources) if tasks else None
     total = len(tasks)
-    done = 0
     pending = 0
     last_write, write_cost = time.monotonic(), 0.0
     if progress:
         progress(0, total)
-    for result in _execute(tasks, sources, kit, jobs):
+    for done, result in enumerate(_execute(tasks, sources, kit, jobs), start=1):
         results[result.index] = result
-        done += 1
         if not check:
             for name, record in result.records.items():
                 if written.get(name) != record:
@@ -756,12 +747,12 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     if not check and (pending or written != manifest or not (out / MANIFEST).exists()):
         write_manifest(out, written)
 
-    for result in results:
-        assert result is not None
-        report.diagnostics.extend(result.diagnostics)
-        if result.failure:
-            report.failures.append(result.failure)
-        report.documents.extend(result.documents)
+    for deal_result in results:
+        assert deal_result is not None
+        report.diagnostics.extend(deal_result.diagnostics)
+        if deal_result.failure:
+            report.failures.append(deal_result.failure)
+        report.documents.extend(deal_result.documents)
     for stem in sorted(clashing):
         names = " and ".join(by_stem[stem])
         report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
@@ -800,8 +791,12 @@ def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                             initargs=(sources,)) as pool:
-        futures = [pool.submit(_worker_run, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
+    gc.freeze()  # forked workers share the parent's objects instead of copying them
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                                 initargs=(sources,)) as pool:
+            futures = [pool.submit(_worker_run, task) for task in tasks]
+            for future in as_completed(futures):
+                yield future.result()
+    finally:
+        gc.unfreeze()
