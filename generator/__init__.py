@@ -36,9 +36,11 @@ def __getattr__(name: str) -> Any:
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            return version("apport")
+            found = version("apport")
         except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-            return "0+unknown"
+            found = "0+unknown"
+        globals()["__version__"] = found  # looked up once: metadata reads are slow
+        return found
     if name in _LAZY:
         from importlib import import_module
 

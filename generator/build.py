@@ -55,6 +55,7 @@ from .resources import (
     OFFER_TEMPLATE,
     clauses_dir,
     templates_dir,
+    tool_version,
 )
 
 if TYPE_CHECKING:  # the Word and clause machinery is imported when a document is due
@@ -216,13 +217,6 @@ def sha256_file(path: Path) -> str | None:
         return None
 
 
-@functools.lru_cache(maxsize=1)
-def _version() -> str:
-    from . import __version__
-
-    return str(__version__)
-
-
 def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
     """The documents the manifest lists (an unreadable manifest lists none)."""
     try:
@@ -256,7 +250,7 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
 
 
 def write_manifest(out: Path, documents: dict[str, dict[str, Any]]) -> None:
-    payload = {"format": MANIFEST_FORMAT, "tool": f"apport {_version()}",
+    payload = {"format": MANIFEST_FORMAT, "tool": f"apport {tool_version()}",
                "documents": dict(sorted(documents.items()))}
     # Streamed: a manifest of thousands of documents is never one string in memory.
     encoder = json.JSONEncoder(indent=1, ensure_ascii=False)
@@ -321,7 +315,7 @@ class Job:
     def record(self, output_sha256: str) -> dict[str, Any]:
         return {"deal": self.deal_file, "deal_sha256": self.deal_sha256,
                 "clauses": self.clauses, "template_sha256": self.template_sha256,
-                "library_sha256": self.library_sha256, "tool": _version(),
+                "library_sha256": self.library_sha256, "tool": tool_version(),
                 "review": self.review, "documents": list(self.documents),
                 "warnings": [[w.line, w.column, w.path, w.severity, w.message]
                              for w in self.warnings],
@@ -355,8 +349,8 @@ def _reasons(job: Job, old: dict[str, Any] | None) -> list[str]:
                        if clause_id not in new_ids)
     if old.get("template_sha256") != job.template_sha256:
         reasons.append("template changed")
-    if old.get("tool") != _version():
-        reasons.append(f"apport {old.get('tool')} -> {_version()}")
+    if old.get("tool") != tool_version():
+        reasons.append(f"apport {old.get('tool')} -> {tool_version()}")
     if review_changed:
         reasons.append("review mode changed")
     return reasons
@@ -590,7 +584,7 @@ def _up_to_date(index: int, path: Path, display: str, out: Path,
         kind = name[len(path.stem) + 1:-len(".docx")] if isinstance(name, str) else None
         if entry is None or kind not in KINDS or name != f"{path.stem}.{kind}.docx":
             return None
-        if (entry.get("deal_sha256") != deal_sha or entry.get("tool") != _version()
+        if (entry.get("deal_sha256") != deal_sha or entry.get("tool") != tool_version()
                 or entry.get("review") is not (review and kind == "contrat")
                 or (entry.get("library_sha256"), entry.get("template_sha256")) != hashes[kind]
                 or entry.get("documents") != names or entry.get("warnings") != warnings

@@ -470,6 +470,9 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
     return decisions
 
 
+_SECRET_TOKEN = re.compile("\ue000([0-9a-f]{16}):(\\d+)\ue001")
+
+
 class _Values:
     """Values printed by one clause, each replaced by an opaque token.
 
@@ -482,8 +485,8 @@ class _Values:
     def __init__(self) -> None:
         self.items: list[Run] = []
         self.size = 0  # characters of the values printed so far
-        self.marker = "\ue000" + secrets.token_hex(8) + ":"
-        self.pattern = re.compile(re.escape(self.marker) + "(\\d+)\ue001")
+        self.secret = secrets.token_hex(8)
+        self.marker = "\ue000" + self.secret + ":"
 
     def token(self, value: Any) -> str:
         if isinstance(value, str) and not isinstance(value, Reference) and self.marker in value:
@@ -512,7 +515,9 @@ def _inline(text: str, values: _Values) -> list[Run]:
     """Bold markers, tokens and typography of one paragraph's text."""
     runs: list[Run] = []
     # the render's secret dropped, so that typography's cache serves every render
-    text = values.pattern.sub("\ue000\\1\ue001", text)
+    text = _SECRET_TOKEN.sub(
+        lambda m: f"\ue000{m.group(2)}\ue001" if m.group(1) == values.secret else m.group(0),
+        text)
     text = _typography(text)  # tokens stand in for values: they get spacing, never changes
     for i, chunk in enumerate(text.split("**")):
         bold = i % 2 == 1

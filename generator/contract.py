@@ -16,6 +16,7 @@ from .clauses import Clause, Decision, Library, Rendered, render
 from .diagnostics import Diagnostic
 from .documents import WordTemplate, block_context, rich
 from .model import Deal
+from .resources import tool_version
 from .terms import Terms, derive, facts
 from .text import Block, Run, paragraph, value
 
@@ -48,19 +49,13 @@ class BuiltDocument:
     template_sha256: str
 
 
-def _version() -> str:
-    from . import __version__
-
-    return str(__version__)
-
-
 def custom_properties(kind: str, reference: str, clauses: Sequence[Clause],
                       template: WordTemplate) -> dict[str, str]:
     """What every document records: its clauses ``id@version``, template hash, tool version."""
     props = {
         "apport.document": kind,
         "apport.reference": reference,
-        "apport.version": _version(),
+        "apport.version": tool_version(),
         "apport.template": f"sha256:{template.sha256}",
     }
     for i, clause in enumerate(clauses, start=1):
@@ -133,7 +128,7 @@ def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagn
     section("Clauses écartées", left, "Aucune.")
     section("Résumé du dossier", _summary(deal, terms), "")
     section("Traçabilité", [
-        Block((Run(f"Produit par {TOOL} {_version()} à partir du modèle "),
+        Block((Run(f"Produit par {TOOL} {tool_version()} à partir du modèle "),
                Run(template.path.name, bold=True),
                Run(f" (empreinte SHA-256 {template.sha256[:16]}…).")), ),
         paragraph("Les valeurs surlignées proviennent du dossier et sont à vérifier. "

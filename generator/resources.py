@@ -7,6 +7,7 @@ In an installed wheel they are inside the package (``generator/clauses``,
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -40,3 +41,11 @@ def schema_file() -> Path:
 OFFER_SUBDIR = "offre"
 CONTRACT_TEMPLATE = "contrat.docx"
 OFFER_TEMPLATE = "offre.docx"
+
+
+@functools.cache
+def tool_version() -> str:
+    """apport's version, as documents and manifests record it."""
+    from . import __version__
+
+    return str(__version__)

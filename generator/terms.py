@@ -8,6 +8,7 @@ text (or a boolean to choose a wording); raw YAML never reaches a document.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -357,6 +358,7 @@ def paragraphs(text: str | None) -> tuple[str, ...]:
     return tuple(c for c in chunks if c)
 
 
+@functools.lru_cache(maxsize=16)  # the contract and the offer of a deal share one derivation
 def derive(deal: Deal, *, reference: str) -> Terms:
     """Compute every derived term of ``deal`` once.
 
