@@ -172,6 +172,7 @@ class DocumentResult:
     reasons: list[str] = field(default_factory=list)
     kept_as: str | None = None
     error: str | None = None
+    redline: str | None = None  # the tracked-changes file written beside it, if any
 
 
 @dataclass
@@ -428,6 +429,7 @@ class _Task:
     listed_sha256: str | None  # what the manifest recorded, if anything
     force: bool
     check: bool
+    redline: bool = False
 
 
 @dataclass(frozen=True)
@@ -438,6 +440,7 @@ class _Outcome:
     sha256: str | None = None
     kept_as: str | None = None
     error: str | None = None
+    redline: str | None = None
 
 
 def _kept_name(path: Path) -> Path:
@@ -474,17 +477,39 @@ def _run_task(task: _Task, kit: Kit) -> _Outcome:
         os.replace(path, kept)
         kept_as = kept.name
     else:
+        kept = None
         kept_as = None
     if on_disk == new_sha and not task.force:
         # Already what we would write (a build killed before its manifest): adopt it.
         return _Outcome(job, "unchanged", reasons, sha256=new_sha)
     if task.check:
         return _Outcome(job, "outdated", reasons)
+    previous = kept or (path if on_disk is not None else None)
+    redline, note = (_write_redline(previous, data, path)
+                     if task.redline and job.kind == "contrat" and previous else (None, None))
     try:
         write_atomic(path, data)
     except OSError as e:
         return _Outcome(job, "failed", reasons, error=f"cannot write {path}: {e.strerror or e}")
-    return _Outcome(job, "built", reasons, sha256=new_sha, kept_as=kept_as)
+    return _Outcome(job, "built", reasons, sha256=new_sha, kept_as=kept_as, redline=redline,
+                    error=note)
+
+
+def _write_redline(previous: Path, new: bytes, path: Path) -> tuple[str | None, str | None]:
+    """The new contract with tracked changes against ``previous``, read before it is replaced.
+
+    Returns the redline's file name, or a note saying why none was written (the
+    contract itself is written either way).
+    """
+    from .redline import redline
+
+    target = path.with_name(path.name[: -len(".docx")] + ".redline.docx")
+    try:
+        write_atomic(target, redline(previous.read_bytes(), new, old_name=str(previous),
+                                     new_name=str(path)))
+    except (ApportError, OSError) as e:
+        return None, f"{path.name}: no redline written: {e}"
+    return target.name, None
 
 
 @dataclass(frozen=True)
@@ -501,6 +526,7 @@ class _DealTask:
     check: bool
     strict: bool
     write: bool  # False: validate only (its output name is claimed by another deal too)
+    redline: bool = False  # also write <stem>.contrat.redline.docx against the old one
 
 
 @dataclass
@@ -547,10 +573,10 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
         if not reasons:
             reasons = ["edited since the last build"]
         outcome = _run_task(_Task(job, task.out, tuple(reasons), listed, task.force,
-                                  task.check), kit)
+                                  task.check, task.redline), kit)
         result.documents.append(DocumentResult(job.name, job.deal_file, outcome.status,
                                                list(outcome.reasons), outcome.kept_as,
-                                               outcome.error))
+                                               outcome.error, outcome.redline))
         if outcome.sha256:
             result.records[job.name] = outcome.job.record(outcome.sha256)
         elif not (out / job.name).is_file():
@@ -653,7 +679,7 @@ MANIFEST_INTERVAL = 2.0  # seconds between two writes of the manifest during a b
 def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           sources: Sources | None = None, review: bool = False, force: bool = False,
           check: bool = False, strict: bool = False, jobs: int | None = None,
-          progress: Progress | None = None) -> BuildReport:
+          redline: bool = False, progress: Progress | None = None) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
     Args:
@@ -665,6 +691,9 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
         check: write nothing; report what is out of date.
         strict: warnings are errors.
         jobs: worker processes (default: the machine's cores).
+        redline: for every contract rewritten that existed before, also write
+            ``<stem>.contrat.redline.docx``: the new contract with Word tracked
+            changes against the previous one.
         progress: called with (done, total) as the deals to look at complete (deals
             the manifest shows up to date are not counted).
 
@@ -707,7 +736,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
                     written.update(quick.records)
                 continue
         tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
-                               check, strict, write=path.stem not in clashing))
+                               check, strict, write=path.stem not in clashing,
+                               redline=redline))
 
     # The libraries and templates are loaded (and their errors raised) only when a deal
     # must be looked at: here, so that forked workers inherit them.

@@ -174,6 +174,7 @@ Examples:
   apport build deals/ -o contrats/           every deal below deals/
   apport build deals/ --review               highlighted values + notes for the jurist
   apport build deals/ --check                exit 1 when a document is out of date
+  apport build deals/ --redline              tracked changes for the jurist after an update
   apport build deals/ --clauses my-clauses/  a customised clause library
 """
 
@@ -193,6 +194,9 @@ Examples:
               help="Write nothing; exit 1 when a document is out of date.")
 @click.option("--pdf", is_flag=True,
               help="Also write a PDF beside each Word file (needs LibreOffice).")
+@click.option("--redline", is_flag=True,
+              help="For every contract rewritten, also write NAME.contrat.redline.docx: the "
+                   "new contract with Word tracked changes against the previous one.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Worker processes (default: the machine's cores).")
@@ -204,7 +208,7 @@ Examples:
                    "else built-in).")
 @_handle_errors
 def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, check: bool,
-          pdf: bool, strict: bool, jobs: int | None, clauses: str | None,
+          pdf: bool, redline: bool, strict: bool, jobs: int | None, clauses: str | None,
           templates: str | None) -> None:
     """Write the contract and the offer sheet of every deal.
 
@@ -222,7 +226,7 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, ch
     try:
         report = run_build(ctx.paths, ctx.out, sources=ctx.sources, review=review,
                            force=force, check=check, strict=strict, jobs=jobs,
-                           progress=bar.update)
+                           redline=redline, progress=bar.update)
     finally:
         bar.close()
     for d in report.diagnostics:
@@ -231,7 +235,11 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, ch
         where = f"{report.out / doc.name}"
         if doc.status == "built":
             extra = f" (edited copy kept as {doc.kept_as})" if doc.kept_as else ""
+            if doc.redline:
+                extra += f"; changes shown in {report.out / doc.redline}"
             click.echo(f"built {where}: {', '.join(doc.reasons)}{extra}")
+            if doc.error:
+                click.echo(f"warning: {doc.error}", err=True)
         elif doc.status == "outdated":
             click.echo(f"out of date {where}: {', '.join(doc.reasons)}")
         elif doc.status == "protected":

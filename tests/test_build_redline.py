@@ -1,0 +1,57 @@
+"""``apport build --redline``: tracked changes for every contract a build rewrites."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from generator import reading
+from generator.cli import cli
+from generator.redline import accept_all, reject_all
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _setup(tmp_path: Path) -> tuple[Path, list[str]]:
+    lib = tmp_path / "lib"
+    assert CliRunner().invoke(cli, ["clauses", "--export", str(lib)]).exit_code == 0
+    deals = tmp_path / "deals"
+    shutil.copytree(ROOT / "samples", deals)
+    options = [str(deals), "-o", str(tmp_path / "out"), "--clauses", str(lib / "clauses"),
+               "--templates", str(lib / "templates"), "-j", "1"]
+    return lib, options
+
+
+def test_redline_for_each_rewritten_contract_accepts_to_new_and_rejects_to_old(tmp_path):
+    lib, options = _setup(tmp_path)
+    assert CliRunner().invoke(cli, ["build", *options]).exit_code == 0
+    out = tmp_path / "out"
+    before = {p.name: p.read_bytes() for p in out.glob("*.contrat.docx")}
+
+    clause = lib / "clauses" / "120-confidentialite.md"
+    text = clause.read_text(encoding="utf-8")
+    assert "deux (2) ans" in text
+    clause.write_text(text.replace("deux (2) ans", "trois (3) ans").replace(
+        "version: 1", "version: 2", 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["build", *options, "--redline"])
+    assert result.exit_code == 0, result.output
+
+    for name, old in before.items():
+        redline_path = out / name.replace(".contrat.docx", ".contrat.redline.docx")
+        assert f"changes shown in {redline_path}" in result.output
+        redline = redline_path.read_bytes()
+        new = (out / name).read_bytes()
+        assert reading.paragraphs(accept_all(redline)) == reading.paragraphs(new)
+        assert reading.paragraphs(reject_all(redline)) == reading.paragraphs(old)
+        assert b"w:del " in redline or b"<w:del " in redline
+    assert not list(out.glob("*.offre.redline.docx"))  # contracts only
+
+
+def test_no_redline_for_a_first_build_or_without_the_option(tmp_path):
+    lib, options = _setup(tmp_path)
+    assert CliRunner().invoke(cli, ["build", *options, "--redline"]).exit_code == 0
+    assert not list((tmp_path / "out").glob("*.redline.docx"))
+    assert CliRunner().invoke(cli, ["build", *options, "--force"]).exit_code == 0
+    assert not list((tmp_path / "out").glob("*.redline.docx"))
