@@ -9,7 +9,9 @@ Python objects, which lets us:
 * refuse what a deal file never needs and what hides mistakes: a key
   written twice (PyYAML silently keeps the last one), anchors and aliases
   (and with them the "billion laughs" bombs), explicit tags
-  (``!!python/object``...), nesting deeper than any deal,
+  (``!!python/object``...), nesting deeper than any deal, and the raw
+  characters YAML reads as line breaks where editors show none (U+0085,
+  U+2028, U+2029: the rest of a comment line would become live keys),
 * locate every problem at its line and column.
 
 Nothing here executes or constructs anything from the file's content.
@@ -18,9 +20,10 @@ Nothing here executes or constructs anything from the file's content.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 from yaml.events import AliasEvent
@@ -31,6 +34,11 @@ from .diagnostics import DealError, Diagnostic
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
 NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+# Characters YAML 1.1 reads as line breaks where editors show none: a raw one would
+# move every position after it one line down, and in a comment it would turn the
+# rest of that line into live keys nobody sees. (Escaped, ``"\L"``, they are text.)
+_HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
+_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
 
 Path_ = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -75,12 +83,14 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
+class _Checks:
     """A composer that records anchors, aliases and tags instead of honouring them."""
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.problems: list[tuple[yaml.Mark, str]] = []
+    problems: list[tuple[yaml.Mark, str]]
+    depth: int
+
+    def _start_checks(self) -> None:
+        self.problems = []
         self.depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
@@ -110,9 +120,56 @@ class _Loader(yaml.SafeLoader):
         if self.depth > MAX_DEPTH:
             raise _TooDeep(event.start_mark)
         try:
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self.depth -= 1
+
+
+class _Loader(_Checks, yaml.SafeLoader):
+    """PyYAML's pure-Python reader, scanner and parser: the reference, and its messages."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.SafeLoader.__init__(self, stream)
+        self._start_checks()
+
+
+_FAST: type | None = None
+if getattr(yaml, "__with_libyaml__", False):
+
+    class _FastLoader(_Checks, yaml.composer.Composer, yaml.cyaml.CParser,  # type: ignore[misc]
+                      yaml.resolver.Resolver):
+        """libyaml's C parser for the events, our (Python) composer and checks on top.
+
+        Ten times faster than the pure-Python scanner. A file it refuses is read
+        again by :class:`_Loader`, whose messages and positions (in characters,
+        where libyaml counts bytes) are the ones users see.
+        """
+
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            self._start_checks()
+
+        def dispose(self) -> None:
+            pass
+
+    _FAST = _FastLoader
+
+
+def _compose(text: str) -> tuple[Node | None, list[tuple[yaml.Mark, str]]]:
+    """The root node and the recorded problems; YAML errors as PyYAML raises them."""
+    if _FAST is not None and "\t" not in text:  # libyaml accepts tabs PyYAML refuses
+        try:
+            fast = _FAST(text)
+            return fast.get_single_node(), fast.problems
+        except yaml.YAMLError:
+            pass  # read again below, for PyYAML's message and position
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node(), loader.problems
+    finally:
+        loader.dispose()
 
 
 def _pos(mark: yaml.Mark) -> Position:
@@ -172,12 +229,17 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
     def fatal(position: Position, message: str) -> DealError:
         return DealError([Diagnostic(file, *position, "", "error", message)])
 
-    loader: _Loader | None = None
+    hidden = _HIDDEN_BREAKS.search(text)
+    if hidden:
+        raise fatal(_line_col(text, hidden.start()),
+                    f"character U+{ord(hidden.group()):04X} ({_BREAK_NAMES[hidden.group()]}) "
+                    "is not allowed in a deal file: YAML reads it as a line break where "
+                    "editors show none; remove it or press Enter instead")
+
     try:
         # PyYAML checks the characters of a str stream in the constructor:
-        # a NUL byte raises ReaderError here, so build the loader inside the try.
-        loader = _Loader(text)
-        root = loader.get_single_node()
+        # a NUL byte raises ReaderError there, so the loader is built inside the try.
+        root, problems = _compose(text)
     except _TooDeep as e:
         raise fatal(_pos(e.mark), f"the data is nested more than {MAX_DEPTH} levels deep") from None
     except yaml.reader.ReaderError as e:
@@ -195,9 +257,6 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
         raise fatal((1, 1), f"this is not valid YAML: {e}") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops this first
         raise fatal((1, 1), "the data is nested too deeply") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
     if root is None:
         raise fatal((1, 1), "the file is empty; a deal starts with keys such as 'introducer:'")
@@ -205,20 +264,37 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
         raise fatal(_pos(root.start_mark), "the top level must be a mapping of keys "
                     "(such as 'introducer:'), not a list or a single value")
 
-    assert loader is not None
     loaded = LoadedDeal(file=file, data={})
     loaded.diagnostics.extend(
-        Diagnostic(file, *_pos(mark), "", "error", message) for mark, message in loader.problems
+        Diagnostic(file, *_pos(mark), "", "error", message) for mark, message in problems
     )
     loaded.data = _to_data(root, (), loaded)
     return loaded
+
+
+def _open_for_reading(path: str | Path) -> BinaryIO:
+    """Open a file to read it, without waiting for a writer.
+
+    ``open()`` on a named pipe blocks until something writes to it, for ever if
+    nothing does: opened non-blocking, then read blocking, a pipe with no writer
+    reads as empty, and one with a writer (``<(cat deal.yaml)``) still works.
+    """
+    nonblocking = getattr(os, "O_NONBLOCK", 0)  # 0 on Windows, where open() does not wait
+    fd = os.open(path, os.O_RDONLY | nonblocking | getattr(os, "O_BINARY", 0))
+    try:
+        if nonblocking:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def load_file(path: str | Path, display: str | None = None) -> LoadedDeal:
     """Read and parse a deal file; ``display`` is the name shown in messages."""
     name = display if display is not None else str(path)
     try:
-        with open(path, "rb") as f:
+        with _open_for_reading(path) as f:
             raw = f.read(MAX_BYTES + 1)
             if len(raw) > MAX_BYTES:
                 # Name the size without reading it all: the file may be huge, or endless
@@ -234,7 +310,7 @@ def load_file(path: str | Path, display: str | None = None) -> LoadedDeal:
 def _to_data(node: Node, path: Path_, loaded: LoadedDeal) -> Any:
     loaded.values[path] = _pos(node.start_mark)
     if isinstance(node, ScalarNode):
-        if node.style is None and node.value in NULLS:
+        if not node.style and node.value in NULLS:  # plain: None (PyYAML) or "" (libyaml)
             return None
         return node.value
     if isinstance(node, SequenceNode):
