@@ -31,7 +31,6 @@ The library never prints: progress goes to a callback, the outcome is a
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
 import hashlib
 import itertools
@@ -47,8 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .deals import CheckedDeal, check_file, find_deal_files
 from .diagnostics import ApportError, Diagnostic, OutputError
+from .finding import find_deal_files
 from .resources import (
     CONTRACT_TEMPLATE,
     OFFER_SUBDIR,
@@ -58,8 +57,9 @@ from .resources import (
     tool_version,
 )
 
-if TYPE_CHECKING:  # the Word and clause machinery is imported when a document is due
+if TYPE_CHECKING:  # the Word, clause and validation machinery: imported when a deal needs it
     from .clauses import Library
+    from .deals import CheckedDeal
     from .documents import WordTemplate
 
 MANIFEST = ".apport-manifest.json"
@@ -543,6 +543,8 @@ class _DealResult:
 
 def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     result = _DealResult(task.index)
+    from .deals import check_file
+
     checked = check_file(Path(task.path), task.file, strict=task.strict)
     result.diagnostics = list(checked.diagnostics)
     if not checked.ok:

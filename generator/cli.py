@@ -46,7 +46,7 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _deal_files(paths: tuple[str, ...]) -> list[tuple[Any, str]]:
-    from .deals import find_deal_files
+    from .finding import find_deal_files
 
     try:
         files = find_deal_files(paths)

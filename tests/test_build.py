@@ -182,7 +182,7 @@ def test_an_up_to_date_deal_is_not_read_again_yet_keeps_its_warnings(deals, out,
     def no_reading(*args, **kwargs):
         raise AssertionError("an up-to-date deal was validated again")
 
-    monkeypatch.setattr("generator.build.check_file", no_reading)
+    monkeypatch.setattr("generator.deals.check_file", no_reading)
     second = run(deals, out, sources)
 
     assert second.ok and second.count("unchanged") == len(expected_names(deals))
