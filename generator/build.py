@@ -453,15 +453,15 @@ def _kept_name(path: Path) -> Path:
     return candidate
 
 
-def _run_task(task: _Task, kit: Kit) -> _Outcome:
-    """Render one document and put it in place, unless a person's edit is in the way."""
+def _render_failure(task: _Task, error: ApportError) -> _Outcome:
     job = task.job
+    return _Outcome(job, "failed", task.reasons,
+                    error=f"{error} (while writing {job.name} for {job.deal_file})")
+
+
+def _place(task: _Task, data: bytes, job: Job) -> _Outcome:
+    """Put a rendered document in place, unless a person's edit is in the way."""
     path = Path(task.out) / job.name
-    try:
-        data, job = _render(job, kit)
-    except ApportError as e:
-        return _Outcome(job, "failed", task.reasons,
-                        error=f"{e} (while writing {job.name} for {job.deal_file})")
     new_sha = sha256_bytes(data)
     on_disk = sha256_file(path)
     reasons = task.reasons
@@ -490,7 +490,8 @@ def _run_task(task: _Task, kit: Kit) -> _Outcome:
     try:
         write_atomic(path, data)
     except OSError as e:
-        return _Outcome(job, "failed", reasons, error=f"cannot write {path}: {e.strerror or e}")
+        return _Outcome(job, "failed", reasons,
+                        error=f"{path}: error: cannot write: {e.strerror or e}")
     return _Outcome(job, "built", reasons, sha256=new_sha, kept_as=kept_as, redline=redline,
                     error=note)
 
@@ -558,6 +559,7 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
         result.failure = f"{e} (while choosing the clauses of {checked.file})"
         return result
     out = Path(task.out)
+    due: list[_Task] = []
     for job in jobs:
         old = task.entries.get(job.name)
         listed = old.get("sha256") if old else None
@@ -574,15 +576,34 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
             continue
         if not reasons:
             reasons = ["edited since the last build"]
-        outcome = _run_task(_Task(job, task.out, tuple(reasons), listed, task.force,
-                                  task.check, task.redline), kit)
-        result.documents.append(DocumentResult(job.name, job.deal_file, outcome.status,
+        due.append(_Task(job, task.out, tuple(reasons), listed, task.force, task.check,
+                         task.redline))
+    # Render all of the deal's documents before writing any: when one fails, the
+    # others keep their previous version, so a contract and its offer never disagree.
+    rendered: list[tuple[_Task, bytes, Job]] = []
+    failed: list[_Outcome] = []
+    for t in due:
+        try:
+            rendered.append((t, *_render(t.job, kit)))
+        except ApportError as e:
+            failed.append(_render_failure(t, e))
+    if failed:
+        first = failed[0].job.name
+        outcomes = failed + [_Outcome(t.job, "failed", t.reasons,
+                                      error=f"{t.job.name}: error: not written, so that it "
+                                            f"stays in step with {first}, which failed")
+                             for t, _, _ in rendered]
+    else:
+        outcomes = [_place(t, data, job) for t, data, job in rendered]
+    for outcome in outcomes:
+        name = outcome.job.name
+        result.documents.append(DocumentResult(name, outcome.job.deal_file, outcome.status,
                                                list(outcome.reasons), outcome.kept_as,
                                                outcome.error, outcome.redline))
         if outcome.sha256:
-            result.records[job.name] = outcome.job.record(outcome.sha256)
-        elif not (out / job.name).is_file():
-            result.forget.append(job.name)  # moved aside (--force), then not written
+            result.records[name] = outcome.job.record(outcome.sha256)
+        elif not (out / name).is_file():
+            result.forget.append(name)  # moved aside (--force), then not written
     return result
 
 

@@ -229,14 +229,16 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, ch
                            redline=redline, progress=bar.update)
     finally:
         bar.close()
+    from .diagnostics import printable
+
     for d in report.diagnostics:
         click.echo(str(d), err=True)
     for doc in report.documents:
-        where = f"{report.out / doc.name}"
+        where = printable(f"{report.out / doc.name}")
         if doc.status == "built":
             extra = f" (edited copy kept as {doc.kept_as})" if doc.kept_as else ""
             if doc.redline:
-                extra += f"; changes shown in {report.out / doc.redline}"
+                extra += f"; changes shown in {printable(str(report.out / doc.redline))}"
             click.echo(f"built {where}: {', '.join(doc.reasons)}{extra}")
             if doc.error:
                 click.echo(f"warning: {doc.error}", err=True)
@@ -246,9 +248,9 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, ch
             click.echo(f"{where}: error: not overwritten, {doc.error}; keep your changes "
                        "elsewhere or run with --force to keep a copy and rebuild", err=True)
         elif doc.status == "failed":
-            click.echo(f"{doc.error}", err=True)
+            click.echo(printable(f"{doc.error}"), err=True)
     for failure in report.failures:
-        click.echo(f"error: {failure}", err=True)
+        click.echo(printable(f"error: {failure}"), err=True)
     pdf_ok = True
     if pdf and not check:
         pdf_ok = _write_pdfs([report.out / d.name for d in report.documents

@@ -25,7 +25,7 @@ Severity = Literal["error", "warning"]
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
@@ -45,9 +45,9 @@ class Diagnostic:
     message: str
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "file", _printable(self.file))
-        object.__setattr__(self, "path", _printable(self.path))
-        object.__setattr__(self, "message", _printable(self.message))
+        object.__setattr__(self, "file", printable(self.file))
+        object.__setattr__(self, "path", printable(self.path))
+        object.__setattr__(self, "message", printable(self.message))
 
     def __str__(self) -> str:
         where = self.file if self.line == 0 else f"{self.file}:{self.line}:{self.column}"

@@ -27,10 +27,12 @@ def _body(container) -> list[str]:  # noqa: ANN001
         elif isinstance(child, Table):
             for row in child.rows:
                 cells: list[str] = []
+                previous = None
                 for cell in row.cells:
-                    text = "\n".join(p.text for p in cell.paragraphs).strip()
-                    if not cells or cells[-1] != text:  # merged cells repeat
-                        cells.append(text)
+                    if cell._tc is previous:  # a merged cell is listed once per grid column
+                        continue
+                    previous = cell._tc
+                    cells.append("\n".join(p.text for p in cell.paragraphs).strip())
                 lines.append(" | ".join(cells))
     return lines
 

@@ -111,7 +111,7 @@ def test_a_document_path_taken_by_a_folder_fails_that_document_only(work: Path) 
     result = apport("build", "deals", "-o", "out", "-j", "1", cwd=work)
 
     assert result.exit_code == 1
-    assert "cannot write out/julie.contrat.docx: Is a directory" in result.stderr
+    assert "out/julie.contrat.docx: error: cannot write: Is a directory" in result.stderr
     assert (work / "out" / "julie.contrat.docx" / "keep.txt").read_text() == "mine"
     assert (work / "out" / "julie.offre.docx").is_file()
     assert not temporaries(work / "out")
@@ -276,10 +276,6 @@ def test_an_output_folder_that_cannot_be_created_is_said(
     assert "out: error: cannot create the output folder: Permission denied" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="generator/build.py words a write failure 'cannot write "
-                   "PATH: REASON', without the 'PATH: error: ' every other failure line has, so "
-                   "editors and CI tools that read that form miss it (reported; not ours to "
-                   "edit)")
 def test_a_write_failure_is_printed_in_the_located_form(work: Path) -> None:
     (work / "out" / "julie.contrat.docx").mkdir(parents=True)
 
@@ -304,7 +300,7 @@ def test_a_document_that_cannot_be_written_fails_alone_and_leaves_no_temporary_f
     result = apport("build", "deals", "-o", "out", "-j", "1", cwd=work)
 
     assert result.exit_code == 1
-    assert "cannot write out/paul.contrat.docx: Permission denied" in result.stderr
+    assert "out/paul.contrat.docx: error: cannot write: Permission denied" in result.stderr
     assert sorted(p.name for p in (work / "out").glob("*.docx")) == [
         "julie.contrat.docx", "julie.offre.docx", "paul.offre.docx"]
     assert not temporaries(work / "out")
@@ -366,10 +362,6 @@ def test_a_build_failing_half_way_loses_no_file(half_way: Path, jobs: str) -> No
         assert after[name] == entry["sha256"], f"the manifest is wrong about {name}"
 
 
-@pytest.mark.xfail(strict=True, reason="generator/build.py writes a deal's documents one by "
-                   "one: when its contract fails to render, its offer is still rewritten, so "
-                   "the folder holds a new offer beside the old contract (reported; build.py "
-                   "is not ours to edit)")
 def test_a_deal_whose_contract_fails_keeps_its_offer_as_it_was(half_way: Path) -> None:
     work = half_way
     deal(work / "deals", "b.yaml", **{"reference: AA-2026-014": "reference: b",
@@ -411,10 +403,6 @@ def test_a_deal_file_name_in_any_script_names_its_documents(work: Path) -> None:
         work / "out" / "déal 🧾 <x> & 'q' {{ 7*7 }}.offre.docx")
 
 
-@pytest.mark.xfail(strict=True, reason="generator/cli.py prints 'built PATH: ...' with the deal's "
-                   "file name as it is: a newline splits the line and an escape sequence "
-                   "reaches the terminal (diagnostics escape them; reported, cli.py is not "
-                   "ours to edit)")
 def test_a_deal_file_name_with_control_characters_prints_on_one_line(work: Path) -> None:
     deal(work / "deals", "evil\x1b[31mred\nline.yaml")
 

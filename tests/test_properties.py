@@ -225,10 +225,6 @@ def test_the_offers_figures_are_the_contracts(deal: dict[str, Any]) -> None:
             assert f"Chaque mois | {row}" in rows, rows
 
 
-@pytest.mark.xfail(strict=True, reason="clauses/offre/040-commission.md prints « dans un délai de "
-                   "zéro (0) jour après avoir reçu le paiement du client » where the contract "
-                   "(clauses/100-facturation.md) says « dès sa réception »: reported, not ours "
-                   "to edit")
 def test_zero_payment_days_read_the_same_in_both() -> None:
     deal = {**BASE_DEAL, "commission": {**BASE_DEAL["commission"], "payment_days": "0"}}
     model = validated(yaml_text(deal))
