@@ -427,14 +427,15 @@ def diff(old: str, new: str, color: bool | None) -> None:
     Example:
       apport diff archive/julie.contrat.docx out/julie.contrat.docx
     """
-    from .redline import diff_text
+    from .redline import diff_text, identical
 
+    if identical(Path(old), Path(new), old_name=old, new_name=new):
+        sys.exit(0)
     if color is None:
         color = sys.stdout.isatty()
     text = diff_text(Path(old), Path(new), color=color, old_name=old, new_name=new)
-    if text:
-        click.echo(text, nl=not text.endswith("\n"))
-    sys.exit(1 if text else 0)
+    click.echo(text, nl=not text.endswith("\n"))
+    sys.exit(1)
 
 
 @cli.command(name="new")

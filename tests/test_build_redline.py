@@ -59,3 +59,24 @@ def test_no_redline_for_a_first_build_or_without_the_option(tmp_path):
     assert not list((tmp_path / "out").glob("*.redline.docx"))
     assert CliRunner().invoke(cli, ["build", *options, "--force"]).exit_code == 0
     assert not list((tmp_path / "out").glob("*.redline.docx"))
+
+
+def test_diff_command_exit_codes_and_marked_words(tmp_path):
+    lib, options = _setup(tmp_path)
+    assert CliRunner().invoke(cli, ["build", *options]).exit_code == 0
+    contract = tmp_path / "out" / "julie-atelier-bois.contrat.docx"
+    old = tmp_path / "old.docx"
+    old.write_bytes(contract.read_bytes())
+    same = CliRunner().invoke(cli, ["diff", str(old), str(contract)])
+    assert same.exit_code == 0 and same.output == ""
+
+    deal = tmp_path / "deals" / "julie-atelier-bois.yaml"
+    deal.write_text(deal.read_text(encoding="utf-8").replace("rate: 15", "rate: 20"),
+                    encoding="utf-8")
+    assert CliRunner().invoke(cli, ["build", *options]).exit_code == 0
+    changed = CliRunner().invoke(cli, ["diff", str(old), str(contract), "--no-color"])
+    assert changed.exit_code == 1
+    assert "[-15-]{+20+}" in changed.output and "[-quinze-]{+vingt+}" in changed.output
+    assert "\x1b[" not in changed.output
+    missing = CliRunner().invoke(cli, ["diff", str(old), str(tmp_path / "nope.docx")])
+    assert missing.exit_code == 2
