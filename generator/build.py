@@ -30,6 +30,7 @@ The library never prints: progress goes to a callback, the outcome is a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import hashlib
@@ -243,10 +244,8 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
                 f.writelines(data)
         os.replace(temp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp)
-        except OSError:
-            pass
         raise
 
 
@@ -818,10 +817,8 @@ def _prepare_output(out: Path) -> None:
     if not os.access(out, os.W_OK | os.X_OK):
         raise OutputError(f"{out}: error: the output folder is not writable")
     for leftover in out.glob(TEMP_PREFIX + "*"):  # from a build that was killed
-        try:
+        with contextlib.suppress(OSError):
             leftover.unlink()
-        except OSError:
-            pass
 
 
 def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,

@@ -36,8 +36,8 @@ import jinja2
 from jinja2 import StrictUndefined, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from .diagnostics import ClauseError
 from . import french
+from .diagnostics import ClauseError
 from .french import typography
 from .text import Block, Run
 
@@ -124,7 +124,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 @contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
     """Interrupt a render that runs too long (Unix, main thread; else no limit)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+    main = threading.current_thread() is threading.main_thread()
+    if not main or not hasattr(signal, "setitimer"):
         yield
         return
 
@@ -207,7 +208,8 @@ class Clause:
 def _split_front_matter(text: str, file: str) -> tuple[str, str, int]:
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        raise ClauseError(file, "a clause file starts with a front matter between two '---' lines", 1)
+        raise ClauseError(file, "a clause file starts with a front matter between two "
+                          "'---' lines", 1)
     for i in range(1, len(lines)):
         if lines[i].strip() == "---":
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
@@ -491,10 +493,7 @@ class _Values:
     def token(self, value: Any) -> str:
         if isinstance(value, str) and not isinstance(value, Reference) and self.marker in value:
             return str(value)  # the clause's own captured text
-        if isinstance(value, Reference):
-            run = Run(str(value))
-        else:
-            run = Run(str(value), value=True)
+        run = Run(str(value), value=not isinstance(value, Reference))
         self.items.append(run)
         self.size += len(run.text)
         if self.size > MAX_OUTPUT:

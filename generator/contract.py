@@ -79,7 +79,7 @@ def _summary(deal: Deal, terms: Terms) -> list[Block]:
         ("Référence", t.reference),
         ("Apporteur", f"{t.introducer.name}, {t.introducer.form}"),
         ("Bénéficiaire", f"{t.beneficiary.name}, {t.beneficiary.form}"),
-        ("Client", t.client.name + (f" – {t.client.activity}" if t.client.activity else "")),
+        ("Client", f"{t.client.name}" + (f" – {t.client.activity}" if t.client.activity else "")),
         ("Client informé", _yes(t.client.informed)),
         ("Intervention", "mise en relation et appel découverte" if t.discovery_call
          else "simple mise en relation"),

@@ -21,7 +21,7 @@ from . import rules
 from .diagnostics import DealError, Diagnostic
 from .finding import DEAL_SUFFIXES, find_deal_files  # noqa: F401 - part of this API
 from .loading import LoadedDeal, load_file
-from .model import _FORBIDDEN, Deal, field_names
+from .model import _FORBIDDEN, Deal, field_names, ignore_terms_without_commission
 
 
 @dataclass
@@ -54,7 +54,8 @@ class CheckedDeal:
         return self.deal is not None
 
 
-def check_file(path: str | Path, display: str | None = None, *, strict: bool = False) -> CheckedDeal:
+def check_file(path: str | Path, display: str | None = None, *,
+               strict: bool = False) -> CheckedDeal:
     """Read and validate one deal file, collecting every problem.
 
     Args:
@@ -100,8 +101,9 @@ def validate_loaded(loaded: LoadedDeal) -> tuple[Deal | None, list[Diagnostic]]:
     """
     diagnostics = list(loaded.diagnostics)
     try:
-        deal: Deal | None = Deal.model_validate(loaded.data)
-        findings = rules.check(deal)
+        valid = Deal.model_validate(loaded.data)
+        findings = rules.check(valid)
+        deal: Deal | None = valid
     except ValidationError as e:
         deal = None
         diagnostics.extend(_from_pydantic(loaded, e))
@@ -117,7 +119,7 @@ def _valid_sections(data: dict[str, Any]) -> dict[str, Any]:
     """The top-level sections of ``data`` that validate on their own."""
     from pydantic import TypeAdapter
 
-    data = Deal.ignore_terms_without_commission(data)
+    data = ignore_terms_without_commission(data)
     valid: dict[str, Any] = {}
     for name, info in Deal.model_fields.items():
         if name not in data:
@@ -207,4 +209,5 @@ def _from_pydantic(loaded: LoadedDeal, exc: ValidationError) -> Iterator[Diagnos
         else:
             line, column = loaded.position(loc)
         path = ".".join(str(p) for p in loc)
-        yield Diagnostic(loaded.file, line, column, path, "error", _message(error, loaded))
+        yield Diagnostic(loaded.file, line, column, path, "error",
+                         _message(dict(error), loaded))

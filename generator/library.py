@@ -9,6 +9,7 @@ combination of two options is caught without rendering all of them.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import shutil
 from collections.abc import Iterator
@@ -80,6 +81,13 @@ def _apply(deal: dict[str, Any], option: str, value: str) -> None:
         deal["duration"].pop("commission_months", None)
 
 
+def _gain(row: dict[str, str], option: str, uncovered: set[tuple[str, str, str, str]],
+          value: str) -> int:
+    """How many pairs not yet covered ``option = value`` would cover in ``row``."""
+    return sum((x, row[x], option, value) in uncovered or (option, value, x, row[x]) in uncovered
+               for x in row)
+
+
 def pairwise(options: dict[str, list[str]]) -> list[dict[str, str]]:
     """A small set of rows in which every pair of values of two options appears.
 
@@ -96,9 +104,7 @@ def pairwise(options: dict[str, list[str]]) -> list[dict[str, str]]:
         for name in names:
             if name in row:
                 continue
-            row[name] = max(options[name], key=lambda v, n=name: sum(
-                (x, row[x], n, v) in uncovered or (n, v, x, row[x]) in uncovered
-                for x in row))
+            row[name] = max(options[name], key=functools.partial(_gain, row, name, uncovered))
         for x, y in itertools.combinations(names, 2):
             uncovered.discard((x, row[x], y, row[y]))
         rows.append(row)

@@ -88,12 +88,15 @@ class _Checks:
 
     problems: list[tuple[yaml.Mark, str]]
     depth: int
+    check_event: Any  # from the parser this mixes with
+    get_event: Any
+    peek_event: Any
 
     def _start_checks(self) -> None:
         self.problems = []
         self.depth = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
         if self.check_event(AliasEvent):
             event = self.get_event()
             self.problems.append(
@@ -136,7 +139,7 @@ class _Loader(_Checks, yaml.SafeLoader):
 _FAST: type | None = None
 if getattr(yaml, "__with_libyaml__", False):
 
-    class _FastLoader(_Checks, yaml.composer.Composer, yaml.cyaml.CParser,  # type: ignore[misc]
+    class _FastLoader(_Checks, yaml.composer.Composer, yaml.cyaml.CParser,
                       yaml.resolver.Resolver):
         """libyaml's C parser for the events, our (Python) composer and checks on top.
 

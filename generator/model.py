@@ -112,7 +112,9 @@ def _number(value: Any) -> Any:
             except InvalidOperation:  # pragma: no cover - the pattern prevents it
                 pass
             else:
-                if number == number.to_integral_value() or -number.as_tuple().exponent <= 2:
+                exponent = number.as_tuple().exponent
+                if number == number.to_integral_value() or (
+                        isinstance(exponent, int) and -exponent <= 2):
                     return number
                 raise ValueError(f"must have at most two decimals (got {text})")
     raise ValueError(f"must be a number such as 15 or 12.5 (got {_describe(value)})")
@@ -280,16 +282,19 @@ class Client(_Model):
     estimated_revenue: Amount | None = Field(
         None, description="Euros excl. VAT: per month (recurring) or in total (one_shot)"
     )
-    informed: Bool = Field(False, description="The client knows about the introduction and the commission")
+    informed: Bool = Field(
+        False, description="The client knows about the introduction and the commission")
     named_in_offer: Bool = Field(False, description="The offer sheet may name the client")
 
 
 class Role(_Model):
     involvement: Literal["introduction", "discovery_call"] = Field(
-        description="introduction: puts them in touch | discovery_call: also runs the discovery call"
+        description="introduction: puts them in touch | "
+                    "discovery_call: also runs the discovery call"
     )
     commitment: Literal["recommendation", "success"] = Field(
-        description="recommendation: no role afterwards | success: commits to the collaboration's success"
+        description="recommendation: no role afterwards | "
+                    "success: commits to the collaboration's success"
     )
 
 
@@ -309,7 +314,8 @@ class Commission(_Model):
     )
     payment_days: Days60 = Field(15, description="Days after the beneficiary is paid")
     covers_trial: Bool = Field(True, description="A trial contract's revenue earns commission")
-    covers_follow_on: Bool = Field(True, description="Contracts after the first one earn commission")
+    covers_follow_on: Bool = Field(
+        True, description="Contracts after the first one earn commission")
 
 
 class Duration(_Model):
@@ -331,7 +337,8 @@ class Disputes(_Model):
 
 class Offer(_Model):
     reply_by: Date | None = Field(None, description="YYYY-MM-DD: answer expected by")
-    message: Message | None = Field(None, description="Personal message; blank lines separate paragraphs")
+    message: Message | None = Field(
+        None, description="Personal message; blank lines separate paragraphs")
 
 
 class Deal(_Model):
@@ -361,23 +368,27 @@ class Deal(_Model):
 
     @model_validator(mode="before")
     @classmethod
-    def ignore_terms_without_commission(cls, data: Any) -> Any:
-        """A rate of 0 makes the commission terms moot: ignore them, as the spec says."""
-        if not isinstance(data, dict) or not isinstance(data.get("commission"), dict):
-            return data
-        try:
-            rate = _number(data["commission"].get("rate"))
-        except ValueError:
-            return data
-        if rate != 0:
-            return data
-        data = {k: v for k, v in data.items() if k not in ("liability", "duration")}
-        data["commission"] = {"rate": data["commission"]["rate"]}
-        return data
+    def _ignore_terms_without_commission(cls, data: Any) -> Any:
+        return ignore_terms_without_commission(data)
 
     @property
     def has_commission(self) -> bool:
         return self.commission.rate > 0
+
+
+def ignore_terms_without_commission(data: Any) -> Any:
+    """A rate of 0 makes the commission terms moot: ignore them, as the spec says."""
+    if not isinstance(data, dict) or not isinstance(data.get("commission"), dict):
+        return data
+    try:
+        rate = _number(data["commission"].get("rate"))
+    except ValueError:
+        return data
+    if rate != 0:
+        return data
+    data = {k: v for k, v in data.items() if k not in ("liability", "duration")}
+    data["commission"] = {"rate": data["commission"]["rate"]}
+    return data
 
 
 def field_names(path: tuple[str | int, ...]) -> list[str]:

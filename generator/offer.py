@@ -16,8 +16,8 @@ from typing import Any
 
 from .clauses import Article, Library, Rendered, render
 from .contract import BuiltDocument, custom_properties
-from .french import de
 from .documents import WordTemplate, block_context
+from .french import de
 from .model import Deal
 from .terms import Terms, derive, facts
 

@@ -9,4 +9,5 @@ from .model import Deal
 
 def schema_json() -> str:
     """The schema as stable, pretty-printed JSON (ends with a newline)."""
-    return json.dumps(Deal.model_json_schema(mode="validation"), indent=2, ensure_ascii=False) + "\n"
+    schema = Deal.model_json_schema(mode="validation")
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

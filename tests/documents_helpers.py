@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import zipfile
-from functools import lru_cache
+from functools import cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ def kit():
     return load_kit(Sources.default())
 
 
-@lru_cache(maxsize=None)
+@cache
 def checked(stem: str) -> CheckedDeal:
     result = check_file(ROOT / "samples" / f"{stem}.yaml", f"samples/{stem}.yaml")
     assert result.deal is not None, result.diagnostics

@@ -55,7 +55,8 @@ def test_company_identity_has_capital_registry_and_representative() -> None:
             "1\u00a0000,00\u00a0€, immatriculée au registre du commerce et des sociétés de Lyon"
             in body)
     assert "représentée par Julie Martin, en sa qualité de Présidente" in body
-    assert "Marie Dupont, entrepreneur individuel (EI), SIRET 919\u00a0492\u00a0504\u00a000007" in body
+    assert ("Marie Dupont, entrepreneur individuel (EI), SIRET 919\u00a0492\u00a0504\u00a000007"
+            in body)
 
 
 def _body(deal) -> str:

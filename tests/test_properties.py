@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import docx
-import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis_profiles import PROFILE

@@ -183,7 +183,8 @@ def test_new_through_standard_input_with_a_wrong_siret_corrected(in_tmp) -> None
                                input="\n".join(_recorded_answers()) + "\n", capture_output=True,
                                text=True, check=False, cwd=in_tmp)
     assert completed.returncode == 0, completed.stderr[-3000:]
-    assert "Réponse refusée : 987 789 328 00019 n’est pas un SIRET valide" in completed.stderr.replace("'", "’")
+    said = completed.stderr.replace("'", "’")
+    assert "Réponse refusée : 987 789 328 00019 n’est pas un SIRET valide" in said
     check = run("validate", "deals/neuf.yaml")
     assert check.exit_code == 0, check.output
     text = (in_tmp / "deals" / "neuf.yaml").read_text(encoding="utf-8")

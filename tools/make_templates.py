@@ -302,7 +302,8 @@ def offer() -> Document:
     table = doc.add_table(rows=3, cols=4)
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    headers = ("", "Chiffre d’affaires du client (HT)", "Commission (HT)", "Ce que vous gardez (HT)")
+    headers = ("", "Chiffre d’affaires du client (HT)", "Commission (HT)",
+               "Ce que vous gardez (HT)")
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         paragraph = cell.paragraphs[0]
         paragraph.style = doc.styles["Texte de tableau"]
