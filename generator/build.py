@@ -673,9 +673,9 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
-def _worker_run(task: _DealTask) -> _DealResult:
+def _worker_run(tasks: list[_DealTask]) -> list[_DealResult]:
     assert _WORKER_KIT is not None
-    return _run_deal(task, _WORKER_KIT)
+    return [_run_deal(task, _WORKER_KIT) for task in tasks]
 
 
 def _intern(entry: dict[str, Any]) -> dict[str, Any]:
@@ -839,8 +839,12 @@ def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,
     try:
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                                  initargs=(sources,)) as pool:
-            futures = [pool.submit(_worker_run, task) for task in tasks]
+            # Small batches: fewer round trips between processes, yet both workers
+            # stay busy to the end and progress still moves.
+            size = max(1, min(8, len(tasks) // (workers * 8)))
+            batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+            futures = [pool.submit(_worker_run, batch) for batch in batches]
             for future in as_completed(futures):
-                yield future.result()
+                yield from future.result()
     finally:
         gc.unfreeze()
