@@ -397,15 +397,16 @@ def field_names(path: tuple[str | int, ...]) -> list[str]:
     for part in path:
         if model is None or not isinstance(part, str) or part not in model.model_fields:
             return []
-        model = _model_of(model.model_fields[part].annotation)
+        model = model_of(model.model_fields[part].annotation)
     return list(model.model_fields) if model else []
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
+def model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside a field's annotation (``Party | None`` -> Party)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
+        found = model_of(arg)
         if found:
             return found
     return None

@@ -42,7 +42,7 @@ from pydantic_core import PydanticUndefined
 from stdnum.fr import siret as stdnum_siret
 
 from .diagnostics import ApportError, Diagnostic, OutputError
-from .model import Deal
+from .model import Deal, model_of
 
 __all__ = [
     "Choice",
@@ -385,22 +385,12 @@ class _Invalid(Exception):
         self.reason = reason
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found:
-            return found
-    return None
-
-
 def _field_info(path: str) -> Any:
     model: type[BaseModel] | None = Deal
     *parents, last = path.split(".")
     for part in parents:
         assert model is not None
-        model = _model_of(model.model_fields[part].annotation)
+        model = model_of(model.model_fields[part].annotation)
     assert model is not None
     return model.model_fields[last]
 

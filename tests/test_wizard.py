@@ -546,42 +546,10 @@ def test_question_details_show_meaning_choices_and_how_to_skip():
 # --- the command line, reading its answers on standard input ----------------------------------
 
 
-def _reference_command() -> click.Command:
-    """The ``new`` command as proposed for generator/cli.py (used until it is there)."""
-    from generator.cli import _handle_errors
-    from generator.wizard import check_target, prefill_from, run_wizard, write_deal
-
-    @click.command(name="new")
-    @click.argument("file", required=False, type=click.Path(dir_okay=False))
-    @click.option("--from", "from_deal", type=click.Path(exists=True, dir_okay=False),
-                  help="Start from this deal: same introducer, beneficiary and terms, a new "
-                       "client.")
-    @_handle_errors
-    def new(file: str | None, from_deal: str | None) -> None:
-        if file is not None:
-            check_target(file)
-        prefill = prefill_from(from_deal) if from_deal else None
-
-        def ask(question: Question) -> str:
-            return click.prompt(question.prompt, default=question.default or "",
-                                show_default=question.default is not None,
-                                prompt_suffix=" : ", err=True)
-
-        text = run_wizard(ask=ask, say=lambda line: click.echo(line, err=True),
-                          prefill=prefill, target=file)
-        if file is None:
-            click.echo(text, nl=False)
-        else:
-            write_deal(file, text)
-            click.echo(f"écrit : {file} ; vérifiez-le avec « apport validate {file} »", err=True)
-
-    return new
-
-
 def _new_command() -> click.Command:
     from generator.cli import cli
 
-    return cli.commands.get("new") or _reference_command()
+    return cli.commands["new"]
 
 
 def _stdin(answers: Mapping[str, str | Sequence[str]], prefill: Any = None) -> str:
