@@ -108,9 +108,15 @@ def cli() -> None:
 
     \b
     Start with:
+      apport init mes-apports           a workspace (deals/, clauses/, templates/)
+      apport new deals/julie.yaml       a guided entry, in French, for a new deal
       apport validate samples/          check deal files
       apport build samples/ -o out/     write the documents
+      apport offer deals/julie.yaml --eml julie.eml   an email ready to send
       apport schema > deal.schema.json  the format, for your editor
+
+    Each command has its own help: apport build --help. A French guide for
+    users: docs/guide.md.
 
     Exit codes: 0 done (warnings allowed), 1 a deal is invalid or failed,
     2 bad command-line usage.
@@ -300,7 +306,7 @@ class _ProgressBar:
             self.bar.__exit__(None, None, None)
 
 
-@cli.command()
+@cli.command(short_help="Print a deal's offer sheet as text, or write it as an email.")
 @click.argument("deal", type=click.Path(dir_okay=False))
 @click.option("--eml", "eml", type=click.Path(dir_okay=False), default=None,
               help="Write a ready-to-send email (.eml) to the beneficiary: the offer as the "
@@ -411,7 +417,7 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
         click.echo(line)
 
 
-@cli.command()
+@cli.command(short_help="Show what changed between two Word documents, word by word.")
 @click.argument("old", type=click.Path(exists=True, dir_okay=False))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False))
 @click.option("--color/--no-color", default=None,
@@ -476,7 +482,7 @@ def new(file: str | None, from_deal: str | None) -> None:
         click.echo(f"écrit : {file} ; vérifiez-le avec « apport validate {file} »", err=True)
 
 
-@cli.command()
+@cli.command(short_help="Create a workspace: deals, clauses, templates and a config.")
 @click.argument("directory", type=click.Path(file_okay=False))
 @_handle_errors
 def init(directory: str) -> None:

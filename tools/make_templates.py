@@ -318,6 +318,11 @@ def offer() -> Document:
         paragraph.add_run(text)
     end_row = table.add_row().cells
     end_row[0].paragraphs[0].add_run("{%tr endfor %}")
+    table.autofit = False
+    for column, width in zip(table.columns, (Cm(4.6), Cm(3.8), Cm(3.4), Cm(3.8)), strict=True):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
     _p(doc, "{%p endif %}")
     _p(doc, "{%p endfor %}")
     return doc
