@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_wizard import MINIMAL
 
 from generator import reading
 from generator.cli import cli
@@ -145,18 +146,8 @@ def test_without_libreoffice_pdf_fails_clearly_but_word_files_are_written(in_tmp
     assert "Traceback" not in completed.stderr
 
 
-ANSWERS = {
-    "introducer.name": "Sophie Leroy",
-    "introducer.siret": ["987 789 328 00019", "987 789 328 00018"],  # a typo, then right
-    "introducer.address": "8 quai de la Fosse, 44000 Nantes",
-    "beneficiary.name": "Camille Bernard",
-    "beneficiary.siret": "99217421900012",
-    "beneficiary.address": "27 boulevard Guist'hau, 44000 Nantes",
-    "client.name": "Boulangerie Au Pain Doré",
-    "client.informed": "o",
-    "commission.rate": "10",
-    "signature.place": "Nantes",
-}
+# The fewest answers a user types (those of tests/test_wizard.py), with a SIRET typo first.
+ANSWERS = {**MINIMAL, "introducer.siret": ["987 789 328 00019", "987 789 328 00018"]}
 
 
 def _recorded_answers() -> list[str]:
