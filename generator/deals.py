@@ -112,7 +112,34 @@ def validate_loaded(loaded: LoadedDeal) -> tuple[Deal | None, list[Diagnostic]]:
         line, column = loaded.position(tuple(path.split(".")))
         diagnostics.append(Diagnostic(loaded.file, line, column, path, severity,  # type: ignore[arg-type]
                                       message))
+    ignored = _typos_in_ignored_terms(loaded)
+    if ignored:
+        deal = None
+        diagnostics.extend(ignored)
     return deal, diagnostics
+
+
+def _typos_in_ignored_terms(loaded: LoadedDeal) -> list[Diagnostic]:
+    """Unknown keys in the terms a rate of 0 makes the model ignore.
+
+    Their values are ignored, as the spec says, but a key the format does not
+    know is still a typo worth naming (``comission_months``), as anywhere else.
+    """
+    if ignore_terms_without_commission(loaded.data) is loaded.data:
+        return []  # there is a commission: the model has seen every key
+    found = []
+    for section in ("liability", "duration", "commission"):
+        keys = loaded.data.get(section)
+        if isinstance(keys, dict):
+            known = set(field_names((section,)))
+            for key in keys:
+                if key not in known:
+                    loc = (section, key)
+                    error = {"type": "extra_forbidden", "loc": loc, "input": keys[key]}
+                    found.append(Diagnostic(loaded.file, *loaded.key_position(loc),
+                                            f"{section}.{key}", "error",
+                                            _message(error, loaded)))
+    return found
 
 
 def _valid_sections(data: dict[str, Any]) -> dict[str, Any]:
