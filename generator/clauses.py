@@ -111,14 +111,47 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
             raise _too_big(f"a formatted text of more than {MAX_OUTPUT} characters")
 
 
+def _joined(parts: Any, separator: str = "") -> str:
+    """``separator.join(parts)``, refused before it is built when over the budget.
+
+    Concatenation (``a ~ b``, the text of a macro or a ``{% set %}`` block) is
+    the one way left to grow a text: doubling it thirty times in a recursive
+    macro would fill the memory long before the time limit.
+    """
+    texts = [p if isinstance(p, str) else str(p) for p in parts]
+    if sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0) > MAX_OUTPUT:
+        raise _too_big(f"a text of more than {MAX_OUTPUT} characters")
+    return separator.join(texts)
+
+
+def _join_filter(value: Any, d: str = "", attribute: Any = None) -> str:
+    if attribute is not None:
+        raise SecurityError("the 'join' filter takes no attribute in a clause")
+    return _joined(value, str(d))
+
+
+# Filters and text methods that can build a text far larger than their input
+# (``x|center(10**9)``, ``s.replace('', big)``, ``''.join([big] * 9999)``): a
+# clause has no need of them, its values come formatted.
+_UNSAFE_FILTERS = ("center", "indent", "wordwrap", "format", "replace")
+_UNSAFE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format",
+                             "format_map", "replace", "join", "translate"})
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
     # Intercepted operators are checked at run time and never constant-folded
     # at compile time (where no budget applies).
     intercepted_binops = frozenset({"*", "**", "%"})
+    concat = staticmethod(_joined)  # the text of macros and {% set %} blocks
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         _check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if isinstance(obj, str) and attr in _UNSAFE_METHODS:
+            return False
+        return super().is_safe_attribute(obj, attr, value)
 
 
 @contextmanager
@@ -157,6 +190,9 @@ def sandbox() -> ImmutableSandboxedEnvironment:
         auto_reload=False,
     )
     env.globals.clear()
+    for name in _UNSAFE_FILTERS:
+        del env.filters[name]
+    env.filters["join"] = _join_filter
     env.filters["de"] = french.de
     env.finalize = _finalize
     return env
@@ -309,6 +345,8 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         _check_syntax(source_ast, file, body_line)
         code = _ENV.compile(source_ast, name=clause_id, filename=file)
         template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+        # ``a ~ b`` compiles to the module's own ``str_join``: bounded too.
+        template.root_render_func.__globals__["str_join"] = _joined
     except jinja2.TemplateSyntaxError as e:
         raise ClauseError(file, f"template syntax: {e.message}",
                           body_line + (e.lineno or 1) - 1) from None

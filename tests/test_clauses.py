@@ -511,6 +511,17 @@ RUNAWAYS = [
                  id="recursive-macro"),
     pytest.param("{% for a in 'x' * 99999 %}{% for b in 'x' * 99999 %}{% endfor %}{% endfor %}",
                  "took more than", id="endless-loop"),
+    pytest.param("{% macro d(s, n) %}{% if n %}{{ d(s ~ s, n - 1) }}{% else %}{{ s|length }}"
+                 "{% endif %}{% endmacro %}{{ d('xxxxxxxxxx', 40) }}", "may not build a text",
+                 id="doubling-concatenation"),
+    pytest.param("{% set a %}{% for i in range(9000) %}" + "y" * 20 + "{% endfor %}{% endset %}"
+                 "{{ a|length }}", "may not build a text", id="set-block"),
+    pytest.param("{{ (['y' * 99999] * 9999)|join }}", "may not build a text", id="join-filter"),
+    pytest.param("{{ ''.join(['y' * 99999] * 9999) }}", "unsafe", id="join-method"),
+    pytest.param("{{ 'x'.center(10**9) }}", "unsafe", id="center-method"),
+    pytest.param("{{ ('y' * 99999).replace('', 'y' * 99999) }}", "unsafe", id="replace-method"),
+    pytest.param("{{ 'x'|center(10**9) }}", "No filter named 'center'", id="center-filter"),
+    pytest.param("{{ 'x'|indent(10**9) }}", "No filter named 'indent'", id="indent-filter"),
     pytest.param("{{ 1" + "0" * 5000 + " }}", "cannot be compiled", id="huge-literal"),
     pytest.param("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "cannot be compiled",
                  id="deep-nesting"),
