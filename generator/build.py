@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 from .diagnostics import ApportError, Diagnostic, OutputError
 from .finding import find_deal_files
+from .messages import from_plain, to_plain
 from .resources import (
     CONTRACT_TEMPLATE,
     OFFER_SUBDIR,
@@ -317,8 +318,8 @@ class Job:
                 "clauses": self.clauses, "template_sha256": self.template_sha256,
                 "library_sha256": self.library_sha256, "tool": tool_version(),
                 "review": self.review, "documents": list(self.documents),
-                "warnings": [[w.line, w.column, w.path, w.severity, w.message]
-                             for w in self.warnings],
+                "warnings": [[w.line, w.column, w.path, w.severity, w.code,
+                              to_plain(w.params)] for w in self.warnings],
                 "sha256": output_sha256}
 
 
@@ -642,8 +643,8 @@ def _up_to_date(index: int, path: Path, display: str, out: Path,
             result.records[name] = {**entry, "deal": display}
         result.documents.append(DocumentResult(name, display, "unchanged"))
     try:
-        result.diagnostics = [Diagnostic(display, *w) for w in warnings]
-    except TypeError:
+        result.diagnostics = [Diagnostic(display, *w[:5], from_plain(w[5])) for w in warnings]
+    except (TypeError, ValueError, IndexError):
         return None
     return result
 
@@ -808,14 +809,14 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
 
 def _prepare_output(out: Path) -> None:
     if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: error: the output path is a file, not a folder")
+        raise OutputError(str(out), "output-not-folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise OutputError(f"{out}: error: cannot create the output folder: "
-                          f"{e.strerror or e}") from None
+        raise OutputError(str(out), "output-cannot-create",
+                          {"reason": e.strerror or str(e)}) from None
     if not os.access(out, os.W_OK | os.X_OK):
-        raise OutputError(f"{out}: error: the output folder is not writable")
+        raise OutputError(str(out), "output-not-writable")
     for leftover in out.glob(TEMP_PREFIX + "*"):  # from a build that was killed
         with contextlib.suppress(OSError):
             leftover.unlink()

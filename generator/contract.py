@@ -15,29 +15,13 @@ from typing import Any
 from .clauses import Clause, Decision, Library, Rendered, render
 from .diagnostics import Diagnostic
 from .documents import WordTemplate, block_context, rich
+from .french import typography
 from .model import Deal
 from .resources import tool_version
 from .terms import Terms, derive, facts
 from .text import Block, Run, paragraph, value
 
 TOOL = "apport"
-
-# The warnings of generator.rules, for a French reader (by field path).
-WARNINGS_FR = {
-    "client.informed": "Le client n’a pas encore été informé de l’apport d’affaires ni de la "
-                       "commission\u00a0: à faire avant le premier contact.",
-    "commission.covers_follow_on": "Seul le contrat d’essai est couvert\u00a0: la commission "
-                                   "s’arrête après l’essai.",
-    "commission.covers_trial": "Ni l’essai ni les contrats suivants ne sont couverts\u00a0: un "
-                               "client qui commence par un essai ne rapporte aucune commission.",
-    "liability.cap": "Aucun plafond de responsabilité n’est prévu pour l’Apporteur.",
-    "disputes.jurisdiction": "Une clause attributive de juridiction ne vaut qu’entre "
-                             "commerçants\u00a0; avec un entrepreneur individuel, elle est "
-                             "probablement inefficace.",
-    "client.estimated_revenue": "Les commissions estimées dépassent 2\u00a0400\u00a0€ TTC sur "
-                                "douze mois\u00a0: le Bénéficiaire doit les déclarer (DAS2).",
-}
-
 
 @dataclass(frozen=True)
 class BuiltDocument:
@@ -61,6 +45,11 @@ def custom_properties(kind: str, reference: str, clauses: Sequence[Clause],
     for i, clause in enumerate(clauses, start=1):
         props[f"apport.clause.{i:02d}"] = clause.key
     return props
+
+
+def _sentence(message: str) -> str:
+    """A catalogue message as a sentence of the annex: capital, French spacing, full stop."""
+    return typography(message[:1].upper() + message[1:].rstrip(".") + ".")
 
 
 def _yes(flag: bool) -> str:
@@ -111,12 +100,12 @@ def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagn
         clause = d.clause
         label = clause.title or f"partie de « {clause.part_of} »"
         return Block((Run(clause.key, bold=True), Run(f" – {label}\u00a0: "),
-                      Run("toujours présente" if d.reason == "always" else d.reason)),
+                      Run(d.reason.render("fr"))),
                      bullet=True)
 
     kept = [decision(d) for d in rendered.decisions if d.included]
     left = [decision(d) for d in rendered.decisions if not d.included]
-    notes = [Block((Run(WARNINGS_FR.get(w.path, w.message)),), bullet=True) for w in warnings]
+    notes = [Block((Run(_sentence(w.text("fr"))),), bullet=True) for w in warnings]
     out: list[dict[str, Any]] = []
 
     def section(title: str, blocks: list[Block], empty: str) -> None:

@@ -36,7 +36,7 @@ from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
 
-from .diagnostics import TemplateError
+from .errors import TemplateError
 from .text import Block, Run
 
 MAIN_PART = "word/document.xml"
@@ -130,22 +130,24 @@ class WordTemplate:
         try:
             raw = self.path.read_bytes()
         except OSError as e:
-            raise TemplateError(self.file, f"cannot read the template: {e.strerror or e}") from None
+            raise TemplateError(self.file, "template-unreadable",
+                                {"reason": e.strerror or str(e)}) from None
         if len(raw) > MAX_TEMPLATE_BYTES:
-            raise TemplateError(self.file, "the template is larger than 20 MiB")
+            raise TemplateError(self.file, "template-too-large", {"mib": MAX_TEMPLATE_BYTES >> 20})
         self.sha256 = hashlib.sha256(raw).hexdigest()
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
                 if sum(i.file_size for i in infos) > 10 * MAX_TEMPLATE_BYTES:
-                    raise TemplateError(self.file, "the template unpacks to more than 200 MiB")
+                    raise TemplateError(self.file, "template-unpacks-too-large",
+                                        {"mib": 10 * MAX_TEMPLATE_BYTES >> 20})
                 parts = {i.filename: archive.read(i) for i in infos if not i.is_dir()}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
                 NotImplementedError, RuntimeError, zlib.error) as e:
-            raise TemplateError(self.file, f"not a Word file (.docx): {e}") from None
+            raise TemplateError(self.file, "not-a-word-file", {"detail": str(e)}) from None
         for required in (MAIN_PART, "[Content_Types].xml", "_rels/.rels"):
             if required not in parts:
-                raise TemplateError(self.file, f"not a Word file (.docx): no {required} inside")
+                raise TemplateError(self.file, "not-a-word-file-part", {"part": required})
 
         self.order: list[str] = [n for n in parts if n not in (CORE_PART, CUSTOM_PART)]
         self.static: dict[str, _Entry] = {}
@@ -169,7 +171,7 @@ class WordTemplate:
         try:
             xml = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise TemplateError(self.file, f"{name} is not UTF-8") from None
+            raise TemplateError(self.file, "template-part-not-utf8", {"part": name}) from None
         xml = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
         source = _DOCXTPL.patch_xml(xml)
         source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
@@ -178,8 +180,8 @@ class WordTemplate:
         try:
             return _ENV.from_string(source)
         except jinja2.TemplateSyntaxError as e:
-            raise TemplateError(self.file, f"a tag is not valid ({e.message}) near "
-                                f"«{_near(source, e.lineno)}»") from None
+            raise TemplateError(self.file, "template-bad-tag",
+                                {"detail": e.message, "near": _near(source, e.lineno)}) from None
 
     def render(self, context: Mapping[str, Any], properties: Mapping[str, str],
                custom: Mapping[str, str]) -> bytes:
@@ -199,12 +201,15 @@ class WordTemplate:
             try:
                 xml = template.render(context)
             except jinja2.UndefinedError as e:
-                raise TemplateError(self.file, f"{name}: undefined name: {e.message}") from None
+                raise TemplateError(self.file, "template-undefined",
+                                    {"part": name, "detail": e.message}) from None
             except SecurityError as e:
-                raise TemplateError(self.file, f"{name}: refused by the sandbox: {e}") from None
+                raise TemplateError(self.file, "template-sandbox",
+                                    {"part": name, "detail": str(e)}) from None
             except (jinja2.TemplateError, TypeError, ValueError, LookupError,
                     AttributeError) as e:
-                raise TemplateError(self.file, f"{name}: cannot render: {e}") from None
+                raise TemplateError(self.file, "template-render-failed",
+                                    {"part": name, "detail": str(e)}) from None
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
             if re.search("[\t\n\a\f]", xml):
                 xml = _DOCXTPL.resolve_listing(xml)
@@ -212,8 +217,8 @@ class WordTemplate:
             try:
                 etree.fromstring(data)
             except etree.XMLSyntaxError as e:
-                raise TemplateError(self.file, f"{name}: the template produced invalid XML "
-                                    f"({e}); check its tags") from None
+                raise TemplateError(self.file, "template-invalid-xml",
+                                    {"part": name, "detail": str(e)}) from None
             rendered[name] = _entry(name, data)
         entries = [rendered.get(name) or self.static[name] for name in self.order]
         entries.append(_entry(CORE_PART, _core_xml(properties)))
@@ -310,7 +315,8 @@ def load_template(path: str | Path) -> WordTemplate:
     try:
         stat = path.stat()
     except OSError as e:
-        raise TemplateError(str(path), f"cannot read the template: {e.strerror or e}") from None
+        raise TemplateError(str(path), "template-unreadable",
+                            {"reason": e.strerror or str(e)}) from None
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     template = _CACHE.get(key)
     if template is None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .clauses import Library, load_library, render
-from .diagnostics import ApportError, OutputError
+from .errors import ApportError, OutputError
 from .resources import OFFER_SUBDIR, templates_dir
 
 # A valid deal (as the loader would give it: text values) that every
@@ -197,8 +197,7 @@ def export(clauses: str | Path, target: str | Path) -> int:
     """
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise OutputError(f"{target}: error: already exists and is not empty; "
-                          "choose a new folder")
+        raise OutputError(str(target), "export-target-not-empty")
     shutil.copytree(clauses, target / "clauses")
     shutil.copytree(templates_dir(), target / "templates")
     return sum(1 for p in target.rglob("*") if p.is_file())

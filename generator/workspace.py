@@ -8,12 +8,13 @@ library is used.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import ApportError, OutputError
+from .errors import ConfigError, OutputError
 from .resources import clauses_dir, samples_dir, schema_file, templates_dir
 
 CONFIG = "apport.toml"
@@ -73,7 +74,7 @@ def find_workspace(start: str | Path | None = None) -> Workspace | None:
     """The workspace containing ``start`` (default: the current folder), if any.
 
     Raises:
-        ApportError: when an ``apport.toml`` is found but cannot be read.
+        ConfigError: when an ``apport.toml`` is found but cannot be read.
     """
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
@@ -87,23 +88,35 @@ def load_workspace(config: Path) -> Workspace:
     try:
         data = tomllib.loads(config.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
-        raise ApportError(f"{config}: error: cannot read the workspace config: {e}") from None
+        raise ConfigError("config-unreadable", {"reason": str(e)}, file=str(config)) from None
     except tomllib.TOMLDecodeError as e:
-        raise ApportError(f"{config}: error: {e}") from None
+        detail, line, column = _toml_position(e)
+        raise ConfigError("config-invalid", {"detail": detail}, file=str(config),
+                          line=line, column=column) from None
     section = data.get("apport")
     if not isinstance(section, dict):
-        raise ApportError(f"{config}: error: an [apport] section is required")
+        raise ConfigError("config-no-section", file=str(config))
     unknown = sorted(set(section) - set(KEYS))
     if unknown:
-        raise ApportError(f"{config}: error: unknown key '{unknown[0]}' in [apport] "
-                          f"(known: {', '.join(KEYS)})")
+        raise ConfigError("config-unknown-key", {"key": unknown[0], "known": list(KEYS)},
+                          file=str(config))
     paths = {}
     for key in KEYS:
         value = section.get(key, key)
         if not isinstance(value, str) or not value:
-            raise ApportError(f"{config}: error: '{key}' must be a folder name")
+            raise ConfigError("config-not-folder-name", {"key": key}, file=str(config))
         paths[key] = (config.parent / value).resolve()
     return Workspace(root=config.parent.resolve(), **paths)
+
+
+def _toml_position(error: tomllib.TOMLDecodeError) -> tuple[str, int | None, int | None]:
+    """tomllib's problem and its position (Python < 3.14 has them only in the message)."""
+    line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+    detail = getattr(error, "msg", None) or str(error)
+    match = re.search(r" \(at line (\d+), column (\d+)\)$", detail)
+    if match:
+        detail, line, column = detail[:match.start()], int(match[1]), int(match[2])
+    return detail.removesuffix(" (at end of document)"), line, column
 
 
 def init(target: str | Path) -> Workspace:
@@ -114,10 +127,9 @@ def init(target: str | Path) -> Workspace:
     """
     target = Path(target)
     if (target / CONFIG).exists():
-        raise OutputError(f"{target / CONFIG}: error: a workspace already exists here; "
-                          "nothing was changed")
+        raise OutputError(str(target / CONFIG), "workspace-exists")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise OutputError(f"{target}: error: the folder is not empty; choose a new folder")
+        raise OutputError(str(target), "workspace-folder-not-empty")
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(clauses_dir(), target / "clauses")
     shutil.copytree(templates_dir(), target / "templates")

@@ -23,6 +23,21 @@ SAMPLES = ROOT / "samples"
 SCHEMA = ROOT / "schema" / "deal.schema.json"
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/deal.schema.json"
 
+
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Messages in English whatever the machine's locale; a test's --lang does not leak."""
+    from generator import messages
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    messages.set_language(None)
+    yield
+    messages.set_language(None)
+
+
 # The sample with no warning at all: the base most tests start from.
 BASE_SAMPLE = "julie-atelier-bois"
 

@@ -227,8 +227,9 @@ def test_when_selects_articles_and_parts(tmp_path: Path) -> None:
     decisions = {d.clause.id: d for d in select(library, facts_of(False, "tacit"))}
     assert {k for k, d in decisions.items() if d.included} == {
         "objet", "duree", "duree-tacite", "fin"}
-    assert decisions["objet"].reason == "always"
-    assert decisions["duree-fixe"].reason == "duration.renewal == 'none' (duration.renewal = tacit)"
+    assert decisions["objet"].reason.render("en") == "always"
+    assert decisions["duree-fixe"].reason.render("en") == \
+        "duration.renewal == 'none' (duration.renewal = tacit)"
 
 
 def test_a_part_is_dropped_unevaluated_when_its_article_is_out(tmp_path: Path) -> None:
@@ -236,7 +237,7 @@ def test_a_part_is_dropped_unevaluated_when_its_article_is_out(tmp_path: Path) -
     # 'essai-detail' reads an unknown field: never evaluated while 'essai' is out
     decisions = {d.clause.id: d for d in select(library, facts_of(False))}
     assert not decisions["essai-detail"].included
-    assert decisions["essai-detail"].reason == "its article 'essai' is not included"
+    assert decisions["essai-detail"].reason.render("en") == "its article 'essai' is not included"
     # ... and evaluated (an error naming the file and the 'when' line) once it is in
     with pytest.raises(ClauseError, match="'when' condition reads an unknown field") as error:
         select(library, facts_of(True))

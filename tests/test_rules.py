@@ -599,8 +599,9 @@ def test_das2_threshold(check_change, changes, estimate):
         assert d is None, d
     else:
         assert d is not None, result.diagnostics
-        assert f"estimated at {estimate} € incl. VAT over 12 months" in d.message
-        assert "DAS2" in d.message
+        assert d.code == "das2-threshold"
+        assert d.params["estimate"] == Decimal(estimate)
+        assert "incl. VAT over 12 months" in d.message and "DAS2" in d.message
         assert (d.line, d.column) == value_pos(result, "estimated_revenue:")
 
 
@@ -615,7 +616,8 @@ def test_das2_on_a_sample(check):
     result = check((SAMPLES / "cabinet-conseil-succes.yaml").read_text(encoding="utf-8"))
     d = das2(result)
     # 2400 × 12.5 % = 300 a month, 12 months of the 24, + 20 % VAT
-    assert d is not None and "4320.00" in d.message
+    assert d is not None and d.params["estimate"] == Decimal("4320.00")
+    assert "4,320.00\u00a0€" in d.message
 
 
 # --- strict --------------------------------------------------------------------------------------
