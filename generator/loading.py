@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -132,9 +133,9 @@ class _Loader(_Checks, yaml.SafeLoader):
 
 _FAST: type | None = None
 if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser
 
-    class _FastLoader(_Checks, yaml.composer.Composer, yaml.cyaml.CParser,
-                      yaml.resolver.Resolver):
+    class _FastLoader(_Checks, yaml.composer.Composer, CParser, yaml.resolver.Resolver):
         """libyaml's C parser for the events, our (Python) composer and checks on top.
 
         Ten times faster than the pure-Python scanner. A file it refuses is read
@@ -143,7 +144,7 @@ if getattr(yaml, "__with_libyaml__", False):
         """
 
         def __init__(self, stream: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self._start_checks()
@@ -238,6 +239,10 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
         char = ord(e.character) if isinstance(e.character, str) else e.character
         raise fatal(_line_col(text, e.position), "yaml-character", char=f"U+{char:04X}") from None
     except yaml.MarkedYAMLError as e:
+        hint = _hint(e, text)
+        if hint is not None:
+            position, code, params = hint
+            raise fatal(position, code, **params) from None
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
         position = _pos(mark) if mark else (1, 1)
@@ -257,7 +262,75 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
         Diagnostic(file, *_pos(mark), "", "error", m.code, m.params) for mark, m in problems
     )
     loaded.data = _to_data(root, (), loaded)
+    loaded.diagnostics.extend(_values_cut_by_a_comment(root, (), text.split("\n"), file))
     return loaded
+
+
+# --- hints for the YAML mistakes people make every day ---------------------------------------
+
+_KEY_VALUE = re.compile(r"^(?P<indent>\s*)(?P<key>[^\s:#'\"][^:#]*?):[ \t]+(?P<value>.*?)\s*$")
+
+
+def _quoted_example(key: str, value: str) -> str:
+    return f'{key}: "{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+
+
+def _hint(e: yaml.MarkedYAMLError, text: str) -> tuple[Position, str, dict[str, Any]] | None:
+    """A plain-words code for PyYAML's most frequent refusals (None: no hint known)."""
+    lines = text.split("\n")
+    problem, context = e.problem or "", e.context or ""
+    mark = e.problem_mark
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if problem == "mapping values are not allowed here" and mark is not None:
+        match = _KEY_VALUE.match(line)
+        if match and ": " in match["value"] + " ":
+            return (_pos(mark), "yaml-colon-in-value",
+                    {"example": _quoted_example(match["key"], match["value"])})
+    if "'\\t'" in problem and mark is not None and "\t" in line[:mark.column + 1] \
+            and not line[:mark.column].strip():
+        return _pos(mark), "yaml-tab-indent", {}
+    if context == "while scanning a quoted scalar" and e.context_mark is not None:
+        opening = e.context_mark
+        quote = lines[opening.line][opening.column] if opening.line < len(lines) else '"'
+        return _pos(opening), "yaml-unclosed-quote", {"quote": quote}
+    if problem.startswith("expected <block end>, but found") and mark is not None:
+        match = _KEY_VALUE.match(line)
+        if match and match["value"].startswith("'") and match["value"].count("'") > 2:
+            inner = match["value"][1:-1] if match["value"].endswith("'") else match["value"][1:]
+            return (_pos(mark), "yaml-apostrophe-in-quotes",
+                    {"example": _quoted_example(match["key"], inner)})
+    return None
+
+
+_CUT = re.compile(r"[ \t]+#(?=\S)")
+
+
+def _values_cut_by_a_comment(node: Node, path: Path_, lines: list[str],
+                             file: str) -> Iterator[Diagnostic]:
+    """Plain values followed on their line by `` #text``: YAML made the rest a comment.
+
+    ``name: Atelier #1 Bois`` reads as ``Atelier``. A comment written on
+    purpose starts with ``# `` (a space after the sign); a ``#`` glued to a
+    word is most likely part of the value.
+    """
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                yield from _values_cut_by_a_comment(value, (*path, key.value), lines, file)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _values_cut_by_a_comment(item, (*path, i), lines, file)
+    elif isinstance(node, ScalarNode) and not node.style and node.value \
+            and node.end_mark.line < len(lines) and node.start_mark.line == node.end_mark.line:
+        line = lines[node.end_mark.line]
+        match = _CUT.match(line, node.end_mark.column)
+        if match:
+            rest = line[match.end() - 1:].rstrip()
+            key = str(path[-1]) if path else ""
+            yield Diagnostic(file, node.end_mark.line + 1, match.end(),
+                             ".".join(map(str, path)), "warning", "yaml-value-cut-by-comment",
+                             {"value": node.value, "rest": rest,
+                              "example": _quoted_example(key, f"{node.value} {rest}")})
 
 
 def _open_for_reading(path: str | Path) -> BinaryIO:

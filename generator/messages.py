@@ -135,6 +135,24 @@ def from_plain(data: Mapping[str, Any]) -> dict[str, Any]:
     return {key: typed(value) for key, value in data.items()}
 
 
+def params_to_json(params: Mapping[str, Any]) -> str:
+    """``params`` as one line of JSON text (ASCII), read back by :func:`params_from_json`."""
+    import json
+
+    return json.dumps(to_plain(params), sort_keys=True, ensure_ascii=True)
+
+
+def params_from_json(text: str) -> dict[str, Any]:
+    """The parameters :func:`params_to_json` wrote.
+
+    Raises:
+        ValueError: when ``text`` is not what :func:`params_to_json` writes.
+    """
+    import json
+
+    return from_plain(json.loads(text))
+
+
 def render(code: str, params: Mapping[str, Any] | None = None, lang: str | None = None) -> str:
     """The sentence of ``code`` with ``params``, in ``lang`` (default: :func:`language`).
 

@@ -9,6 +9,7 @@ python-stdnum in :mod:`generator.model`; here we only relate them.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -36,6 +37,12 @@ def warning(path: str, code: str, **params: Any) -> Finding:
 Rule = Callable[[Deal], Iterator[Finding]]
 
 DAS2_THRESHOLD = Decimal(2400)
+
+# The offices that represent each company form, and the ones that belong to other forms:
+# a "Présidente" signing for an EURL is a capacity the company does not have.
+_OFFICES = {"gérant": ("eurl", "sarl"), "président": ("sasu", "sas", "sa"),
+            "directeur général": ("sasu", "sas", "sa"),
+            "directrice générale": ("sasu", "sas", "sa")}
 
 RULES: list[Rule] = []
 
@@ -133,15 +140,15 @@ def cap_amount(deal: Deal) -> Iterator[Finding]:
         yield error("liability.cap_amount", "cap-amount-unused", cap=liability.cap)
 
 
+# --- warnings ------------------------------------------------------------------
+
+
 @rule
 def reply_after_signature(deal: Deal) -> Iterator[Finding]:
     reply_by, signed = deal.offer.reply_by, deal.signature.date
-    if reply_by is not None and signed is not None and reply_by < signed:
-        yield error("offer.reply_by", "reply-before-signature", reply_by=reply_by.isoformat(),
-                    signed=signed.isoformat())
-
-
-# --- warnings ------------------------------------------------------------------
+    if reply_by is not None and signed is not None and reply_by > signed:
+        yield warning("offer.reply_by", "reply-after-signature", reply_by=reply_by.isoformat(),
+                      signed=signed.isoformat())
 
 
 @rule
@@ -188,3 +195,78 @@ def unnamed_client_in_message(deal: Deal) -> Iterator[Finding]:
     if message and not deal.client.named_in_offer and deal.client.name.casefold() in \
             message.casefold():
         yield warning("offer.message", "client-named-in-message")
+
+
+@rule
+def company_identification(deal: Deal) -> Iterator[Finding]:
+    for prefix, party in (("introducer", deal.introducer), ("beneficiary", deal.beneficiary)):
+        if not party.is_company:
+            continue
+        if party.share_capital is None:
+            yield warning(f"{prefix}.share_capital", "company-share-capital-missing")
+        if party.registry is None:
+            yield warning(f"{prefix}.registry", "company-registry-missing")
+
+
+@rule
+def capacity_of_another_form(deal: Deal) -> Iterator[Finding]:
+    for prefix, party in (("introducer", deal.introducer), ("beneficiary", deal.beneficiary)):
+        if party.representative is None or not party.is_company:
+            continue
+        capacity = party.representative.capacity.casefold()
+        for office, forms in _OFFICES.items():
+            if office in capacity and party.legal_form not in forms:
+                yield warning(f"{prefix}.representative.capacity", "capacity-of-another-form",
+                              capacity=party.representative.capacity, form=party.legal_form)
+                break
+
+
+@rule
+def trivial_cap(deal: Deal) -> Iterator[Finding]:
+    liability = deal.liability
+    if not deal.has_commission or liability is None or liability.cap != "amount" \
+            or liability.cap_amount is None or liability.cap_amount <= 0:
+        return
+    expected = terms.expected_commission(deal)
+    floor = terms.CAP_FLOOR if expected is None else expected
+    if liability.cap_amount < floor:
+        if expected is not None:
+            yield warning("liability.cap_amount", "cap-below-expected-commission",
+                          expected=expected)
+        else:
+            yield warning("liability.cap_amount", "cap-below-floor", floor=terms.CAP_FLOOR)
+
+
+def _scripts(word: str) -> set[str]:
+    found = set()
+    for ch in word:
+        if ch.isalpha():
+            found.add(unicodedata.name(ch, "?").split(" ")[0])
+    return found
+
+
+@rule
+def mixed_scripts(deal: Deal) -> Iterator[Finding]:
+    names = [("introducer.name", deal.introducer.name),
+             ("beneficiary.name", deal.beneficiary.name), ("client.name", deal.client.name)]
+    for prefix, party in (("introducer", deal.introducer), ("beneficiary", deal.beneficiary)):
+        if party.representative is not None:
+            names.append((f"{prefix}.representative.name", party.representative.name))
+    for path, name in names:
+        for word in name.split():
+            scripts = _scripts(word)
+            if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"}:
+                yield warning(path, "mixed-scripts", word=word)
+                break
+
+
+@rule
+def commission_outlasts_agreement(deal: Deal) -> Iterator[Finding]:
+    d = deal.duration
+    if not deal.has_commission or d is None or d.mission != "recurring" \
+            or d.commission_months is None or not deal.commission.covers_follow_on:
+        return
+    reach = d.agreement_months + d.tail_months
+    if d.commission_months > reach:
+        yield warning("duration.commission_months", "commission-outlasts-agreement",
+                      months=d.commission_months, reach=reach)

@@ -400,7 +400,7 @@ FIVE_MISTAKES = (JULIE.replace("rate: 15", "rate: 35")
                  .replace('"946 512 365 00002"', '"946 512 365 00003"')
                  .replace("covers_trial:", "covers_trail:")
                  .replace("  place: Lyon\n", "")
-                 .replace("reply_by: 2026-12-10", "reply_by: 10/12/2026")
+                 .replace("reply_by: 2026-11-24", "reply_by: 24/11/2026")
                  .replace("informed: true", "informed: false"))
 FIVE_CODES = ["field-missing", "date-expected", "siret-checksum", "client-not-informed",
               "unknown-key-did-you-mean", "rate-above-ceiling"]
