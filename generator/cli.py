@@ -518,7 +518,7 @@ def serve(path: str | None, port: int, no_browser: bool) -> None:
       apport serve                     inside a workspace
       apport serve mes-apports --port 0 --no-browser
     """
-    from .web import serve as run
+    from .web.server import serve as run
 
     run(path, port=port, open_browser=not no_browser,
         announce=lambda line: click.echo(line, err=False))

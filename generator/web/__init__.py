@@ -14,17 +14,3 @@ engine, the guarded writer). Modules:
 """
 
 from __future__ import annotations
-
-__all__ = ["create_app", "serve"]
-
-
-def __getattr__(name: str) -> object:
-    if name == "create_app":
-        from .app import create_app
-
-        return create_app
-    if name == "serve":
-        from .server import serve
-
-        return serve
-    raise AttributeError(name)

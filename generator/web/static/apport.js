@@ -37,6 +37,7 @@
     const q = "?name=" + encodeURIComponent(name);
     const formEl = document.getElementById("deal-form");
     const statusEl = document.getElementById("status");
+    const savedEl = document.getElementById("saved");
     const generalEl = document.getElementById("general");
     const previewEl = document.getElementById("preview-doc");
     const tabs = Array.from(document.querySelectorAll("[role=tab]"));
@@ -107,10 +108,11 @@
                                   "application/json");
       if (!response.ok) return null;
       const reading = await response.json();
-      if (mine !== sequence) return null;
-      last = reading;
-      show(reading);
-      refreshPreview();
+      if (mine === sequence) { // an answer to an older request is not shown, only returned
+        last = reading;
+        show(reading);
+        refreshPreview();
+      }
       return reading;
     }
 
@@ -127,8 +129,18 @@
     }
 
     const later = debounce(check, DELAY);
+    let dirty = false;     // changes not yet written to the file
+    window.addEventListener("beforeunload", function (event) {
+      if (dirty) event.preventDefault(); // the browser asks before losing them
+    });
+    function edited() {
+      dirty = true;
+      savedEl.textContent = "Modifications non enregistrées.";
+      savedEl.className = "saved pending";
+    }
     formEl.addEventListener("input", function (event) {
       if (event.target.name) touched.add(event.target.name);
+      edited();
       later();
     });
     formEl.addEventListener("change", function (event) {
@@ -166,23 +178,23 @@
       const response = await fetch("/api/deals/" + encodeURIComponent(name) + "?lang=fr",
                                    { method: "PUT", body: reading.yaml, headers: headers,
                                      credentials: "same-origin" });
-      if (response.status === 409) {
-        const answer = await response.json();
-        statusEl.className = "status error";
-        statusEl.textContent = "Non enregistré : " + answer.error;
-        return;
-      }
       if (!response.ok) {
-        statusEl.className = "status error";
-        statusEl.textContent = "Non enregistré : erreur " + response.status;
+        let why = "erreur " + response.status;
+        try { why = (await response.json()).error || why; } catch (e) { /* not JSON */ }
+        savedEl.className = "saved error";
+        savedEl.textContent = "Non enregistré : " + why;
         return;
       }
+      dirty = false;
       etag = response.headers.get("ETag");
       if (isNew) {
         isNew = false;
         history.replaceState(null, "", "/deals/" + encodeURIComponent(name));
       }
-      statusEl.textContent = "Enregistré dans le fichier du dossier. " + statusEl.textContent;
+      savedEl.className = "saved ok";
+      savedEl.textContent = "Enregistré dans " + root.dataset.path + (reading.errors
+        ? " (avec des erreurs à corriger : aucun document n'est produit tant qu'il en reste)."
+        : ".");
     }
     document.getElementById("save").addEventListener("click", save);
 
