@@ -251,9 +251,10 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
                                  target=deals.path(name, existing=False))
         result = checked(reading.yaml.encode("utf-8"), name)
         by_field, general = form.by_field(result.diagnostics, reading.relevant, french)
-        for path, reason in reading.problems.items():
-            by_field.setdefault(path, []).insert(0, {"severity": "error", "message": reason,
-                                                     "path": path})
+        # A value the wizard's reading refused: its reason, in French, as `apport new` says it.
+        for path, reason in {**reading.refused, **reading.problems}.items():
+            by_field[path] = [{"severity": "error", "message": reason, "path": path},
+                              *(m for m in by_field.get(path, []) if m["path"] != path)]
         return _json({"yaml": reading.yaml, "relevant": reading.relevant, "fields": by_field,
                       "general": general, "ok": result.ok and not reading.problems,
                       "errors": _count(result, "error") + len(reading.problems),

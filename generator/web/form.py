@@ -61,6 +61,7 @@ class Reading:
     answers: dict[str, Any]
     relevant: list[str]
     problems: dict[str, str] = field(default_factory=dict)  # path -> reason (not understood)
+    refused: dict[str, str] = field(default_factory=dict)  # path -> the wizard's reason
 
 
 def _choices(path: str, kind: str, required: bool) -> tuple[tuple[str, str], ...]:
@@ -131,6 +132,7 @@ def read_form(raw: Mapping[str, str], *, target: Path | None = None) -> Reading:
     """
     answers: dict[str, Any] = {}
     refused: dict[str, Any] = {}
+    reasons: dict[str, str] = {}
     problems: dict[str, str] = {}
     for path in wizard.FIELDS:
         text = raw.get(path)
@@ -138,7 +140,8 @@ def read_form(raw: Mapping[str, str], *, target: Path | None = None) -> Reading:
             continue
         try:
             answers[path] = wizard.parse_answer(path, text)
-        except ValueError:
+        except ValueError as e:
+            reasons[path] = str(e)
             try:
                 refused[path] = _coerced(path, wizard.normalised_answer(path, text))
             except ValueError as e:
@@ -146,7 +149,7 @@ def read_form(raw: Mapping[str, str], *, target: Path | None = None) -> Reading:
     relevant = [f.path for f in wizard.relevant_fields(answers)]
     data = wizard.deal_data({**answers, **refused})
     text = wizard.deal_to_yaml(data, schema=wizard.schema_reference(target))
-    return Reading(text, answers, relevant, problems)
+    return Reading(text, answers, relevant, problems, reasons)
 
 
 def sections(values: Mapping[str, str], relevant: Iterable[str]) -> list[SectionView]:

@@ -40,6 +40,7 @@
     const savedEl = document.getElementById("saved");
     const generalEl = document.getElementById("general");
     const previewEl = document.getElementById("preview-doc");
+    const previewNote = document.getElementById("preview-note");
     const tabs = Array.from(document.querySelectorAll("[role=tab]"));
     let etag = root.dataset.etag || null;
     let isNew = root.dataset.new === "true";
@@ -123,9 +124,13 @@
       const response = await post("/ui/preview/" + kind + q, last.yaml);
       const html = await response.text();
       if (mine !== previewSequence) return;
-      previewEl.innerHTML = html; // made by the server from the Word file; every text escaped
-      previewEl.dataset.kind = kind;
+      if (response.ok || previewEl.dataset.kind !== kind) {
+        previewEl.innerHTML = html; // made by the server from the Word file; every text escaped
+        previewEl.dataset.kind = kind;
+      }
+      // With errors, the last good preview stays, marked as out of date.
       previewEl.dataset.state = response.ok ? "ready" : "invalid";
+      previewNote.hidden = response.ok;
     }
 
     const later = debounce(check, DELAY);
