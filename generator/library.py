@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,7 @@ BASE_DEAL: dict[str, Any] = {
                    "covers_trial": "true", "covers_follow_on": "true"},
     "duration": {"mission": "recurring", "commission_months": "12", "agreement_months": "12",
                  "renewal": "none", "notice_days": "30", "tail_months": "0"},
-    "offer": {"reply_by": "2026-12-10", "message": "Bonjour,\n\nVoici mon offre."},
+    "offer": {"reply_by": "2026-11-24", "message": "Bonjour,\n\nVoici mon offre."},
 }
 
 COMPANY = {"legal_form": "sasu", "share_capital": "1000", "registry": "Lyon",
@@ -195,10 +194,12 @@ def export(clauses: str | Path, target: str | Path) -> int:
     Raises:
         OutputError: when ``target`` exists and is not an empty folder.
     """
+    from .writing import copy_tree_new, ensure_folder
+
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise OutputError(f"{target}: error: already exists and is not empty; "
                           "choose a new folder")
-    shutil.copytree(clauses, target / "clauses")
-    shutil.copytree(templates_dir(), target / "templates")
-    return sum(1 for p in target.rglob("*") if p.is_file())
+    ensure_folder(target)
+    return (copy_tree_new(Path(clauses), target / "clauses")
+            + copy_tree_new(templates_dir(), target / "templates"))
