@@ -142,17 +142,13 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         text = await body(request)
         if text is None:
             return Response("Too large.\n", 413)
-        current = path.read_bytes() if path.is_file() else None
-        wanted = request.headers.get("if-match")
-        if wanted is not None and (current is None or wanted.strip() not in (etag(current), "*")):
-            return _json({"error": "Le fichier a changé sur le disque depuis qu'il a été lu ; "
-                                   "rechargez-le avant d'enregistrer."}, 409)
-        if request.headers.get("if-none-match", "").strip() == "*" and current is not None:
-            return _json({"error": "Ce dossier existe déjà ; choisissez un autre nom."}, 409)
         try:
-            _write(path, text)
+            refusal = _write(path, text, if_match=request.headers.get("if-match"),
+                             create=request.headers.get("if-none-match", "").strip() == "*")
         except ApportError as e:
             return _json({"error": str(e)}, 500)
+        if refusal:
+            return _json({"error": refusal}, 409)
         result = checked(text, name, deals.relative(path))
         lang = "fr" if request.query_params.get("lang") == "fr" else "en"
         return _json(_diagnostics_json(result.diagnostics, lang=lang),
@@ -397,16 +393,33 @@ def _check_name(deals: Deals, name: str) -> CheckedDeal:
     return check_file(path, deals.relative(path))
 
 
-def _write(path: Path, data: bytes) -> None:
-    """Write a deal file through the guarded writer."""
-    from ..build import write_atomic
+def _write(path: Path, data: bytes, *, if_match: str | None, create: bool) -> str | None:
+    """Write a deal file through the guarded writer, under the deals folder's lock.
 
-    try:
-        write_atomic(path, data)
-    except OSError as e:
-        from ..diagnostics import OutputError
+    Returns the reason (in French) when the write is refused: ``create`` and the
+    file exists, or ``if_match`` is not the ETag of the file on disk now.
 
-        raise OutputError(f"{path}: error: cannot write the file: {e.strerror or e}") from None
+    Raises:
+        WriteError: when the file cannot be written (a link, a full disk...).
+    """
+    from ..writing import Move, OutputFolder, write_new
+
+    if create:
+        try:
+            write_new(path, data)
+        except ApportError:
+            if path.exists() or path.is_symlink():
+                return "Ce dossier existe déjà ; choisissez un autre nom."
+            raise
+        return None
+    with OutputFolder(path.parent, wait=10) as folder:
+        current = path.read_bytes() if path.is_file() else None
+        if if_match is not None and (current is None or
+                                     if_match.strip() not in (etag(current), "*")):
+            return ("Le fichier a changé sur le disque depuis qu'il a été lu ; rechargez-le "
+                    "avant d'enregistrer.")
+        folder.commit([Move(folder.stage(data, path), path)])
+    return None
 
 
 def _library(sources: Sources) -> list[dict[str, Any]]:
