@@ -29,7 +29,7 @@ import hashlib
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -775,6 +775,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     # The libraries and templates are loaded (and their errors raised) only when a deal
     # must be looked at: here, so that forked workers inherit them.
     kit = load_kit(sources) if tasks else None
+    if kit is not None:
+        report.diagnostics.extend(_changed_without_version(kit, entries_of))
     total = len(tasks)
     if progress:
         progress(0, total)
@@ -793,6 +795,28 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
         report.documents.extend(deal_result.documents)
         if deal_result.deal_path is not None:
             report.deals_read.add(deal_result.deal_path)
+
+
+def _changed_without_version(kit: Kit, entries: Mapping[str, Entry]) -> list[Diagnostic]:
+    """Clauses whose text is not the one recorded for their ``id@version``.
+
+    Two documents saying ``confidentialite@2`` must hold the same text: a
+    clause edited without its ``version`` going up defeats that record.
+    """
+    recorded: dict[str, str] = {}
+    for entry in entries.values():
+        if isinstance(entry, DocumentEntry) and entry.clauses:
+            recorded.update(entry.clauses)
+    found = []
+    for library in (kit.contract_library, kit.offer_library):
+        for clause in library.clauses:
+            old = recorded.get(clause.key)
+            if old is not None and old != clause.sha256:
+                found.append(Diagnostic(clause.file, clause.id_line, 1, "", "warning",
+                                        "clause-changed-same-version",
+                                        {"clause": clause.key, "recorded": old[:12],
+                                         "now": clause.sha256[:12]}))
+    return found
 
 
 def _commit(out: Path, journal: Journal, result: _DealResult) -> None:

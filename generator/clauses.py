@@ -20,6 +20,7 @@ The markup is tiny:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import re
@@ -498,7 +499,8 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
             try:
                 ok = bool(clause.condition(**facts))
             except jinja2.UndefinedError as e:
-                raise ClauseError(clause.file, "clause-when-unknown-field", {"detail": e.message},
+                code, params = _unknown_field(e, clause.when or "", facts)
+                raise ClauseError(clause.file, "clause-when-" + code, params,
                                   clause.when_line) from None
             except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:
                 raise ClauseError(clause.file, "clause-when-failed", {"detail": str(e)},
@@ -605,6 +607,47 @@ def _error_line(clause: Clause, exc: BaseException) -> int | None:
     return clause.body_line + line - 1 if line else None
 
 
+_NO_ATTRIBUTE = re.compile(r"'(?P<owner>.*)' has no attribute '(?P<name>[^']*)'")
+_UNDEFINED_NAME = re.compile(r"'(?P<name>[^']*)' is undefined")
+
+
+def _names_of(value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        return [str(k) for k in value]
+    return [a for a in dir(value) if not a.startswith("_")]
+
+
+def _unknown_field(e: jinja2.UndefinedError, source: str,
+                   names: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Jinja's "'dict object' has no attribute 'x'" as the field a clause author wrote.
+
+    The dotted name is read from the clause's own source line
+    (``duration.tail_month``), and the closest field that exists is offered.
+    """
+    message = e.message or ""
+    attribute = _NO_ATTRIBUTE.fullmatch(message)
+    undefined = _UNDEFINED_NAME.fullmatch(message)
+    if attribute:
+        name = attribute["name"]
+        written = re.search(rf"([A-Za-z_][\w.]*)\.{re.escape(name)}\b", source)
+        parent = written.group(1) if written else None
+        owner: Any = names
+        for part in (parent or "").split(".") if parent else []:
+            owner = owner.get(part) if isinstance(owner, Mapping) else getattr(owner, part, None)
+        candidates = _names_of(owner) if parent and owner is not None else []
+        field = f"{parent}.{name}" if parent else name
+        prefix = f"{parent}." if parent else ""
+    elif undefined:
+        name = field = undefined["name"]
+        candidates, prefix = [str(k) for k in names if not str(k).startswith("_")], ""
+    else:
+        return "undefined", {"detail": message}
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    if close:
+        return "unknown-field-did-you-mean", {"field": field, "suggestion": prefix + close[0]}
+    return "unknown-field", {"field": field}
+
+
 def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
     """Render one clause body in the sandbox.
 
@@ -635,8 +678,12 @@ def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
     except MemoryError:
         raise ClauseError(clause.file, "clause-memory") from None
     except jinja2.UndefinedError as e:
-        raise ClauseError(clause.file, "clause-undefined", {"detail": e.message},
-                          _error_line(clause, e)) from None
+        line = _error_line(clause, e)
+        lines = clause.body.split("\n")
+        index = line - clause.body_line if line else -1
+        source = lines[index] if 0 <= index < len(lines) else clause.body
+        code, params = _unknown_field(e, source, context)
+        raise ClauseError(clause.file, "clause-" + code, params, line) from None
     except SecurityError as e:
         raise ClauseError(clause.file, "clause-sandbox", {"detail": str(e)},
                           _error_line(clause, e)) from None
@@ -677,9 +724,13 @@ def render(library: Library, facts: Mapping[str, Any], context: Mapping[str, Any
 
         def ref(target: str) -> Reference:
             if target not in numbers:
-                present = library.by_id(target)
-                raise _RefError("clause-ref-excluded" if present else "clause-ref-unknown",
-                                {"target": target})
+                if library.by_id(target):
+                    raise _RefError("clause-ref-excluded", {"target": target})
+                close = difflib.get_close_matches(target, [c.id for c in library.clauses], 1)
+                if close:
+                    raise _RefError("clause-ref-unknown-did-you-mean",
+                                    {"target": target, "suggestion": close[0]})
+                raise _RefError("clause-ref-unknown", {"target": target})
             return Reference(f"l’article\u00a0{numbers[target]}")
 
         blocks = render_body(clause, {**context, "ref": ref})

@@ -441,11 +441,13 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
                    f"--templates {Path(export) / 'templates'}'")
         return
     if check:
+        from .messages import render
+
         problems, combos = lib.check(source)
         for problem in problems:
-            click.echo(problem, err=True)
-        click.echo(f"{combos} option combinations rendered: "
-                   f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+            click.echo(str(problem), err=True)
+        click.echo(render("check-summary", {"combos": combos, "problems": len(problems)}),
+                   err=True)
         sys.exit(1 if problems else 0)
     for line in lib.listing(source):
         click.echo(line)
@@ -531,6 +533,31 @@ def init(directory: str) -> None:
     click.echo(f"created the workspace {directory}/ with an example deal in "
                f"{_relative(workspace.deals)}/exemple.yaml")
     click.echo(f"next: cd {directory} && apport build   (read LISEZMOI.md)")
+
+
+@cli.command(short_help="Open the workspace as a page in your browser.")
+@click.argument("path", required=False, type=click.Path())
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address without opening it.")
+@_handle_errors
+def serve(path: str | None, port: int, no_browser: bool) -> None:
+    """Open the workspace as a page in your browser: deals as forms, checked as you type,
+    the documents previewed and downloaded.
+
+    Serves the workspace found from PATH (default: the current folder) on
+    127.0.0.1 only, to whoever opens the printed address, which carries a
+    fresh secret token. Stop it with Ctrl-C.
+
+    \b
+    Examples:
+      apport serve                     inside a workspace
+      apport serve mes-apports --port 0 --no-browser
+    """
+    from .web.server import serve as run
+
+    run(path, port=port, open_browser=not no_browser,
+        announce=lambda line: click.echo(line, err=False))
 
 
 def main() -> None:

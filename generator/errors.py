@@ -133,3 +133,7 @@ class WizardError(ApportError):
 
     It means a bug in the wizard (the answers were each valid), never a user error.
     """
+
+
+class ServeError(ApportError):
+    """Raised when the page cannot be served (no workspace, the port taken)."""
