@@ -803,14 +803,14 @@ def _changed_without_version(kit: Kit, entries: Mapping[str, Entry]) -> list[Dia
     Two documents saying ``confidentialite@2`` must hold the same text: a
     clause edited without its ``version`` going up defeats that record.
     """
-    recorded: dict[str, str] = {}
+    recorded: dict[str, dict[str, str]] = {}  # per library: id@version -> sha256
     for entry in entries.values():
         if isinstance(entry, DocumentEntry) and entry.clauses:
-            recorded.update(entry.clauses)
+            recorded.setdefault(entry.kind.source, {}).update(entry.clauses)
     found = []
-    for library in (kit.contract_library, kit.offer_library):
-        for clause in library.clauses:
-            old = recorded.get(clause.key)
+    for source in ("contrat", "offre"):
+        for clause in kit.library(source).clauses:
+            old = recorded.get(source, {}).get(clause.key)
             if old is not None and old != clause.sha256:
                 found.append(Diagnostic(clause.file, clause.id_line, 1, "", "warning",
                                         "clause-changed-same-version",

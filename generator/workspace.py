@@ -18,6 +18,7 @@ from .resources import clauses_dir, samples_dir, schema_file, templates_dir
 
 CONFIG = "apport.toml"
 KEYS = ("deals", "out", "clauses", "templates")
+MUST_EXIST = ("deals", "clauses", "templates")  # out is created by the first build
 
 CONFIG_TEXT = """\
 # apport workspace: the paths below are relative to this file.
@@ -84,28 +85,52 @@ def find_workspace(start: str | Path | None = None) -> Workspace | None:
 
 
 def load_workspace(config: Path) -> Workspace:
+    """Read a workspace's ``apport.toml``.
+
+    Raises:
+        ConfigError: located at the line and column of the problem: not TOML,
+            no ``[apport]`` section, an unknown key, a value that is not a
+            folder name, or a folder (``deals``, ``clauses``, ``templates``)
+            that does not exist.
+    """
     try:
-        data = tomllib.loads(config.read_text(encoding="utf-8"))
+        text = config.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError("config-unreadable", {"reason": str(e)}, file=str(config)) from None
+        reason = getattr(e, "strerror", None) or str(e)
+        raise ConfigError("config-unreadable", {"reason": reason}, file=str(config)) from None
     except tomllib.TOMLDecodeError as e:
         detail, line, column = _toml_position(e)
         raise ConfigError("config-invalid", {"detail": detail}, file=str(config),
                           line=line, column=column) from None
     section = data.get("apport")
     if not isinstance(section, dict):
-        raise ConfigError("config-no-section", file=str(config))
+        raise ConfigError("config-no-section", file=str(config), line=1, column=1)
     unknown = sorted(set(section) - set(KEYS))
     if unknown:
         raise ConfigError("config-unknown-key", {"key": unknown[0], "known": list(KEYS)},
-                          file=str(config))
+                          file=str(config), **_where(text, unknown[0], value=False))
     paths = {}
     for key in KEYS:
         value = section.get(key, key)
         if not isinstance(value, str) or not value:
-            raise ConfigError("config-not-folder-name", {"key": key}, file=str(config))
+            raise ConfigError("config-not-folder-name", {"key": key}, file=str(config),
+                              **_where(text, key))
         paths[key] = (config.parent / value).resolve()
+        if key in MUST_EXIST and not paths[key].is_dir():
+            raise ConfigError("config-folder-missing",
+                              {"key": key, "folder": str(paths[key]), "config": CONFIG},
+                              file=str(config), **_where(text, key))
     return Workspace(root=config.parent.resolve(), **paths)
+
+
+def _where(text: str, key: str, *, value: bool = True) -> dict[str, int | None]:
+    """The line and column of ``key = ...`` (of its value, or of the key itself)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = re.match(rf"\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=\s*", line)
+        if match:
+            return {"line": number, "column": (match.end() if value else line.index(key)) + 1}
+    return {"line": None, "column": None}
 
 
 def _toml_position(error: tomllib.TOMLDecodeError) -> tuple[str, int | None, int | None]:

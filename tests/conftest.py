@@ -240,3 +240,47 @@ def check_change(check: WriteDeal) -> Callable[..., CheckedDeal]:
         return check(data, strict=strict)
 
     return run
+
+
+# --- every message code is produced by some test --------------------------------------------
+
+PRODUCED: set[str] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Record every message code the library produces while the tests run."""
+    from generator import diagnostics, errors, messages
+
+    def recording(init: Callable[..., None], code_of: Callable[..., str]) -> Callable[..., None]:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            PRODUCED.add(code_of(self))
+        return wrapper
+
+    diagnostics.Diagnostic.__post_init__ = recording(  # type: ignore[method-assign]
+        diagnostics.Diagnostic.__post_init__, lambda d: d.code)
+    errors.ApportError.__init__ = recording(  # type: ignore[method-assign]
+        errors.ApportError.__init__, lambda e: e.code)
+    messages.Msg.__init__ = recording(  # type: ignore[method-assign]
+        messages.Msg.__init__, lambda m: m.code)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """Only a run of every quick test can tell that a code is never produced."""
+    args = [a for a in config.args if not a.startswith("-")]
+    return (not config.option.keyword and config.option.markexpr in ("", "not slow")
+            and all(Path(a).resolve() == ROOT / "tests" for a in args)
+            and not config.option.lf and not getattr(config.option, "deselect", None))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from generator import messages
+
+    if exitstatus != 0 or not _whole_suite(session.config) or session.testsfailed:
+        return
+    never = sorted(set(messages.codes()) - PRODUCED)
+    if never:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"message codes no test produces: {', '.join(never)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
