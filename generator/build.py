@@ -1,7 +1,7 @@
 """Many deals at once: incremental, protected, parallel, crash-safe.
 
 ``build()`` writes, for every valid deal, ``OUT/<stem>.contrat.docx`` (when
-there is a commission) and ``OUT/<stem>.offre.docx``, and records in
+there is a commission), ``OUT/<stem>.offre.docx`` and ``OUT/<stem>.client.docx``, and records in
 ``OUT/.apport-manifest.json`` what each document was built from: the deal's
 hash, the ``id@version`` and hash of every clause it used, its template's
 hash, the tool's version and the hash of the bytes written.
@@ -50,6 +50,8 @@ from typing import TYPE_CHECKING, Any
 from .diagnostics import ApportError, Diagnostic, OutputError
 from .finding import find_deal_files
 from .resources import (
+    CLIENT_SUBDIR,
+    CLIENT_TEMPLATE,
     CONTRACT_TEMPLATE,
     OFFER_SUBDIR,
     OFFER_TEMPLATE,
@@ -66,7 +68,10 @@ if TYPE_CHECKING:  # the Word, clause and validation machinery: imported when a 
 MANIFEST = ".apport-manifest.json"
 MANIFEST_FORMAT = 1
 TEMP_PREFIX = ".apport-tmp-"
-KINDS = ("contrat", "offre")
+KINDS = ("contrat", "offre", "client")
+# kind -> (its clause folder below the library, its template)
+KIND_SOURCES = {"contrat": ("", CONTRACT_TEMPLATE), "offre": (OFFER_SUBDIR, OFFER_TEMPLATE),
+                "client": (CLIENT_SUBDIR, CLIENT_TEMPLATE)}
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -96,21 +101,25 @@ class Kit:
     offer_library: Library
     contract_template: WordTemplate
     offer_template: WordTemplate
+    client_library: Library
+    client_template: WordTemplate
 
     def library(self, kind: str) -> Library:
-        return self.contract_library if kind == "contrat" else self.offer_library
+        return {"contrat": self.contract_library, "offre": self.offer_library,
+                "client": self.client_library}[kind]
 
     def template(self, kind: str) -> WordTemplate:
-        return self.contract_template if kind == "contrat" else self.offer_template
+        return {"contrat": self.contract_template, "offre": self.offer_template,
+                "client": self.client_template}[kind]
 
     def library_sha256(self, kind: str) -> str:
-        return self.library_hashes[0 if kind == "contrat" else 1]
+        return self.library_hashes[KINDS.index(kind)]
 
-    library_hashes: tuple[str, str] = field(init=False, repr=False, compare=False)
+    library_hashes: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "library_hashes", (library_sha256(self.contract_library),
-                                                    library_sha256(self.offer_library)))
+        object.__setattr__(self, "library_hashes",
+                           tuple(library_sha256(self.library(kind)) for kind in KINDS))
 
 
 _KITS: dict[Sources, tuple[tuple[Any, ...], Kit]] = {}
@@ -119,7 +128,7 @@ _KITS: dict[Sources, tuple[tuple[Any, ...], Kit]] = {}
 def _signature(sources: Sources) -> tuple[Any, ...]:
     """What the files of ``sources`` look like now (name, size, mtime): a cheap change test."""
     entries: list[Any] = []
-    for folder in (sources.clauses, sources.clauses / OFFER_SUBDIR):
+    for folder in (sources.clauses / sub for sub, _ in KIND_SOURCES.values()):
         try:
             with os.scandir(folder) as it:
                 for entry in it:
@@ -128,7 +137,7 @@ def _signature(sources: Sources) -> tuple[Any, ...]:
                         entries.append((str(folder), entry.name, st.st_size, st.st_mtime_ns))
         except OSError:
             entries.append((str(folder), None))
-    for name in (CONTRACT_TEMPLATE, OFFER_TEMPLATE):
+    for name in (template for _, template in KIND_SOURCES.values()):
         try:
             st = (sources.templates / name).stat()
             entries.append((name, st.st_size, st.st_mtime_ns))
@@ -155,6 +164,8 @@ def load_kit(sources: Sources) -> Kit:
         offer_library=load_library(sources.clauses / OFFER_SUBDIR),
         contract_template=load_template(sources.templates / CONTRACT_TEMPLATE),
         offer_template=load_template(sources.templates / OFFER_TEMPLATE),
+        client_library=load_library(sources.clauses / CLIENT_SUBDIR),
+        client_template=load_template(sources.templates / CLIENT_TEMPLATE),
     )
     _KITS[sources] = (signature, kit)
     return kit
@@ -289,10 +300,8 @@ def _folder_sha256(folder: Path) -> str | None:
 def _source_hashes(sources: Sources) -> dict[str, tuple[str | None, str | None]]:
     """For each kind, the hashes of its library and template, read cheaply from the files:
     what an up-to-date document's manifest entry must show."""
-    return {"contrat": (_folder_sha256(sources.clauses),
-                        sha256_file(sources.templates / CONTRACT_TEMPLATE)),
-            "offre": (_folder_sha256(sources.clauses / OFFER_SUBDIR),
-                      sha256_file(sources.templates / OFFER_TEMPLATE))}
+    return {kind: (_folder_sha256(sources.clauses / sub), sha256_file(sources.templates / name))
+            for kind, (sub, name) in KIND_SOURCES.items()}
 
 
 @dataclass(frozen=True)
@@ -367,7 +376,7 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
     deal = checked.deal
     deal_sha = sha256_file(checked.path) or ""
     warnings = tuple(d for d in checked.diagnostics if d.severity == "warning")
-    kinds = KINDS if deal.has_commission else ("offre",)
+    kinds = KINDS if deal.has_commission else KINDS[1:]
     names = tuple(f"{checked.stem}.{kind}.docx" for kind in kinds)
     jobs = []
     for kind, name in zip(kinds, names, strict=True):
@@ -406,12 +415,16 @@ def render_job(job: Job, kit: Kit) -> bytes:
 def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
     """The bytes of one document, and its job with the clauses it used filled in."""
     from .contract import build_contract
+    from .notice import build_notice
     from .offer import build_offer
 
     if job.kind == "contrat":
         built = build_contract(job.deal, reference=job.reference, library=kit.contract_library,
                                template=kit.contract_template, review=job.review,
                                warnings=job.warnings)
+    elif job.kind == "client":
+        built = build_notice(job.deal, reference=job.reference, library=kit.client_library,
+                             template=kit.client_template)
     else:
         built = build_offer(job.deal, reference=job.reference, library=kit.offer_library,
                             template=kit.offer_template)

@@ -231,6 +231,38 @@ class ExampleTerms:
 
 
 @dataclass(frozen=True)
+class PracticeTerms:
+    """The agreement's fixed delays and sums that more than one document states.
+
+    The same for every deal; kept here so that the contract, the offer sheet
+    and the client notice print the very same figures.
+    """
+
+    notify: str  # the beneficiary reports each contract signed with the client within...
+    statement_day: str  # the monthly statement reaches the introducer by this day
+    confidentiality: str  # confidentiality and non-circumvention last this long after the end
+    data_deletion: str  # the client's details are deleted this long after the introduction
+    payment_ceiling: str  # every invoice paid at the latest this long after it is issued
+    late_interest: str  # the late-payment interest rate
+    recovery_indemnity: str  # the flat recovery indemnity (Code de commerce D441-5)
+    cure: str  # the time to remedy a serious breach after a formal notice
+
+
+PRACTICE = PracticeTerms(
+    notify=french.count(8, "jour", "jours"),
+    statement_day=french.number_full(10),
+    confidentiality=french.count(2, "an", "ans"),
+    data_deletion=french.count(3, "mois", "mois"),
+    payment_ceiling=french.count(60, "jour", "jours"),
+    late_interest=("le taux d’intérêt appliqué par la Banque centrale européenne à son "
+                   "opération de refinancement la plus récente, majoré de dix (10) points de "
+                   "pourcentage"),
+    recovery_indemnity=french.amount_full(Decimal(40)),
+    cure=french.count(15, "jour", "jours"),
+)
+
+
+@dataclass(frozen=True)
 class Terms:
     """Everything a clause or a template may print about a deal."""
 
@@ -250,6 +282,7 @@ class Terms:
     example: ExampleTerms | None
     reply_by: str | None
     message: tuple[str, ...]
+    practice: PracticeTerms = PRACTICE
 
     def as_context(self) -> dict[str, Any]:
         """The names a clause body sees."""

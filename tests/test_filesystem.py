@@ -160,7 +160,8 @@ def test_a_folder_with_link_loops_builds_each_deal_once(work: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (work / "out").glob("*.docx")) == [
-        "julie.contrat.docx", "julie.offre.docx", "paul.contrat.docx", "paul.offre.docx"]
+        "julie.client.docx", "julie.contrat.docx", "julie.offre.docx", "paul.client.docx",
+        "paul.contrat.docx", "paul.offre.docx"]
     assert "(2 deals)" in result.stderr
 
 
@@ -302,10 +303,12 @@ def test_a_document_that_cannot_be_written_fails_alone_and_leaves_no_temporary_f
     assert result.exit_code == 1
     assert "out/paul.contrat.docx: error: cannot write: Permission denied" in result.stderr
     assert sorted(p.name for p in (work / "out").glob("*.docx")) == [
-        "julie.contrat.docx", "julie.offre.docx", "paul.offre.docx"]
+        "julie.client.docx", "julie.contrat.docx", "julie.offre.docx", "paul.client.docx",
+        "paul.offre.docx"]
     assert not temporaries(work / "out")
     listed = json.loads((work / "out" / MANIFEST).read_text(encoding="utf-8"))["documents"]
-    assert set(listed) == {"julie.contrat.docx", "julie.offre.docx", "paul.offre.docx"}
+    assert set(listed) == {"julie.client.docx", "julie.contrat.docx", "julie.offre.docx",
+                           "paul.client.docx", "paul.offre.docx"}
 
 
 # --- a build that fails half-way ------------------------------------------------------------------

@@ -328,6 +328,40 @@ def offer() -> Document:
     return doc
 
 
+def client() -> Document:
+    """The client notice: a short letter from the introducer, with the offer's look."""
+    doc = Document()
+    accent = RGBColor(0x2E, 0x6B, 0x4F)
+    _styles(doc, accent=accent)
+    _page(doc)
+    _header_footer(doc, left="Information du client – réf. {{ reference }}", initials=False)
+
+    _p(doc, "{%p for line in sender %}")
+    _p(doc, "{{ line }}", "Texte de tableau")
+    _p(doc, "{%p endfor %}")
+    recipient = _p(doc, "{{ recipient }}")
+    recipient.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    recipient.paragraph_format.space_before = Pt(12)
+    recipient.paragraph_format.space_after = Pt(12)
+    _p(doc, "{{ title }}", "Title")
+    subject = _p(doc)
+    subject.add_run("{{ subject }}").bold = True
+    _p(doc, "{{ salutation }}")
+
+    _p(doc, "{%p for s in sections %}")
+    _p(doc, "{{ s.title }}", "Heading 1")
+    _blocks_loop(doc, "s.blocks")
+    _p(doc, "{%p endfor %}")
+
+    closing = _p(doc, "{{ closing }}")
+    closing.paragraph_format.space_before = Pt(12)
+    closing.paragraph_format.keep_with_next = True
+    signature = _p(doc, "{{ signature }}")
+    signature.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    signature.paragraph_format.space_before = Pt(12)
+    return doc
+
+
 DROPPED = ("word/stylesWithEffects.xml", "docProps/thumbnail.jpeg", "customXml/")
 
 
@@ -361,9 +395,10 @@ def main() -> int:
     target.mkdir(exist_ok=True)
     contract().save(target / "contrat.docx")
     offer().save(target / "offre.docx")
-    for name in ("contrat.docx", "offre.docx"):
+    client().save(target / "client.docx")
+    for name in ("contrat.docx", "offre.docx", "client.docx"):
         _slim(target / name)
-    print(f"wrote {target / 'contrat.docx'} and {target / 'offre.docx'}")
+    print(f"wrote {target / 'contrat.docx'}, {target / 'offre.docx'} and {target / 'client.docx'}")
     return 0
 
 
