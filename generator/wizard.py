@@ -56,6 +56,15 @@ __all__ = [
     "run_wizard",
     "schema_reference",
     "write_deal",
+    # the same table and readings for other front ends (apport serve)
+    "SECTIONS",
+    "deal_data",
+    "default_value",
+    "normalised_answer",
+    "parse_answer",
+    "relevant_fields",
+    "shown_value",
+    "stored_value",
 ]
 
 Kind = Literal["text", "choice", "bool", "number", "integer", "date", "siret", "message"]
@@ -288,7 +297,7 @@ _FIELDS_LIST: list[_Field] = [
            "Au moins un par partie (2 à 10).", "integer"),
     _Field("offer.reply_by", "Date limite de réponse",
            "La date à laquelle le bénéficiaire doit répondre à l'offre (AAAA-MM-JJ ou "
-           "JJ/MM/AAAA), pas avant la date de signature.", "date", required=False),
+           "JJ/MM/AAAA), avant la date de signature.", "date", required=False),
     _Field("offer.message", "Message personnel",
            "Un mot au bénéficiaire en tête de la fiche d'offre. Tapez-le ligne par ligne ; "
            "une ligne vide le termine. Pour changer de paragraphe, tapez une ligne avec un seul "
@@ -316,7 +325,6 @@ _SECTIONS = {
 
 # When a cross-field rule fails on a field, these are asked again with it.
 _RELATED = {
-    "offer.reply_by": ("signature.date",),
     "introducer.vat_number": ("introducer.siret",),
     "beneficiary.vat_number": ("beneficiary.siret",),
 }
@@ -540,8 +548,10 @@ _FRENCH: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"does not match the SIREN (\d+) of the SIRET \(expected (\w+)\)",
      r"ne correspond pas au SIREN \1 du SIRET (attendu : \2)"),
     (r"must be above 0 \(got (.*)\)", r"doit être supérieur à 0 (reçu \1)"),
-    (r"is before the signature date \((\S+) < (\S+)\)",
-     r"la date de réponse (\1) est avant la date de signature (\2)"),
+    (r"contains an invisible or direction-changing character \((U\+[0-9A-F]+)\) at position "
+     r"(\d+); remove it",
+     r"contient un caractère invisible ou qui change le sens de lecture (\1) en position \2 ; "
+     r"retirez-le"),
     # warnings
     (r"the client has not been told about the introduction and the commission.*",
      "le client n'a pas été informé de la mise en relation et de la commission ; "
@@ -559,6 +569,23 @@ _FRENCH: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"the commissions are estimated at (\S+) € incl\. VAT over 12 months, above (\S+) €.*",
      lambda m: f"les commissions sont estimées à {_euros(m[1])} TTC sur 12 mois, au-delà de "
                f"{_euros(m[2])} : le bénéficiaire doit les déclarer (DAS2)"),
+    (r"is after the signature date \((\S+) > (\S+)\).*",
+     r"la date de réponse (\1) est après la date de signature (\2) : le contrat serait daté "
+     r"d'avant la réponse à l'offre"),
+    (r"missing for a company: its identification in the contract is incomplete.*",
+     "manque pour une société : son identification dans le contrat est incomplète "
+     "(Code de commerce, art. R123-237)"),
+    (r"'(.*)' is not an office of a company of this form \((\w+)\).*",
+     r"« \1 » n'est pas une fonction de ce type de société (\2) : vérifiez qui la représente"),
+    (r"is below (.*): a cap that small may empty the introducer's essential obligation.*",
+     "ce plafond est si bas qu'il pourrait vider de sa substance l'obligation essentielle "
+     "de l'apporteur (Code civil, art. 1170)"),
+    (r"the word '(.*)' mixes Latin letters with Cyrillic or Greek ones.*",
+     r"le mot « \1 » mêle des lettres latines et cyrilliques ou grecques : il se lit de même "
+     r"mais n'est pas le même nom"),
+    (r"(\d+) months is longer than the agreement and its tail \((\d+) months\).*",
+     r"\1 mois, c'est plus long que le contrat et son droit de suite (\2 mois) : les contrats "
+     r"suivants signés après eux ne rapportent rien"),
     (r"names the client, but client\.named_in_offer is false.*",
      "le message nomme le client alors que la fiche d'offre ne doit pas le nommer ; retirez "
      "son nom du message, ou acceptez que le client soit nommé"),
@@ -758,10 +785,7 @@ class _Wizard:
 
     def data(self) -> dict[str, Any]:
         """The answers of the fields in the plan, nested in the file's order."""
-        asked = {f.path for f in _plan(self.answers)}
-        values = {p: self.answers[p] for p in _ORDER
-                  if p in asked and self.answers.get(p) is not None}
-        return _nest(values)
+        return deal_data(self.answers)
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -823,6 +847,75 @@ def run_wizard(*, ask: Ask, say: Say, prefill: Mapping[str, Any] | None = None,
         WizardError: on an internal inconsistency (a bug), never for an answer.
     """
     return _Wizard(ask, say, prefill or {}).run(Path(target) if target is not None else None)
+
+
+# --- the same table and readings for other front ends (apport serve) -------------------------
+
+SECTIONS = _SECTIONS
+"""Each section of the deal (``introducer``...) -> its French title and help."""
+
+
+def relevant_fields(answers: Mapping[str, Any]) -> list[_Field]:
+    """The fields that apply, in the order the wizard asks them, given the values so far.
+
+    ``answers`` maps field paths to stored values (as :func:`parse_answer`
+    returns them): a representative only for a company, ``commission_months``
+    only for a recurring mission, no terms at rate 0.
+    """
+    return list(_plan(answers))
+
+
+def parse_answer(path: str, raw: str) -> Any:
+    """The value stored for an answer typed the French way (15,5 ; 1 000 € ; 10/12/2026).
+
+    Raises:
+        ValueError: with the reason in French, when the model refuses the answer.
+    """
+    try:
+        return _parse(FIELDS[path], raw)
+    except _Invalid as e:
+        raise ValueError(e.reason) from None
+
+
+def normalised_answer(path: str, raw: str) -> Any:
+    """An answer with the French habits converted, before the model checks it.
+
+    Raises:
+        ValueError: with the reason in French, for a yes/no or a choice not understood.
+    """
+    try:
+        return _prepare(FIELDS[path], raw)
+    except _Invalid as e:
+        raise ValueError(e.reason) from None
+
+
+def stored_value(path: str, value: Any) -> Any:
+    """A value read from a deal file, as the wizard stores it.
+
+    Raises:
+        ValueError: with the reason in French, when the model refuses it.
+    """
+    try:
+        return _stored(FIELDS[path], value)
+    except _Invalid as e:
+        raise ValueError(e.reason) from None
+
+
+def shown_value(path: str, value: Any) -> str | None:
+    """How a stored value is shown as an answer (``None``: no value)."""
+    return _shown(FIELDS[path], value)
+
+
+def default_value(path: str) -> Any:
+    """The value proposed when nothing was answered (the model's default, or the wizard's)."""
+    return _default(FIELDS[path])
+
+
+def deal_data(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The relevant answers, nested in the file's order, ready for :func:`deal_to_yaml`."""
+    asked = {f.path for f in _plan(answers)}
+    values = {p: answers[p] for p in _ORDER if p in asked and answers.get(p) is not None}
+    return _nest(values)
 
 
 # --- pre-filling from an existing deal --------------------------------------------------------

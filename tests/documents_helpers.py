@@ -53,17 +53,20 @@ def notice_bytes(deal: Deal, reference: str = "REF") -> bytes:
                         template=k.client_template).data
 
 
+@cache
 def sample_notice(stem: str) -> bytes:
     c = checked(stem)
     return notice_bytes(c.deal, c.reference)
 
 
+@cache
 def sample_contract(stem: str, *, review: bool = False) -> bytes:
     c = checked(stem)
     warnings = tuple(d for d in c.diagnostics if d.severity == "warning")
     return contract_bytes(c.deal, c.reference, review=review, warnings=warnings)
 
 
+@cache
 def sample_offer(stem: str) -> bytes:
     c = checked(stem)
     return offer_bytes(c.deal, c.reference)

@@ -12,7 +12,7 @@ from documents_helpers import SAMPLES, checked, notice_bytes, sample_notice, tex
 from generator import library as lib
 from generator.cli import cli
 from generator.resources import clauses_dir
-from generator.terms import PRACTICE
+from generator.terms import DATA_DELETION_MONTHS
 
 STEMS = [p.stem for p in SAMPLES]
 
@@ -61,7 +61,7 @@ def test_the_notice_gives_the_clients_data_rights(stem: str) -> None:
                    "conservation", "accéder", "rectifier", "effacer", "vous opposer", "CNIL",
                    "article 14 du RGPD", "entièrement libre", "indépendante"):
         assert needed in body, needed
-    assert PRACTICE.data_deletion.replace("\u00a0", " ") in body
+    assert f"({DATA_DELETION_MONTHS}) mois qui suivent" in body
     if deal.introducer.email:
         assert deal.introducer.email in body
 

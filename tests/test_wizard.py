@@ -135,7 +135,7 @@ FULL_RECURRING = [
     "", "24", "", "2", "60", "6",       # duration: recurring, 24 months, ..., tacit
     "",                                 # disputes: none
     "Lyon", "01/12/2026", "",           # signature: French date, 2 originals
-    "2026-12-10", "Bonjour Julie,", ".", "Un client pour toi.", "",
+    "2026-11-24", "Bonjour Julie,", ".", "Un client pour toi.", "",
 ]
 
 
@@ -164,7 +164,7 @@ def test_a_full_recurring_deal_with_a_company_beneficiary(tmp_path):
     assert (d.mission, d.commission_months, d.agreement_months, d.renewal, d.notice_days,
             d.tail_months) == ("recurring", 24, 12, "tacit", 60, 6)
     assert deal.signature.date == date(2026, 12, 1) and deal.signature.originals == 2
-    assert deal.offer.reply_by == date(2026, 12, 10)
+    assert deal.offer.reply_by == date(2026, 11, 24)
     assert deal.offer.message == "Bonjour Julie,\n\nUn client pour toi."
     # the file reads like the samples: quoted SIRET, block message, comments in French
     assert '  siret: "946 512 365 00002"' in text
@@ -300,13 +300,12 @@ def test_the_same_siren_for_both_parties_is_explained_and_both_sirets_asked_agai
     assert (deal.introducer.siret, deal.beneficiary.siret) == ("91949250400015", "99217421900012")
 
 
-def test_a_reply_date_before_the_signature_asks_both_dates_again(tmp_path):
-    script = Script(minimal(signature__date=["2026-12-15", ""],
-                            offer__reply_by=["2026-12-10", "2026-12-20"]))
+def test_a_reply_date_after_the_signature_is_a_warning_and_kept(tmp_path):
+    script = Script(minimal(signature__date="2026-12-15", offer__reply_by="2026-12-20"))
     text = script.run(target=tmp_path / "x.yaml")
-    assert any("la date de réponse (2026-12-10) est avant la date de signature (2026-12-15)"
+    assert any("la date de réponse (2026-12-20) est après la date de signature (2026-12-15)"
                in line for line in script.said)
-    assert script.asked("signature.date") == 2 and script.asked("offer.reply_by") == 2
+    assert script.asked("signature.date") == 1 and script.asked("offer.reply_by") == 1
     deal = checked(text, tmp_path).deal
     assert deal is not None and deal.offer.reply_by == date(2026, 12, 20)
 
@@ -393,8 +392,8 @@ HOSTILE = ["yes", "null", "~", "No", "on", "2027", "0x1F", "1e3", "12:30", "2026
            "{{ 7*7 }}", "{% raw %}", "# not a comment", "'quote\"", ": colon", "a: b", "- item",
            "[list]", "{a: 1}", "&anchor", "*alias", "!!python/object", "@home", "`tick`",
            "%percent", "| pipe", "> fold", "trailing #hash", "back\\slash", "tab\there",
-           "Léa 🎉 Petit", "\u00a0x\u00a0y", "ﬁ ligature", "ZWJ\u200dx", "---", "...",
-           "Assist'Pro", "Bois & Co", "O'Neil, S.A.R.L.", "\ufeffbom"]
+           "Léa 🎉 Petit", "\u00a0x\u00a0y", "ﬁ ligature", "---", "...",
+           "Assist'Pro", "Bois & Co", "O'Neil, S.A.R.L."]
 
 
 @pytest.mark.parametrize("typed", HOSTILE)
@@ -600,3 +599,27 @@ def test_check_target_and_write_deal_protect_files(tmp_path):
     assert existing.read_text(encoding="utf-8") == "x"
     write_deal(tmp_path / "c.yml", "z\n")
     assert (tmp_path / "c.yml").read_text(encoding="utf-8") == "z\n"
+
+
+# --- the same table for other front ends (apport serve) ----------------------------------------
+
+
+def test_front_end_api_reads_french_habits_and_hides_irrelevant_fields():
+    from decimal import Decimal
+
+    from generator import wizard
+
+    assert wizard.parse_answer("commission.rate", "15,5 %") == Decimal("15.5")
+    assert wizard.parse_answer("client.estimated_revenue", "1 000 €") == Decimal("1000")
+    assert str(wizard.parse_answer("signature.date", "10/12/2026")) == "2026-12-10"
+    with pytest.raises(ValueError, match="au plus 30"):
+        wizard.parse_answer("commission.rate", "35")
+    assert wizard.normalised_answer("commission.rate", "35") == "35"
+    ei = {p.path for p in wizard.relevant_fields({"introducer.legal_form": "ei"})}
+    sas = {p.path for p in wizard.relevant_fields({"introducer.legal_form": "sas"})}
+    assert "introducer.representative.name" in sas - ei
+    zero = {p.path for p in wizard.relevant_fields({"commission.rate": Decimal(0)})}
+    assert "duration.commission_months" not in zero and "role.commitment" in zero
+    data = wizard.deal_data({"commission.rate": Decimal(0), "duration.mission": "recurring",
+                             "reference": "X"})
+    assert data == {"reference": "X", "commission": {"rate": Decimal(0)}}
