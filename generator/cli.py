@@ -550,6 +550,31 @@ def init(directory: str) -> None:
     click.echo(f"next: cd {directory} && apport build   (read LISEZMOI.md)")
 
 
+@cli.command(short_help="Open the workspace as a page in your browser.")
+@click.argument("path", required=False, type=click.Path())
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address without opening it.")
+@_handle_errors
+def serve(path: str | None, port: int, no_browser: bool) -> None:
+    """Open the workspace as a page in your browser: deals as forms, checked as you type,
+    the documents previewed and downloaded.
+
+    Serves the workspace found from PATH (default: the current folder) on
+    127.0.0.1 only, to whoever opens the printed address, which carries a
+    fresh secret token. Stop it with Ctrl-C.
+
+    \b
+    Examples:
+      apport serve                     inside a workspace
+      apport serve mes-apports --port 0 --no-browser
+    """
+    from .web.server import serve as run
+
+    run(path, port=port, open_browser=not no_browser,
+        announce=lambda line: click.echo(line, err=False))
+
+
 def main() -> None:
     """Entry point of the ``apport`` console command."""
     cli(prog_name="apport")
