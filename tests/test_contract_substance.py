@@ -34,7 +34,7 @@ def article(text: str, title: str) -> str:
     return match.group(1)
 
 
-# --- 1. the liability cap has a floor ---------------------------------------------------------
+# --- 1. the liability cap has a floor ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("base", ["collected", "invoiced"])
@@ -105,7 +105,7 @@ def test_due_wording_comes_from_the_terms(base: str) -> None:
         "\n".join(b.text for a in render(deal).articles for b in a.blocks))
 
 
-# --- 3. a tacit renewal never restarts the period ---------------------------------------------------
+# --- 3. a tacit renewal never restarts the period ------------------------------------------------
 
 
 @pytest.mark.parametrize("mission", [{}, ONE_SHOT])
@@ -122,7 +122,7 @@ def test_without_renewal_no_renewal_sentence() -> None:
     assert "Le renouvellement ne fait pas courir" not in text_of({"duration.renewal": "none"})
 
 
-# --- 4. one-shot with follow-on: each mission its own commission, and until when ---------------------
+# --- 4. one-shot with follow-on: each mission its own commission, and until when -----------------
 
 
 @pytest.mark.parametrize("tail, until", [
@@ -144,7 +144,7 @@ def test_one_shot_without_follow_on_has_one_commission() -> None:
     assert "Seul le Premier contrat ouvre droit à commission" in text
 
 
-# --- 5. an uncommissioned trial does not start the period ------------------------------------------
+# --- 5. an uncommissioned trial does not start the period ----------------------------------------
 
 
 def test_uncommissioned_trial_does_not_start_the_period() -> None:
@@ -154,7 +154,7 @@ def test_uncommissioned_trial_does_not_start_the_period() -> None:
     assert "ne la fait pas commencer" in article(text, "Définitions")
 
 
-# --- 6. an objective « Contrat d'essai » --------------------------------------------------------------
+# --- 6. an objective « Contrat d'essai » ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("changes", [{}, FOLLOW_ON_ONLY, ONE_SHOT])
@@ -166,7 +166,7 @@ def test_trial_contract_is_defined_objectively(changes: dict[str, Any]) -> None:
     assert "en général un mois" not in definitions
 
 
-# --- 7. commitment to success: messages and a mediator, never terms -------------------------------
+# --- 7. commitment to success: messages and a mediator, never terms ------------------------------
 
 
 def test_success_commitment_is_limited_to_messages_and_a_mediator() -> None:
@@ -177,7 +177,7 @@ def test_success_commitment_is_limited_to_messages_and_a_mediator() -> None:
     assert "ne recherche pas lui-même un accord" in mission
 
 
-# --- 8. the end of the agreement --------------------------------------------------------------------
+# --- 8. the end of the agreement -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("renewal", ["none", "tacit"])
@@ -216,7 +216,7 @@ def test_commissions_on_contracts_already_brought_continue(tail: str,
     assert "y compris un manquement de l'Apporteur" in end
 
 
-# --- 9. what the introducer's invoices state --------------------------------------------------------
+# --- 9. what the introducer's invoices state -----------------------------------------------------
 
 
 def test_invoice_mentions_and_recovery_indemnity() -> None:
@@ -232,7 +232,7 @@ def test_invoice_mentions_and_recovery_indemnity() -> None:
     assert "2026" not in invoicing and "2027" not in invoicing
 
 
-# --- 10. the amicable step does not block an injunction to pay --------------------------------------
+# --- 10. the amicable step does not block an injunction to pay -----------------------------------
 
 
 def test_amicable_step_does_not_block_an_injunction_to_pay() -> None:
@@ -241,7 +241,7 @@ def test_amicable_step_does_not_block_an_injunction_to_pay() -> None:
     assert "requête en injonction de payer (articles 1405 et suivants" in disputes
 
 
-# --- values dropped or misrendered ----------------------------------------------------------------
+# --- values dropped or misrendered ---------------------------------------------------------------
 
 
 def test_review_annex_states_the_early_ending() -> None:
@@ -260,7 +260,7 @@ def test_defined_term_parties_keeps_its_capital() -> None:
         re.findall(r".{30}\bparties?\b.{10}", text)
 
 
-# --- the jurist's checklist, on every contract of the pairwise matrix -------------------------------
+# --- the jurist's checklist, on every contract of the pairwise matrix ----------------------------
 
 
 @cache
