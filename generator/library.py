@@ -1,6 +1,7 @@
 """Working with a clause library: list it, export it, check it against the options.
 
-``check`` renders every clause of a library (contract and offer) against a
+``check`` renders every clause of a library (contract, offer and client
+notice) against a
 pairwise-covering set of option combinations: every pair of values of any
 two options appears in at least one deal, so a clause that breaks for some
 combination of two options is caught without rendering all of them.
@@ -19,7 +20,7 @@ from typing import Any
 from .clauses import Library, load_library, render
 from .errors import ApportError, ClauseError, OutputError
 from .messages import Msg, params_to_json
-from .resources import OFFER_SUBDIR, clauses_dir, templates_dir
+from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, clauses_dir, templates_dir
 
 # A valid deal (as the loader would give it: text values) that every
 # combination starts from.
@@ -164,11 +165,14 @@ class Problem:
         return self.render()
 
 
+_SUBDIRS = {"contract": "", "offer": OFFER_SUBDIR, "client": CLIENT_SUBDIR}
+
+
 def _changed_without_version(libraries: list[tuple[str, Library]]) -> list[Problem]:
     """Clauses whose text differs from the built-in clause of the same ``id@version``."""
     problems = []
     for kind, library in libraries:
-        builtin_folder = clauses_dir() / OFFER_SUBDIR if kind == "offer" else clauses_dir()
+        builtin_folder = clauses_dir() / _SUBDIRS[kind]
         if Path(library.folder).resolve() == builtin_folder.resolve():
             continue
         builtin = {c.key: c for c in load_library(builtin_folder).clauses}
@@ -200,9 +204,10 @@ def check(folder: str | Path) -> tuple[list[Problem], int]:
 
     folder = Path(folder)
     libraries: list[tuple[str, Library]] = [("contract", load_library(folder)),
-                                            ("offer", load_library(folder / OFFER_SUBDIR))]
+                                            ("offer", load_library(folder / OFFER_SUBDIR)),
+                                            ("client", load_library(folder / CLIENT_SUBDIR))]
     found: dict[tuple[str, ...], Problem] = {}
-    totals = {"contract": 0, "offer": 0}
+    totals = {"contract": 0, "offer": 0, "client": 0}
     combos = 0
     for label, data in option_deals():
         deal = Deal.model_validate(data)
@@ -211,8 +216,8 @@ def check(folder: str | Path) -> tuple[list[Problem], int]:
             if kind == "contract" and not deal.has_commission:
                 continue
             totals[kind] += 1
-            terms = (derive(deal, reference="MATRICE") if kind == "contract"
-                     else offer_terms(deal, reference="MATRICE"))
+            terms = (offer_terms(deal, reference="MATRICE") if kind == "offer"
+                     else derive(deal, reference="MATRICE"))
             deal_facts = facts(deal)
             if kind == "offer" and not deal.client.named_in_offer:
                 deal_facts["client"]["name"] = None
@@ -236,7 +241,8 @@ def check(folder: str | Path) -> tuple[list[Problem], int]:
 def listing(folder: str | Path) -> list[str]:
     """One line per clause: ``id@version  title  [when ...]``."""
     lines: list[str] = []
-    for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR)):
+    for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR),
+                       ("client notice", Path(folder) / CLIENT_SUBDIR)):
         library = load_library(path)
         lines.append(f"# {kind} clauses ({path})")
         for c in library.clauses:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any, NamedTuple
 
 from . import terms
@@ -36,7 +35,7 @@ def warning(path: str, code: str, **params: Any) -> Finding:
 
 Rule = Callable[[Deal], Iterator[Finding]]
 
-DAS2_THRESHOLD = Decimal(2400)
+DAS2_THRESHOLD = terms.DAS2_THRESHOLD
 
 # The offices that represent each company form, and the ones that belong to other forms:
 # a "Présidente" signing for an EURL is a capacity the company does not have.
