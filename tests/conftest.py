@@ -246,23 +246,46 @@ def check_change(check: WriteDeal) -> Callable[..., CheckedDeal]:
 
 PRODUCED: set[str] = set()
 
+# Codes no quick test produces yet (errors of the operating system, of LibreOffice, of a
+# bug in the wizard...). The list may only shrink: a new code comes with its test.
+NOT_YET_PRODUCED = {
+    "build-failed", "clause-memory", "clause-render-failed", "clause-undefined",
+    "clause-when-undefined", "deal-invalid", "io-cannot-create-folder",
+    "io-cannot-create-staging", "io-cannot-empty-journal", "io-cannot-lock", "io-cannot-look",
+    "io-cannot-record", "io-cannot-use-output", "output-folder-busy", "output-folder-waiting",
+    "serve-cannot-listen", "template-invalid-xml", "wizard-cannot-correct", "wizard-reads-back",
+}
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Record every message code the library produces while the tests run."""
+    """Record every message code the library produces while the tests run.
+
+    test_messages.py renders every code of the catalogue on purpose: what it
+    renders does not count as produced.
+    """
+    import sys
+
     from generator import diagnostics, errors, messages
 
-    def recording(init: Callable[..., None], code_of: Callable[..., str]) -> Callable[..., None]:
-        def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
-            init(self, *args, **kwargs)
-            PRODUCED.add(code_of(self))
+    def counted() -> bool:
+        return sys._getframe(2).f_globals.get("__name__") != "test_messages"
+
+    def recording(init: Callable[..., Any], code_of: Callable[..., str]) -> Callable[..., Any]:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = init(self, *args, **kwargs)
+            if counted():
+                PRODUCED.add(code_of(self, *args))
+            return result
         return wrapper
 
     diagnostics.Diagnostic.__post_init__ = recording(  # type: ignore[method-assign]
         diagnostics.Diagnostic.__post_init__, lambda d: d.code)
     errors.ApportError.__init__ = recording(  # type: ignore[method-assign]
-        errors.ApportError.__init__, lambda e: e.code)
+        errors.ApportError.__init__, lambda e, *args: e.code)
     messages.Msg.__init__ = recording(  # type: ignore[method-assign]
-        messages.Msg.__init__, lambda m: m.code)
+        messages.Msg.__init__, lambda m, *args: m.code)
+    messages.render = recording(  # type: ignore[assignment]
+        messages.render, lambda code, *args: code)
 
 
 def _whole_suite(config: pytest.Config) -> bool:
@@ -270,7 +293,8 @@ def _whole_suite(config: pytest.Config) -> bool:
     args = [a for a in config.args if not a.startswith("-")]
     return (not config.option.keyword and config.option.markexpr in ("", "not slow")
             and all(Path(a).resolve() == ROOT / "tests" for a in args)
-            and not config.option.lf and not getattr(config.option, "deselect", None))
+            and not getattr(config.option, "lf", False)
+            and not getattr(config.option, "deselect", None))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -278,7 +302,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     if not _whole_suite(session.config) or exitstatus not in (0, 1):
         return
-    never = sorted(set(messages.codes()) - PRODUCED)
+    never = sorted(set(messages.codes()) - PRODUCED - NOT_YET_PRODUCED)
     if never:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:

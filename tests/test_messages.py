@@ -93,3 +93,156 @@ def test_parameters_survive_a_round_trip_through_json():
     back = messages.from_plain(json.loads(json.dumps(messages.to_plain(params))))
     assert back == params
     assert render("rate-above-ceiling", back, "fr") == render("rate-above-ceiling", params, "fr")
+
+
+# --- the rarer codes, each produced through the code that raises it -------------------------
+
+
+def _docx(parts: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+_WORD = {"[Content_Types].xml": b"<Types/>", "_rels/.rels": b"<Relationships/>"}
+
+
+def test_a_clause_file_that_is_not_utf8_or_not_readable(tmp_path):
+    from generator.clauses import parse_clause
+    from generator.errors import ClauseError
+
+    bad = tmp_path / "010-a.md"
+    bad.write_bytes(b"---\nid: a\nversion: 1\ntitle: \xff\n---\nx\n")
+    with pytest.raises(ClauseError) as error:
+        parse_clause(bad)
+    assert error.value.code == "clause-not-utf8"
+    folder = tmp_path / "020-b.md"
+    folder.mkdir()
+    with pytest.raises(ClauseError) as error:
+        parse_clause(folder)
+    assert error.value.code == "clause-unreadable"
+
+
+def test_template_parts_too_large_or_not_utf8(tmp_path, monkeypatch):
+    from generator import documents
+    from generator.errors import TemplateError
+
+    path = tmp_path / "t.docx"
+    path.write_bytes(_docx({**_WORD, "word/document.xml": b"<w:document>\xff{{ x }}"}))
+    with pytest.raises(TemplateError) as error:
+        documents.WordTemplate(path)
+    assert error.value.code == "template-part-not-utf8"
+    monkeypatch.setattr(documents, "MAX_TEMPLATE_BYTES", 64)
+    with pytest.raises(TemplateError) as error:
+        documents.WordTemplate(path)
+    assert error.value.code == "template-too-large"
+    path.write_bytes(_docx({"word/document.xml": b" " * 2000}))
+    monkeypatch.setattr(documents, "MAX_TEMPLATE_BYTES", 150)
+    with pytest.raises(TemplateError) as error:
+        documents.WordTemplate(path)
+    assert error.value.code == "template-unpacks-too-large"
+
+
+def test_a_document_to_compare_that_unpacks_too_large(monkeypatch):
+    from generator import redline
+    from generator.errors import RedlineError
+
+    monkeypatch.setattr(redline, "MAX_UNPACKED", 100)
+    data = _docx({"word/document.xml": b" " * 2000})
+    with pytest.raises(RedlineError) as error:
+        redline.compare(data, data)
+    assert error.value.code == "document-unpacks-too-large"
+
+
+def test_a_config_that_is_not_utf8(tmp_path):
+    from generator.errors import ConfigError
+    from generator.workspace import load_workspace
+
+    config = tmp_path / "apport.toml"
+    config.write_bytes(b"[apport]\ndeals = \"\xff\"\n")
+    with pytest.raises(ConfigError) as error:
+        load_workspace(config)
+    assert error.value.code == "config-unreadable"
+    assert str(error.value).startswith(f"{config}: error: cannot read the workspace config")
+
+
+def test_the_library_check_words_misnumbered_articles_and_leftovers():
+    from types import SimpleNamespace
+
+    from generator.library import _text_problems
+
+    block = SimpleNamespace(text="Texte {{ reste **")
+    rendered = SimpleNamespace(articles=[SimpleNamespace(number=2, id="a", blocks=[block])])
+    codes = [e.code for e in _text_problems(rendered, "lib")]
+    assert codes == ["check-misnumbered", "check-leftover", "check-leftover"]
+
+
+@pytest.mark.parametrize(("script", "code"), [
+    ("#!/bin/sh\nsleep 5\n", "pdf-timeout"),
+    ("#!/bin/sh\nexit 0\n", "pdf-not-produced"),
+    (None, "pdf-cannot-run"),
+])
+def test_libreoffice_troubles_are_codes(tmp_path, monkeypatch, script, code):
+    from generator.errors import PdfError
+    from generator.pdf import convert
+
+    program = tmp_path / "soffice"
+    if script is None:
+        program.write_text("not a program")  # not executable: the system refuses to run it
+    else:
+        program.write_text(script)
+        program.chmod(0o755)
+    monkeypatch.setenv("APPORT_SOFFICE", str(program))
+    document = tmp_path / "a.docx"
+    document.write_bytes(b"x")
+    with pytest.raises(PdfError) as error:
+        convert([document], timeout=0.5)
+    assert error.value.code == code
+
+
+def test_serve_outside_a_workspace_is_a_code(tmp_path):
+    from generator.errors import ServeError
+    from generator.web.server import workspace_for
+
+    with pytest.raises(ServeError) as error:
+        workspace_for(tmp_path / "nowhere")
+    assert error.value.code == "serve-no-folder"
+    with pytest.raises(ServeError) as error:
+        workspace_for(tmp_path)
+    assert error.value.code == "serve-no-workspace"
+    assert "apport init" in str(error.value)
+
+
+@pytest.mark.parametrize(("number", "code"), [(36, "reason-name-too-long"),
+                                               (27, "reason-file-size-limit")])
+def test_the_system_s_reasons_are_worded_once(number, code):
+    import errno
+    import os
+
+    from generator.writing import os_error
+
+    assert number in (errno.ENAMETOOLONG, errno.EFBIG)
+    e = os_error("out/a.docx", OSError(number, os.strerror(number)), "io-cannot-read")
+    assert e.code == "io-cannot-read" and e.params["reason"].code == code
+    assert str(e).startswith("out/a.docx: error: cannot read: ")
+
+
+@pytest.mark.parametrize(("kind", "english", "french"), [
+    ("contract", "contract: in 2 of 5", "contrat : dans 2 combinaisons sur 5"),
+    ("offer", "offer sheet: in 2 of 5", "fiche d'offre : dans 2 combinaisons sur 5"),
+    ("client", "client notice: in 2 of 5", "information du client : dans 2 combinaisons sur 5"),
+])
+def test_a_check_problem_names_its_document_and_its_share(kind, english, french):
+    from generator.errors import ClauseError
+    from generator.library import Problem
+
+    problem = Problem(ClauseError("lib/a.md", "clause-recursion", line=3), kind, 2, 5,
+                      "combination 1 (x=y)")
+    assert problem.render("en") == (f"lib/a.md:3: error: the clause recurses without end "
+                                    f"({english} combinations, e.g. combination 1 (x=y))")
+    assert f"({french}, par exemple combination 1 (x=y))" in problem.render("fr")

@@ -845,3 +845,14 @@ def test_every_rule_of_the_spec_is_registered():
 def test_rules_check_on_a_valid_model_has_no_findings(check_change):
     deal = check_change({}).deal
     assert rules.check(deal) == []
+
+
+def test_a_message_naming_a_client_the_offer_must_not_name(check_change):
+    result = check_change({"client.named_in_offer": False,
+                           "offer.message": "Bonjour, le client Atelier Bois & Co cherche."})
+    d = one(result, "offer.message", "warning")
+    assert d.code == "client-named-in-message"
+    assert "the offer sheet would reveal the client's name" in d.message
+    assert not at(check_change({"client.named_in_offer": True,
+                                "offer.message": "Atelier Bois & Co cherche."}),
+                  "offer.message", "warning")
