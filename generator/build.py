@@ -48,12 +48,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import ApportError, Diagnostic, OutputError
-from .finding import find_deal_files
+from .finding import find_deal_files, natural_key
 from .resources import (
     CONTRACT_TEMPLATE,
     OFFER_SUBDIR,
     OFFER_TEMPLATE,
     clauses_dir,
+    library_root,
     templates_dir,
     tool_version,
 )
@@ -84,8 +85,10 @@ class Sources:
     @classmethod
     def default(cls, clauses: str | Path | None = None,
                 templates: str | Path | None = None) -> Sources:
-        return cls(Path(clauses) if clauses else clauses_dir(),
-                   Path(templates) if templates else templates_dir())
+        """The folders given, else the built-in ones; ``clauses`` may be an exported
+        library's root, whose templates then serve unless ``templates`` is given."""
+        folder, its_templates = library_root(clauses) if clauses else (clauses_dir(), None)
+        return cls(folder, Path(templates) if templates else its_templates or templates_dir())
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,7 @@ class BuildReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     deals: int = 0
+    without_contract: list[str] = field(default_factory=list)  # deals at rate 0 looked at
 
     def count(self, status: str) -> int:
         return sum(d.status == status for d in self.documents)
@@ -539,6 +543,7 @@ class _DealResult:
     documents: list[DocumentResult] = field(default_factory=list)
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     forget: list[str] = field(default_factory=list)  # entries whose file is gone
+    without_contract: bool = False  # a valid deal at rate 0: nothing to sign
 
 
 def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
@@ -552,6 +557,8 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
         return result
     if not task.write:
         return result
+    assert checked.deal is not None
+    result.without_contract = not checked.deal.has_commission
     try:
         jobs = _jobs(checked, kit, task.review, task.entries)
     except ApportError as e:  # a clause condition that fails for this deal only
@@ -798,11 +805,13 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
         report.diagnostics.extend(deal_result.diagnostics)
         if deal_result.failure:
             report.failures.append(deal_result.failure)
+        if deal_result.without_contract:
+            report.without_contract.append(files[deal_result.index][1])
         report.documents.extend(deal_result.documents)
-    for stem in sorted(clashing):
+    for stem in sorted(clashing, key=natural_key):
         names = " and ".join(by_stem[stem])
         report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
-    report.documents.sort(key=lambda d: d.name)
+    report.documents.sort(key=lambda d: natural_key(d.name))
     return report
 
 

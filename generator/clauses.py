@@ -39,9 +39,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from . import french
 from .diagnostics import ClauseError
 from .french import typography
+from .resources import CLAUSE_SUFFIX
 from .text import Block, Run
 
-CLAUSE_SUFFIX = ".md"
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
 FRONT_KEYS = {"id", "version", "title", "part_of", "when"}
 MAX_OUTPUT = 100_000  # characters of one rendered clause

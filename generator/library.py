@@ -18,7 +18,7 @@ from typing import Any
 
 from .clauses import Library, load_library, render
 from .diagnostics import ApportError, OutputError
-from .resources import OFFER_SUBDIR, templates_dir
+from .resources import OFFER_SUBDIR
 
 # A valid deal (as the loader would give it: text values) that every
 # combination starts from.
@@ -189,8 +189,9 @@ def listing(folder: str | Path) -> list[str]:
     return lines[:-1]
 
 
-def export(clauses: str | Path, target: str | Path) -> int:
-    """Copy a clause library and the built-in templates into ``target``.
+def export(clauses: str | Path, templates: str | Path, target: str | Path) -> int:
+    """Copy a clause library and its templates into ``target`` (``clauses/``, ``templates/``),
+    a root that ``--clauses`` accepts.
 
     Raises:
         OutputError: when ``target`` exists and is not an empty folder.
@@ -200,5 +201,5 @@ def export(clauses: str | Path, target: str | Path) -> int:
         raise OutputError(f"{target}: error: already exists and is not empty; "
                           "choose a new folder")
     shutil.copytree(clauses, target / "clauses")
-    shutil.copytree(templates_dir(), target / "templates")
+    shutil.copytree(templates, target / "templates")
     return sum(1 for p in target.rglob("*") if p.is_file())
