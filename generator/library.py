@@ -37,7 +37,7 @@ BASE_DEAL: dict[str, Any] = {
                    "covers_trial": "true", "covers_follow_on": "true"},
     "duration": {"mission": "recurring", "commission_months": "12", "agreement_months": "12",
                  "renewal": "none", "notice_days": "30", "tail_months": "0"},
-    "offer": {"reply_by": "2026-12-10", "message": "Bonjour,\n\nVoici mon offre."},
+    "offer": {"reply_by": "2026-11-24", "message": "Bonjour,\n\nVoici mon offre."},
 }
 
 COMPANY = {"legal_form": "sasu", "share_capital": "1000", "registry": "Lyon",
