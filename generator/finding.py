@@ -27,8 +27,10 @@ def natural_key(name: str) -> tuple[Any, ...]:
 
 
 def natural_path_key(path: str | Path) -> tuple[Any, ...]:
-    """:func:`natural_key` folder by folder: ``deals/a/x.yaml`` beside ``deals/a-2.yaml``."""
-    return tuple(natural_key(part) for part in Path(path).parts)
+    """:func:`natural_key` folder by folder, a folder's files before its subfolders (the
+    order of the walk below): ``a/deal-2.yaml``, ``a/deal-10.yaml``, ``a/lot-1/x.yaml``."""
+    *folders, name = Path(path).parts
+    return (*((1, natural_key(f)) for f in folders), (0, natural_key(name)))
 
 
 def find_deal_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
