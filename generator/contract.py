@@ -176,7 +176,7 @@ def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bo
              "blocks": block_context(a.blocks, review=review)}
             for a in rendered.articles
         ],
-        "closing": terms.signature.closing,
+        "closing": rich((Run(terms.signature.closing),)),
         "signatures": {
             "introducer": signatory("Pour l’Apporteur", terms.introducer),
             "beneficiary": signatory("Pour le Bénéficiaire", terms.beneficiary),
