@@ -386,10 +386,6 @@ class Library:
     def by_id(self, clause_id: str) -> Clause | None:
         return next((c for c in self.clauses if c.id == clause_id), None)
 
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256("".join(c.sha256 for c in self.clauses).encode()).hexdigest()
-
 
 def load_library(folder: str | Path) -> Library:
     """Read every ``*.md`` clause of ``folder``.

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 
 import pytest
+import reading
 from documents_helpers import GOLDEN, SAMPLES, sample_contract, sample_offer, text
-
-from generator import reading
 
 UPDATE = os.environ.get("APPORT_UPDATE_GOLDEN") == "1"
 

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import reading
 from click.testing import CliRunner
 from conftest import needs_libreoffice
 from test_wizard import MINIMAL
 
-from generator import reading
 from generator.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
