@@ -12,7 +12,14 @@ import os
 
 import pytest
 import reading
-from documents_helpers import GOLDEN, SAMPLES, sample_contract, sample_offer, text
+from documents_helpers import (
+    GOLDEN,
+    SAMPLES,
+    sample_contract,
+    sample_notice,
+    sample_offer,
+    text,
+)
 
 UPDATE = os.environ.get("APPORT_UPDATE_GOLDEN") == "1"
 
@@ -22,6 +29,7 @@ def _documents():
         if sample.stem != "avec-le-coeur":
             yield f"{sample.stem}.contrat", lambda s=sample.stem: sample_contract(s)
         yield f"{sample.stem}.offre", lambda s=sample.stem: sample_offer(s)
+        yield f"{sample.stem}.client", lambda s=sample.stem: sample_notice(s)
 
 
 @pytest.mark.parametrize(("name", "make"), list(_documents()), ids=lambda v: v
