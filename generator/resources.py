@@ -35,6 +35,11 @@ def samples_dir() -> Path:
     return _data("samples")
 
 
+def guide_file() -> Path:
+    """The users' guide, in French (a copy goes into each new workspace)."""
+    return _data("docs") / "guide.md"
+
+
 def schema_file() -> Path:
     """The committed JSON Schema of the deal format."""
     return _data("schema") / "deal.schema.json"
