@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+import reading
 from documents_helpers import (
     all_parts_text,
     checked,
@@ -15,8 +16,6 @@ from documents_helpers import (
     text,
     variant,
 )
-
-from generator import reading
 
 CONTRACT_SAMPLES = ["julie-atelier-bois", "site-vitrine-ponctuel", "cabinet-conseil-succes",
                     "essai-seulement"]
