@@ -149,7 +149,7 @@ def _valid_sections(data: dict[str, Any]) -> dict[str, Any]:
     data = ignore_terms_without_commission(data)
     valid: dict[str, Any] = {}
     for name, info in Deal.model_fields.items():
-        if name not in data:
+        if name not in data or info.annotation is None:
             continue
         try:
             valid[name] = TypeAdapter(info.annotation).validate_python(data[name])

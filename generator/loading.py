@@ -138,9 +138,9 @@ class _Loader(_Checks, yaml.SafeLoader):
 
 _FAST: type | None = None
 if getattr(yaml, "__with_libyaml__", False):
+    from yaml._yaml import CParser
 
-    class _FastLoader(_Checks, yaml.composer.Composer, yaml.cyaml.CParser,
-                      yaml.resolver.Resolver):
+    class _FastLoader(_Checks, yaml.composer.Composer, CParser, yaml.resolver.Resolver):
         """libyaml's C parser for the events, our (Python) composer and checks on top.
 
         Ten times faster than the pure-Python scanner. A file it refuses is read
@@ -149,7 +149,7 @@ if getattr(yaml, "__with_libyaml__", False):
         """
 
         def __init__(self, stream: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.resolver.Resolver.__init__(self)
             self._start_checks()

@@ -56,6 +56,15 @@ __all__ = [
     "run_wizard",
     "schema_reference",
     "write_deal",
+    # the same table and readings for other front ends (apport serve)
+    "SECTIONS",
+    "deal_data",
+    "default_value",
+    "normalised_answer",
+    "parse_answer",
+    "relevant_fields",
+    "shown_value",
+    "stored_value",
 ]
 
 Kind = Literal["text", "choice", "bool", "number", "integer", "date", "siret", "message"]
@@ -758,10 +767,7 @@ class _Wizard:
 
     def data(self) -> dict[str, Any]:
         """The answers of the fields in the plan, nested in the file's order."""
-        asked = {f.path for f in _plan(self.answers)}
-        values = {p: self.answers[p] for p in _ORDER
-                  if p in asked and self.answers.get(p) is not None}
-        return _nest(values)
+        return deal_data(self.answers)
 
 
 def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -823,6 +829,75 @@ def run_wizard(*, ask: Ask, say: Say, prefill: Mapping[str, Any] | None = None,
         WizardError: on an internal inconsistency (a bug), never for an answer.
     """
     return _Wizard(ask, say, prefill or {}).run(Path(target) if target is not None else None)
+
+
+# --- the same table and readings for other front ends (apport serve) -------------------------
+
+SECTIONS = _SECTIONS
+"""Each section of the deal (``introducer``...) -> its French title and help."""
+
+
+def relevant_fields(answers: Mapping[str, Any]) -> list[_Field]:
+    """The fields that apply, in the order the wizard asks them, given the values so far.
+
+    ``answers`` maps field paths to stored values (as :func:`parse_answer`
+    returns them): a representative only for a company, ``commission_months``
+    only for a recurring mission, no terms at rate 0.
+    """
+    return list(_plan(answers))
+
+
+def parse_answer(path: str, raw: str) -> Any:
+    """The value stored for an answer typed the French way (15,5 ; 1 000 € ; 10/12/2026).
+
+    Raises:
+        ValueError: with the reason in French, when the model refuses the answer.
+    """
+    try:
+        return _parse(FIELDS[path], raw)
+    except _Invalid as e:
+        raise ValueError(e.reason) from None
+
+
+def normalised_answer(path: str, raw: str) -> Any:
+    """An answer with the French habits converted, before the model checks it.
+
+    Raises:
+        ValueError: with the reason in French, for a yes/no or a choice not understood.
+    """
+    try:
+        return _prepare(FIELDS[path], raw)
+    except _Invalid as e:
+        raise ValueError(e.reason) from None
+
+
+def stored_value(path: str, value: Any) -> Any:
+    """A value read from a deal file, as the wizard stores it.
+
+    Raises:
+        ValueError: with the reason in French, when the model refuses it.
+    """
+    try:
+        return _stored(FIELDS[path], value)
+    except _Invalid as e:
+        raise ValueError(e.reason) from None
+
+
+def shown_value(path: str, value: Any) -> str | None:
+    """How a stored value is shown as an answer (``None``: no value)."""
+    return _shown(FIELDS[path], value)
+
+
+def default_value(path: str) -> Any:
+    """The value proposed when nothing was answered (the model's default, or the wizard's)."""
+    return _default(FIELDS[path])
+
+
+def deal_data(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The relevant answers, nested in the file's order, ready for :func:`deal_to_yaml`."""
+    asked = {f.path for f in _plan(answers)}
+    values = {p: answers[p] for p in _ORDER if p in asked and answers.get(p) is not None}
+    return _nest(values)
 
 
 # --- pre-filling from an existing deal --------------------------------------------------------

@@ -17,6 +17,7 @@ import yaml
 
 from generator.deals import CheckedDeal, check_file
 from generator.diagnostics import Diagnostic
+from generator.pdf import find_soffice
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -25,6 +26,14 @@ SCHEMA_LINE = "# yaml-language-server: $schema=../schema/deal.schema.json"
 
 # The sample with no warning at all: the base most tests start from.
 BASE_SAMPLE = "julie-atelier-bois"
+
+
+def needs_libreoffice(test: Callable[..., Any]) -> Callable[..., Any]:
+    """A test that converts with LibreOffice: marked ``slow`` (left out of the quick
+    ``-m "not slow"`` run) and skipped, with the reason, when soffice is not installed."""
+    skip = pytest.mark.skipif(find_soffice() is None,
+                              reason="LibreOffice (soffice) is not installed")
+    return pytest.mark.slow(skip(test))
 
 
 def sample_paths() -> list[Path]:

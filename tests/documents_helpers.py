@@ -46,12 +46,14 @@ def offer_bytes(deal: Deal, reference: str = "REF") -> bytes:
                        template=k.offer_template).data
 
 
+@cache
 def sample_contract(stem: str, *, review: bool = False) -> bytes:
     c = checked(stem)
     warnings = tuple(d for d in c.diagnostics if d.severity == "warning")
     return contract_bytes(c.deal, c.reference, review=review, warnings=warnings)
 
 
+@cache
 def sample_offer(stem: str) -> bytes:
     c = checked(stem)
     return offer_bytes(c.deal, c.reference)

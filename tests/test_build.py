@@ -667,6 +667,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_build_killed_at_any_moment_leaves_whole_documents_and_an_honest_manifest(
         tmp_path, lib, jobs):

@@ -176,6 +176,7 @@ def combination(values: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+@pytest.mark.slow
 def test_every_combination_of_options_renders() -> None:
     count = 0
     for combo in itertools.product(*OPTIONS.values()):

@@ -423,6 +423,7 @@ def test_property_leaves_cover_the_format():
     assert len(LEAVES) >= 45
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(path=st.sampled_from(LEAVES), value=scalar_text,

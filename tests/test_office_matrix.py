@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
+from conftest import needs_libreoffice
 from strategies import yaml_text
 
 from generator.build import Sources, load_kit
@@ -25,7 +25,7 @@ from generator.deals import check_file, validate_loaded
 from generator.library import OPTIONS, option_deals, pairwise
 from generator.loading import load_bytes
 from generator.offer import build_offer
-from generator.pdf import convert, find_soffice, page_count
+from generator.pdf import convert, page_count
 
 PAGES = {"contrat": range(4, 11), "offre": range(1, 3)}
 
@@ -43,7 +43,7 @@ def test_the_matrix_covers_every_pair_of_option_values() -> None:
     assert deals[-1][1]["commission"] == {"rate": "0"}
 
 
-@pytest.mark.skipif(find_soffice() is None, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice
 def test_every_combination_converts_with_a_sane_page_count(tmp_path: Path) -> None:
     kit = load_kit(Sources.default())
     documents: dict[Path, str] = {}
@@ -75,7 +75,7 @@ def test_every_combination_converts_with_a_sane_page_count(tmp_path: Path) -> No
     assert not wrong, "\n".join(wrong)
 
 
-@pytest.mark.skipif(find_soffice() is None, reason="LibreOffice (soffice) is not installed")
+@needs_libreoffice
 def test_the_accepted_hostile_deals_convert_too(tmp_path: Path) -> None:
     """Template syntax, XML, emoji, right-to-left text, combining marks, 2 000-character
     names: documents a real office suite opens, not only well-formed XML."""

@@ -7,12 +7,10 @@ Skipped, with the reason, only where LibreOffice is absent; CI installs it
 from __future__ import annotations
 
 import pytest
+from conftest import needs_libreoffice
 from documents_helpers import SAMPLES, sample_contract, sample_offer
 
-from generator.pdf import convert, find_soffice, page_count
-
-needs_libreoffice = pytest.mark.skipif(find_soffice() is None,
-                                       reason="LibreOffice (soffice) is not installed")
+from generator.pdf import convert, page_count
 
 
 @needs_libreoffice

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis_profiles import PROFILE
@@ -100,6 +101,7 @@ def assert_shows(data: bytes, deal: dict[str, Any], paths: list[str], what: str)
 # --- the loader ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @PROFILE
 @given(deal=deals(), plain=st.booleans())
 def test_the_loader_reads_every_value_as_the_text_written(deal: dict[str, Any],
@@ -113,6 +115,7 @@ def test_the_loader_reads_every_value_as_the_text_written(deal: dict[str, Any],
 # --- build: well-formed, literal, deterministic ---------------------------------------------------
 
 
+@pytest.mark.slow
 @PROFILE
 @given(drawn=deal_files())
 @example(drawn=(BASE_DEAL, yaml_text(BASE_DEAL)))
@@ -177,6 +180,7 @@ def _texts(deal: dict[str, Any]) -> list[str]:
     return out
 
 
+@pytest.mark.slow
 @PROFILE
 @given(deal=deals(commission=True))
 def test_the_offers_figures_are_the_contracts(deal: dict[str, Any]) -> None:

@@ -28,3 +28,21 @@ def test_layout_lists_every_module() -> None:
     for module in sorted((ROOT / "generator").glob("*.py")):
         if module.name not in ("__init__.py", "__main__.py"):
             assert f"  {module.name} " in README, module.name
+
+
+def _blocks() -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", README, flags=re.S)
+
+
+def test_the_quick_test_command_leaves_out_the_slow_tests() -> None:
+    assert 'python -m pytest -q -m "not slow"\n' in _blocks()
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'markers = ["slow:' in pyproject
+
+
+def test_ci_runs_the_readme_lint_and_type_checks_verbatim() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    (checks,) = [block for block in _blocks() if "mypy" in block]
+    for line in checks.splitlines():
+        assert line in ci, line
+    assert "ruff check" in checks and "mypy generator" in checks

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import docx
 import pytest
+from conftest import needs_libreoffice
 from documents_helpers import ROOT, checked, kit, variant
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ from generator import reading
 from generator.clauses import load_library
 from generator.contract import build_contract
 from generator.model import Deal
-from generator.pdf import convert, find_soffice, page_count
+from generator.pdf import convert, page_count
 from generator.redline import (
     Change,
     RedlineError,
@@ -48,8 +49,6 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}
 NBSP = "\u00a0"
 
-needs_libreoffice = pytest.mark.skipif(find_soffice() is None,
-                                       reason="LibreOffice (soffice) is not installed")
 
 
 # --- the scenarios ---------------------------------------------------------------------------
@@ -393,6 +392,7 @@ TABLES = st.none() | st.integers(1, 3).flatmap(
                                    min_size=cols, max_size=cols), min_size=1, max_size=3))
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(old=PARAGRAPHS, new=PARAGRAPHS, old_table=TABLES, new_table=TABLES,
        old_at=st.integers(0, 7), new_at=st.integers(0, 7))
@@ -486,7 +486,6 @@ def test_accept_and_reject_leave_a_clean_document_alone(pairs) -> None:
 # --- what a reader sees in a PDF -------------------------------------------------------------
 
 
-@pytest.mark.slow
 @needs_libreoffice
 def test_the_redline_converts_to_pdf_with_the_changes_shown(pairs, tmp_path) -> None:
     pair = pairs["clause-added", False]

@@ -600,3 +600,27 @@ def test_check_target_and_write_deal_protect_files(tmp_path):
     assert existing.read_text(encoding="utf-8") == "x"
     write_deal(tmp_path / "c.yml", "z\n")
     assert (tmp_path / "c.yml").read_text(encoding="utf-8") == "z\n"
+
+
+# --- the same table for other front ends (apport serve) ----------------------------------------
+
+
+def test_front_end_api_reads_french_habits_and_hides_irrelevant_fields():
+    from decimal import Decimal
+
+    from generator import wizard
+
+    assert wizard.parse_answer("commission.rate", "15,5 %") == Decimal("15.5")
+    assert wizard.parse_answer("client.estimated_revenue", "1 000 €") == Decimal("1000")
+    assert str(wizard.parse_answer("signature.date", "10/12/2026")) == "2026-12-10"
+    with pytest.raises(ValueError, match="au plus 30"):
+        wizard.parse_answer("commission.rate", "35")
+    assert wizard.normalised_answer("commission.rate", "35") == "35"
+    ei = {p.path for p in wizard.relevant_fields({"introducer.legal_form": "ei"})}
+    sas = {p.path for p in wizard.relevant_fields({"introducer.legal_form": "sas"})}
+    assert "introducer.representative.name" in sas - ei
+    zero = {p.path for p in wizard.relevant_fields({"commission.rate": Decimal(0)})}
+    assert "duration.commission_months" not in zero and "role.commitment" in zero
+    data = wizard.deal_data({"commission.rate": Decimal(0), "duration.mission": "recurring",
+                             "reference": "X"})
+    assert data == {"reference": "X", "commission": {"rate": Decimal(0)}}

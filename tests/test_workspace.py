@@ -11,16 +11,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import needs_libreoffice
 from test_wizard import MINIMAL
 
 from generator import reading
 from generator.cli import cli
-from generator.pdf import find_soffice
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "samples" / "julie-atelier-bois.yaml"
-needs_libreoffice = pytest.mark.skipif(find_soffice() is None,
-                                       reason="LibreOffice (soffice) is not installed")
 
 
 @pytest.fixture
