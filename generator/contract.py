@@ -36,6 +36,25 @@ WARNINGS_FR = {
                              "probablement inefficace.",
     "client.estimated_revenue": "Les commissions estimées dépassent 2\u00a0400\u00a0€ TTC sur "
                                 "douze mois\u00a0: le Bénéficiaire doit les déclarer (DAS2).",
+    "offer.reply_by": "La date de réponse à l’offre est postérieure à la date de signature "
+                      "du contrat.",
+    "liability.cap_amount": "Le plafond de responsabilité est inférieur aux commissions "
+                            "attendues\u00a0: il pourrait vider de sa substance l’obligation "
+                            "essentielle de l’Apporteur (article 1170 du Code civil).",
+    "duration.commission_months": "La Période de commission dépasse la durée du contrat et "
+                                  "de son droit de suite\u00a0: les derniers mois de l’exemple "
+                                  "chiffré pourraient ne jamais être dus.",
+    **{f"{who}.{field}": "Le capital social ou la ville du RCS manque\u00a0: "
+                         "l’identification de la société est incomplète (articles R.\u00a0123-237 "
+                         "et R.\u00a0123-238 du Code de commerce)."
+       for who in ("introducer", "beneficiary") for field in ("share_capital", "registry")},
+    **{f"{who}.representative.capacity": "La qualité du représentant ne correspond pas à la "
+                                         "forme de la société\u00a0: à vérifier."
+       for who in ("introducer", "beneficiary")},
+    **{path: "Un nom mêle des lettres latines et cyrilliques ou grecques\u00a0: il se lit de "
+             "même mais n’est pas le même nom."
+       for path in ("introducer.name", "beneficiary.name", "client.name",
+                    "introducer.representative.name", "beneficiary.representative.name")},
 }
 
 
@@ -157,7 +176,7 @@ def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bo
              "blocks": block_context(a.blocks, review=review)}
             for a in rendered.articles
         ],
-        "closing": terms.signature.closing,
+        "closing": rich((Run(terms.signature.closing),)),
         "signatures": {
             "introducer": signatory("Pour l’Apporteur", terms.introducer),
             "beneficiary": signatory("Pour le Bénéficiaire", terms.beneficiary),

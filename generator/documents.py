@@ -48,6 +48,10 @@ LITERAL_TAGS = {"{_{": "{{ '{{' }}", "}_}": "{{ '}}' }}", "{_%": "{{ '{%' }}",
                 "%_}": "{{ '%}' }}"}
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 CORE_PART = "docProps/core.xml"
+APP_PART = "docProps/app.xml"
+APP_TYPE = "application/vnd.openxmlformats-officedocument.extended-properties+xml"
+APP_REL = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+           "extended-properties")
 CUSTOM_PART = "docProps/custom.xml"
 CUSTOM_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
@@ -142,11 +146,16 @@ class WordTemplate:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
                 NotImplementedError, RuntimeError, zlib.error) as e:
             raise TemplateError(self.file, f"not a Word file (.docx): {e}") from None
+        unsafe = next((name for name in parts if not _safe_part_name(name)), None)
+        if unsafe is not None:
+            raise TemplateError(self.file, f"not a Word file (.docx): it holds a part named "
+                                f"{unsafe!r}, outside the document (refused)")
         for required in (MAIN_PART, "[Content_Types].xml", "_rels/.rels"):
             if required not in parts:
                 raise TemplateError(self.file, f"not a Word file (.docx): no {required} inside")
 
-        self.order: list[str] = [n for n in parts if n not in (CORE_PART, CUSTOM_PART)]
+        self.order: list[str] = [n for n in parts
+                                 if n not in (CORE_PART, CUSTOM_PART, APP_PART)]
         self.static: dict[str, _Entry] = {}
         self.compiled: dict[str, jinja2.Template] = {}
         for name in self.order:
@@ -154,9 +163,11 @@ class WordTemplate:
             if name == "[Content_Types].xml":
                 data = _with_override(data, CUSTOM_PART, CUSTOM_TYPE)
                 data = _with_override(data, CORE_PART, CORE_TYPE)
+                data = _with_override(data, APP_PART, APP_TYPE)
             elif name == "_rels/.rels":
                 data = _with_relationship(data, "rIdApportCustom", CUSTOM_REL, CUSTOM_PART)
                 data = _with_relationship(data, "rIdApportCore", CORE_REL, CORE_PART)
+                data = _with_relationship(data, "rIdApportApp", APP_REL, APP_PART)
             if name.endswith(".xml") and TAGGED.search(data.decode("utf-8", "replace")):
                 self.compiled[name] = self._compile(name, data)
             else:
@@ -231,8 +242,20 @@ class WordTemplate:
             rendered[name] = _entry(name, data)
         entries = [rendered.get(name) or self.static[name] for name in self.order]
         entries.append(_entry(CORE_PART, _core_xml(properties)))
+        entries.append(_entry(APP_PART, APP_XML))
         entries.append(_entry(CUSTOM_PART, _custom_xml(custom)))
         return _zip(entries)
+
+
+def _safe_part_name(name: str) -> bool:
+    """A zip entry name that stays inside the document: relative, no ``..``, no drive,
+    no backslash or control character (such a part would be copied into every document
+    and written out of place by tools that unpack it)."""
+    if not name or name.startswith("/") or "\\" in name or ":" in name.split("/")[0]:
+        return False
+    if any(ord(c) < 32 for c in name):
+        return False
+    return all(segment not in ("", ".", "..") for segment in name.rstrip("/").split("/"))
 
 
 def _near(source: str, lineno: int | None) -> str:
@@ -274,6 +297,15 @@ def _core_xml(properties: Mapping[str, str]) -> bytes:
             + fields
             + "<dc:creator>apport</dc:creator><cp:lastModifiedBy>apport</cp:lastModifiedBy>"
               "<cp:revision>1</cp:revision></cp:coreProperties>").encode("utf-8")
+
+
+# Word rewrites docProps/app.xml when it saves a template: every document names
+# the tool that made it, whichever template it came from.
+APP_XML = (XML_DECLARATION
+           + '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+             'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
+             '2006/docPropsVTypes"><Application>apport</Application><DocSecurity>0</DocSecurity>'
+             '</Properties>').encode("utf-8")
 
 
 def _custom_xml(custom: Mapping[str, str]) -> bytes:

@@ -1,6 +1,7 @@
 """Working with a clause library: list it, export it, check it against the options.
 
-``check`` renders every clause of a library (contract and offer) against a
+``check`` renders every clause of a library (contract, offer and client
+notice) against a
 pairwise-covering set of option combinations: every pair of values of any
 two options appears in at least one deal, so a clause that breaks for some
 combination of two options is caught without rendering all of them.
@@ -11,14 +12,13 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .clauses import Library, load_library, render
 from .diagnostics import ApportError, OutputError
-from .resources import OFFER_SUBDIR, templates_dir
+from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, templates_dir
 
 # A valid deal (as the loader would give it: text values) that every
 # combination starts from.
@@ -37,7 +37,7 @@ BASE_DEAL: dict[str, Any] = {
                    "covers_trial": "true", "covers_follow_on": "true"},
     "duration": {"mission": "recurring", "commission_months": "12", "agreement_months": "12",
                  "renewal": "none", "notice_days": "30", "tail_months": "0"},
-    "offer": {"reply_by": "2026-12-10", "message": "Bonjour,\n\nVoici mon offre."},
+    "offer": {"reply_by": "2026-11-24", "message": "Bonjour,\n\nVoici mon offre."},
 }
 
 COMPANY = {"legal_form": "sasu", "share_capital": "1000", "registry": "Lyon",
@@ -151,7 +151,8 @@ def check(folder: str | Path) -> tuple[list[str], int]:
 
     folder = Path(folder)
     libraries: list[tuple[str, Library]] = [("contract", load_library(folder)),
-                                            ("offer", load_library(folder / OFFER_SUBDIR))]
+                                            ("offer", load_library(folder / OFFER_SUBDIR)),
+                                            ("client", load_library(folder / CLIENT_SUBDIR))]
     problems: list[str] = []
     combos = 0
     for label, data in option_deals():
@@ -160,8 +161,8 @@ def check(folder: str | Path) -> tuple[list[str], int]:
         for kind, library in libraries:
             if kind == "contract" and not deal.has_commission:
                 continue
-            terms = (derive(deal, reference="MATRICE") if kind == "contract"
-                     else offer_terms(deal, reference="MATRICE"))
+            terms = (offer_terms(deal, reference="MATRICE") if kind == "offer"
+                     else derive(deal, reference="MATRICE"))
             deal_facts = facts(deal)
             if kind == "offer" and not deal.client.named_in_offer:
                 deal_facts["client"]["name"] = None
@@ -178,7 +179,8 @@ def check(folder: str | Path) -> tuple[list[str], int]:
 def listing(folder: str | Path) -> list[str]:
     """One line per clause: ``id@version  title  [when ...]``."""
     lines: list[str] = []
-    for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR)):
+    for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR),
+                       ("client notice", Path(folder) / CLIENT_SUBDIR)):
         library = load_library(path)
         lines.append(f"# {kind} clauses ({path})")
         for c in library.clauses:
@@ -195,10 +197,12 @@ def export(clauses: str | Path, target: str | Path) -> int:
     Raises:
         OutputError: when ``target`` exists and is not an empty folder.
     """
+    from .writing import copy_tree_new, ensure_folder
+
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise OutputError(f"{target}: error: already exists and is not empty; "
                           "choose a new folder")
-    shutil.copytree(clauses, target / "clauses")
-    shutil.copytree(templates_dir(), target / "templates")
-    return sum(1 for p in target.rglob("*") if p.is_file())
+    ensure_folder(target)
+    return (copy_tree_new(Path(clauses), target / "clauses")
+            + copy_tree_new(templates_dir(), target / "templates"))

@@ -42,6 +42,10 @@ VatRegime = Literal["franchise", "liable"]
 # XML forbids. Line and paragraph separators count as line breaks.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _LINE_BREAKS = re.compile("[\r\u2028\u2029]")
+# Invisible and direction-changing characters: a name or an amount that reads
+# the same on screen but is not (zero-width spaces and joiners, bidirectional
+# marks, embeddings, overrides and isolates, word joiners, a byte-order mark).
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 # --- scalar converters -------------------------------------------------------
@@ -69,6 +73,12 @@ def _text(value: Any, *, multiline: bool) -> Any:
         raise ValueError(
             f"contains a control character (U+{ord(bad.group()):04X}) at position "
             f"{bad.start() + 1}; remove it"
+        )
+    hidden = _INVISIBLE.search(value)
+    if hidden:
+        raise ValueError(
+            f"contains an invisible or direction-changing character "
+            f"(U+{ord(hidden.group()):04X}) at position {hidden.start() + 1}; remove it"
         )
     if not multiline and ("\n" in value or _LINE_BREAKS.search(value)):
         raise ValueError("must fit on one line (no line breaks)")

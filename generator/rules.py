@@ -8,6 +8,7 @@ python-stdnum in :mod:`generator.model`; here we only relate them.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,12 @@ Finding = tuple[str, str, str]  # (path, severity, message)
 Rule = Callable[[Deal], Iterator[Finding]]
 
 DAS2_THRESHOLD = Decimal(2400)
+
+# The offices that represent each company form, and the ones that belong to other forms:
+# a "Présidente" signing for an EURL is a capacity the company does not have.
+_OFFICES = {"gérant": ("eurl", "sarl"), "président": ("sasu", "sas", "sa"),
+            "directeur général": ("sasu", "sas", "sa"),
+            "directrice générale": ("sasu", "sas", "sa")}
 
 RULES: list[Rule] = []
 
@@ -123,15 +130,16 @@ def cap_amount(deal: Deal) -> Iterator[Finding]:
                f"only used when cap is 'amount' (cap is '{liability.cap}'); remove it")
 
 
+# --- warnings ------------------------------------------------------------------
+
+
 @rule
 def reply_after_signature(deal: Deal) -> Iterator[Finding]:
     reply_by, signed = deal.offer.reply_by, deal.signature.date
-    if reply_by is not None and signed is not None and reply_by < signed:
-        yield ("offer.reply_by", "error",
-               f"is before the signature date ({reply_by.isoformat()} < {signed.isoformat()})")
-
-
-# --- warnings ------------------------------------------------------------------
+    if reply_by is not None and signed is not None and reply_by > signed:
+        yield ("offer.reply_by", "warning",
+               f"is after the signature date ({reply_by.isoformat()} > {signed.isoformat()}): "
+               "the contract would be dated before the beneficiary has to answer the offer")
 
 
 @rule
@@ -189,3 +197,87 @@ def unnamed_client_in_message(deal: Deal) -> Iterator[Finding]:
         yield ("offer.message", "warning",
                "names the client, but client.named_in_offer is false: the offer sheet would "
                "reveal the client's name; remove it from the message or set named_in_offer")
+
+
+@rule
+def company_identification(deal: Deal) -> Iterator[Finding]:
+    for prefix, party in (("introducer", deal.introducer), ("beneficiary", deal.beneficiary)):
+        if not party.is_company:
+            continue
+        if party.share_capital is None:
+            yield (f"{prefix}.share_capital", "warning",
+                   "missing for a company: its identification in the contract is incomplete "
+                   "(Code de commerce R123-237)")
+        if party.registry is None:
+            yield (f"{prefix}.registry", "warning",
+                   "missing for a company: its identification in the contract is incomplete "
+                   "(Code de commerce R123-237, R123-238)")
+
+
+@rule
+def capacity_of_another_form(deal: Deal) -> Iterator[Finding]:
+    for prefix, party in (("introducer", deal.introducer), ("beneficiary", deal.beneficiary)):
+        if party.representative is None or not party.is_company:
+            continue
+        capacity = party.representative.capacity.casefold()
+        for office, forms in _OFFICES.items():
+            if office in capacity and party.legal_form not in forms:
+                yield (f"{prefix}.representative.capacity", "warning",
+                       f"'{party.representative.capacity}' is not an office of a company of "
+                       f"this form ({party.legal_form}); check who represents it")
+                break
+
+
+@rule
+def trivial_cap(deal: Deal) -> Iterator[Finding]:
+    liability = deal.liability
+    if not deal.has_commission or liability is None or liability.cap != "amount" \
+            or liability.cap_amount is None or liability.cap_amount <= 0:
+        return
+    expected = terms.expected_commission(deal)
+    floor = terms.CAP_FLOOR if expected is None else expected
+    if liability.cap_amount < floor:
+        why = (f"the commission expected over the commission period ({floor:.2f} €)"
+               if expected is not None else f"{terms.CAP_FLOOR} € (no revenue estimate)")
+        yield ("liability.cap_amount", "warning",
+               f"is below {why}: a cap that small may empty the introducer's essential "
+               "obligation (Code civil art. 1170)")
+
+
+def _scripts(word: str) -> set[str]:
+    found = set()
+    for ch in word:
+        if ch.isalpha():
+            found.add(unicodedata.name(ch, "?").split(" ")[0])
+    return found
+
+
+@rule
+def mixed_scripts(deal: Deal) -> Iterator[Finding]:
+    names = [("introducer.name", deal.introducer.name),
+             ("beneficiary.name", deal.beneficiary.name), ("client.name", deal.client.name)]
+    for prefix, party in (("introducer", deal.introducer), ("beneficiary", deal.beneficiary)):
+        if party.representative is not None:
+            names.append((f"{prefix}.representative.name", party.representative.name))
+    for path, name in names:
+        for word in name.split():
+            scripts = _scripts(word)
+            if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"}:
+                yield (path, "warning",
+                       f"the word '{word}' mixes Latin letters with Cyrillic or Greek ones: "
+                       "it reads the same but is not the same name")
+                break
+
+
+@rule
+def commission_outlasts_agreement(deal: Deal) -> Iterator[Finding]:
+    d = deal.duration
+    if not deal.has_commission or d is None or d.mission != "recurring" \
+            or d.commission_months is None or not deal.commission.covers_follow_on:
+        return
+    reach = d.agreement_months + d.tail_months
+    if d.commission_months > reach:
+        yield ("duration.commission_months", "warning",
+               f"{d.commission_months} months is longer than the agreement and its tail "
+               f"({reach} months): follow-on contracts signed after them earn nothing, so the "
+               "later months of the worked example may never be owed")

@@ -22,6 +22,21 @@ CENT = Decimal("0.01")
 DRAFT_NOTICE = "Projet – à faire relire par un juriste"
 BLANK_DATE = "____________________"
 
+# Fixed terms of every contract, stated once: the clauses, the offer sheet and the
+# client notice print them from here.
+CAP_FLOOR = Decimal(1000)            # the least the commissions cap can ever be
+RECOVERY_INDEMNITY = Decimal(40)     # Code de commerce D441-5
+LATE_INTEREST = ("le taux d’intérêt appliqué par la Banque centrale européenne à son "
+                 "opération de refinancement la plus récente, majoré de dix (10) points "
+                 "de pourcentage")
+TRIAL_MONTHS = 1                     # a "Contrat d'essai" lasts at most this long
+NOTIFY_DAYS = 8                      # the beneficiary reports each contract signed
+STATEMENT_DAY = 10                   # the monthly statement is due by this day
+CONFIDENTIALITY_YEARS = 2            # confidentiality and non-circumvention after the end
+DATA_DELETION_MONTHS = 3             # client data erased when no contract follows
+CURE_DAYS = 15                       # to remedy a serious breach after formal notice
+AMICABLE_DAYS = 30                   # to settle amicably before mediation
+
 LEGAL_FORMS = {
     "ei": ("entrepreneur individuel", "EI"),
     "eurl": ("entreprise unipersonnelle à responsabilité limitée", "EURL"),
@@ -56,6 +71,23 @@ def example_months(deal: Deal) -> int:
     if deal.commission.covers_follow_on:
         return deal.duration.commission_months
     return 1 if deal.commission.covers_trial else 0
+
+
+def expected_commission(deal: Deal) -> Decimal | None:
+    """The commission (excl. VAT) the estimate brings over the commission period.
+
+    The worked example's total: one commission for a one-shot mission, the
+    commissioned months of a recurring one (see :func:`example_months`).
+    ``None`` when the deal gives no estimate or no commission.
+    """
+    revenue = deal.client.estimated_revenue
+    if revenue is None or not deal.has_commission or deal.duration is None:
+        return None
+    if deal.duration.mission == "one_shot":
+        return commission_on(deal, revenue)
+    if deal.duration.commission_months is None:
+        return None
+    return commission_on(deal, revenue) * example_months(deal)
 
 
 def yearly_commission_incl_vat(deal: Deal) -> Decimal | None:
@@ -98,6 +130,8 @@ class PartyTerms:
     capacity: str
     identity: tuple[Run, ...]
     vat_liable: bool
+    designated: str  # "dénommée" for a company (une société), "dénommé" for an EI
+
 
     @property
     def identity_text(self) -> str:
@@ -146,6 +180,7 @@ def _party(party: Party) -> PartyTerms:
         siren=siren, address=address, email=party.email, vat_number=party.vat_number,
         is_company=party.is_company, signer=signer, capacity=capacity,
         identity=tuple(runs), vat_liable=party.vat == "liable",
+        designated="dénommée" if party.is_company else "dénommé",
     )
 
 
@@ -165,6 +200,13 @@ class CommissionTerms:
     covers_follow_on: bool
     vat_mention: str
     vat_liable: bool
+    collected: bool
+    invoiced: bool
+    due: str  # when each commission falls due: « quinze (15) jours après … »
+    late_interest: str
+    recovery_indemnity: str
+    statement_day: str
+    notify_days: str
 
 
 @dataclass(frozen=True)
@@ -177,13 +219,30 @@ class DurationTerms:
     renewal: bool
     notice: str
     notice_days: int
+    early_ending: bool  # notice_days > 0: either party may end it early, for convenience
     tail: str | None
+    tail_months_number: int
+    period_start: str  # what starts the commission period: « le premier paiement … »
+    period_from: str   # the same after « à compter »: « du premier paiement … »
+    until: str         # how long a contract may be signed and still earn commission
+    trial_length: str  # the longest a « Contrat d'essai » may last
 
 
 @dataclass(frozen=True)
 class LiabilityTerms:
     cap: str
     amount: str | None
+    floor: str  # the commissions cap is never below this sum
+
+
+@dataclass(frozen=True)
+class ObligationTerms:
+    """Durations the contract fixes whatever the deal (printed from here only)."""
+
+    confidentiality: str
+    data_deletion: str
+    cure: str
+    amicable: str
 
 
 @dataclass(frozen=True)
@@ -245,6 +304,7 @@ class Terms:
     commission: CommissionTerms
     duration: DurationTerms | None
     liability: LiabilityTerms | None
+    obligations: ObligationTerms
     jurisdiction: str | None
     signature: SignatureTerms
     example: ExampleTerms | None
@@ -274,13 +334,52 @@ def _commission(deal: Deal) -> CommissionTerms:
         vat_mention=("TVA non applicable, art. 293 B du CGI" if not liable
                      else "majorée de la TVA au taux en vigueur"),
         vat_liable=liable,
+        collected=c.base == "collected",
+        invoiced=c.base == "invoiced",
+        due=_due(c.base, c.payment_days),
+        late_interest=LATE_INTEREST,
+        recovery_indemnity=french.amount_full(RECOVERY_INDEMNITY),
+        statement_day=french.number_full(STATEMENT_DAY),
+        notify_days=french.count(NOTIFY_DAYS, "jour", "jours"),
     )
+
+
+def _due(base: str, days: int) -> str:
+    """When a commission falls due: after the payment (collected), after the invoice's
+    due date whether or not the client pays (invoiced)."""
+    if base == "collected":
+        event = "l’encaissement du paiement dont elle provient"
+    else:
+        event = ("la date d’échéance de la facture dont elle provient, que cette facture "
+                 "ait été payée ou non")
+    if days == 0:
+        return f"dès {event}"
+    return f"{french.count(days, 'jour', 'jours')} après {event}"
+
+
+def _period_start(base: str) -> tuple[str, str]:
+    """What starts the commission period, bare and after « à compter »."""
+    if base == "collected":
+        return ("le premier paiement encaissé qui ouvre droit à commission",
+                "du premier paiement encaissé qui ouvre droit à commission")
+    return ("la première facture émise qui ouvre droit à commission",
+            "de la première facture émise qui ouvre droit à commission")
+
+
+def _until(renewal: bool, tail_months: int) -> str:
+    """The window in which a contract with the client must be signed to earn commission."""
+    window = "pendant la durée du contrat" + (", renouvellements compris," if renewal else "")
+    if tail_months:
+        window += (f" ou dans les {french.count(tail_months, 'mois', 'mois')} qui suivent "
+                   "sa fin")
+    return window
 
 
 def _duration(deal: Deal) -> DurationTerms | None:
     d = deal.duration
     if d is None:
         return None
+    start, start_from = _period_start(deal.commission.base)
     return DurationTerms(
         one_shot=d.mission == "one_shot",
         recurring=d.mission == "recurring",
@@ -290,7 +389,13 @@ def _duration(deal: Deal) -> DurationTerms | None:
         renewal=d.renewal == "tacit",
         notice=french.count(d.notice_days, "jour", "jours"),
         notice_days=d.notice_days,
+        early_ending=d.notice_days > 0,
         tail=french.count(d.tail_months, "mois", "mois") if d.tail_months else None,
+        tail_months_number=d.tail_months,
+        period_start=start,
+        period_from=start_from,
+        until=_until(d.renewal == "tacit", d.tail_months),
+        trial_length=french.count(TRIAL_MONTHS, "mois", "mois"),
     )
 
 
@@ -341,7 +446,8 @@ def _example(deal: Deal) -> ExampleTerms | None:
                     line("Chaque mois suivant", revenue, Decimal(0))]
         rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
                          revenue * period, commission * months))
-    total = commission * months
+    total = expected_commission(deal)
+    assert total is not None
     return ExampleTerms(
         estimated=True, rows=tuple(rows), months=months,
         total_commission=french.amount_full(total), total_commission_figures=french.amount(total),
@@ -372,6 +478,7 @@ def derive(deal: Deal, *, reference: str) -> Terms:
             cap=deal.liability.cap,
             amount=(french.amount_full(deal.liability.cap_amount)
                     if deal.liability.cap_amount is not None else None),
+            floor=french.amount_full(CAP_FLOOR),
         )
     return Terms(
         reference=reference,
@@ -389,6 +496,12 @@ def derive(deal: Deal, *, reference: str) -> Terms:
         commission=_commission(deal),
         duration=_duration(deal),
         liability=liability,
+        obligations=ObligationTerms(
+            confidentiality=french.count(CONFIDENTIALITY_YEARS, "an", "ans"),
+            data_deletion=french.count(DATA_DELETION_MONTHS, "mois", "mois"),
+            cure=french.count(CURE_DAYS, "jour", "jours"),
+            amicable=french.count(AMICABLE_DAYS, "jour", "jours"),
+        ),
         jurisdiction=deal.disputes.jurisdiction,
         signature=_signature(deal),
         example=_example(deal),

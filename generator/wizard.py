@@ -297,7 +297,7 @@ _FIELDS_LIST: list[_Field] = [
            "Au moins un par partie (2 à 10).", "integer"),
     _Field("offer.reply_by", "Date limite de réponse",
            "La date à laquelle le bénéficiaire doit répondre à l'offre (AAAA-MM-JJ ou "
-           "JJ/MM/AAAA), pas avant la date de signature.", "date", required=False),
+           "JJ/MM/AAAA), avant la date de signature.", "date", required=False),
     _Field("offer.message", "Message personnel",
            "Un mot au bénéficiaire en tête de la fiche d'offre. Tapez-le ligne par ligne ; "
            "une ligne vide le termine. Pour changer de paragraphe, tapez une ligne avec un seul "
@@ -325,7 +325,6 @@ _SECTIONS = {
 
 # When a cross-field rule fails on a field, these are asked again with it.
 _RELATED = {
-    "offer.reply_by": ("signature.date",),
     "introducer.vat_number": ("introducer.siret",),
     "beneficiary.vat_number": ("beneficiary.siret",),
 }
@@ -549,8 +548,10 @@ _FRENCH: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"does not match the SIREN (\d+) of the SIRET \(expected (\w+)\)",
      r"ne correspond pas au SIREN \1 du SIRET (attendu : \2)"),
     (r"must be above 0 \(got (.*)\)", r"doit être supérieur à 0 (reçu \1)"),
-    (r"is before the signature date \((\S+) < (\S+)\)",
-     r"la date de réponse (\1) est avant la date de signature (\2)"),
+    (r"contains an invisible or direction-changing character \((U\+[0-9A-F]+)\) at position "
+     r"(\d+); remove it",
+     r"contient un caractère invisible ou qui change le sens de lecture (\1) en position \2 ; "
+     r"retirez-le"),
     # warnings
     (r"the client has not been told about the introduction and the commission.*",
      "le client n'a pas été informé de la mise en relation et de la commission ; "
@@ -568,6 +569,23 @@ _FRENCH: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
     (r"the commissions are estimated at (\S+) € incl\. VAT over 12 months, above (\S+) €.*",
      lambda m: f"les commissions sont estimées à {_euros(m[1])} TTC sur 12 mois, au-delà de "
                f"{_euros(m[2])} : le bénéficiaire doit les déclarer (DAS2)"),
+    (r"is after the signature date \((\S+) > (\S+)\).*",
+     r"la date de réponse (\1) est après la date de signature (\2) : le contrat serait daté "
+     r"d'avant la réponse à l'offre"),
+    (r"missing for a company: its identification in the contract is incomplete.*",
+     "manque pour une société : son identification dans le contrat est incomplète "
+     "(Code de commerce, art. R123-237)"),
+    (r"'(.*)' is not an office of a company of this form \((\w+)\).*",
+     r"« \1 » n'est pas une fonction de ce type de société (\2) : vérifiez qui la représente"),
+    (r"is below (.*): a cap that small may empty the introducer's essential obligation.*",
+     "ce plafond est si bas qu'il pourrait vider de sa substance l'obligation essentielle "
+     "de l'apporteur (Code civil, art. 1170)"),
+    (r"the word '(.*)' mixes Latin letters with Cyrillic or Greek ones.*",
+     r"le mot « \1 » mêle des lettres latines et cyrilliques ou grecques : il se lit de même "
+     r"mais n'est pas le même nom"),
+    (r"(\d+) months is longer than the agreement and its tail \((\d+) months\).*",
+     r"\1 mois, c'est plus long que le contrat et son droit de suite (\2 mois) : les contrats "
+     r"suivants signés après eux ne rapportent rien"),
     (r"names the client, but client\.named_in_offer is false.*",
      "le message nomme le client alors que la fiche d'offre ne doit pas le nommer ; retirez "
      "son nom du message, ou acceptez que le client soit nommé"),
@@ -1145,12 +1163,6 @@ def write_deal(path: str | Path, text: str) -> None:
     Raises:
         OutputError: when the file exists or cannot be written.
     """
-    path = Path(path)
-    try:
-        with open(path, "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-    except FileExistsError:
-        raise OutputError(f"{path}: error: this file already exists and is never overwritten; "
-                          "nothing was written") from None
-    except OSError as e:
-        raise OutputError(f"{path}: error: cannot write the file: {e.strerror or e}") from None
+    from .writing import write_new
+
+    write_new(path, text.encode("utf-8"))

@@ -48,6 +48,10 @@ IN_CONTRACT = ["signature.place", "introducer.name", "introducer.address",
                "beneficiary.representative.capacity", "client.name", "client.activity",
                "client.need", "disputes.jurisdiction"]
 IN_OFFER = ["introducer.name", "client.activity", "client.need", "offer.message"]
+# The client notice: a letter from the introducer (her name and address head it) to the
+# client, recommending the beneficiary (and her representative, for a company).
+IN_CLIENT = ["introducer.name", "introducer.address", "beneficiary.name", "client.name",
+             "client.need"]
 
 # --- text --------------------------------------------------------------------------------------
 
@@ -57,10 +61,10 @@ IN_OFFER = ["introducer.name", "client.activity", "client.need", "offer.message"
 FRAGMENTS = [
     "&", "'", '"', "’", "«\u00a0", "\u00a0»", "<", ">", "&amp;", "&lt;", "&#x27;",
     "Dupont & Fils", "L'Atelier", "O’Brien", "“Café”",
-    "🧾", "👩🏽‍💻", "🇫🇷", "😀", "❤️", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
-    "مرحبا بالعالم", "שלום", "\u200f", "\u200e", "\u202b", "\u202c", "\u2067", "\u2069",
+    "🧾", "👩🏽", "🇫🇷", "😀", "❤️", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "مرحبا بالعالم", "שלום",
     "e\u0301", "A\u0308", "n\u0303", "\u0301", "\u20dd", "Z\u0351\u036b\u0343",
-    "ﬁ", "ß", "İ", "Ǆ", "\u00a0", "\u202f", "\u2009", "\u200b", "\ufeff", "\t", "  ",
+    "ﬁ", "ß", "İ", "Ǆ", "\u00a0", "\u202f", "\u2009", "\t", "  ",
     "{{ 7*7 }}", "{%", "%}", "{#", "#}", "{%p if x %}", "{{r x }}", "{_{", "}_}",
     "<w:t>", "</w:t></w:r>", "]]>", "<![CDATA[", "<!DOCTYPE x>", "**", "- ", "\ue000", "\ue001",
     "%", "€", "15\u00a0%", "1\u00a0000,00\u00a0€", "None", "null", "yes", "2027", "0x1F",
@@ -68,10 +72,12 @@ FRAGMENTS = [
 ]
 
 # Any character a one-line text may hold: no control character (tab aside), surrogate,
-# line or paragraph separator, nor U+FFFE/U+FFFF.
+# line or paragraph separator, U+FFFE/U+FFFF, nor invisible or direction-changing one.
+INVISIBLE = "".join(map(chr, [*range(0x200B, 0x2010), *range(0x202A, 0x202F),
+                              *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF]))
 LINE_CHARACTER = st.one_of(
     st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"),
-                  blacklist_characters="\ufffe\uffff"),
+                  blacklist_characters="\ufffe\uffff" + INVISIBLE),
     st.just("\t"),
 )
 
@@ -314,6 +320,12 @@ def shown_in_offer(model: Any) -> list[str]:
     signer = ("beneficiary.representative.name" if model.beneficiary.is_company
               else "beneficiary.name")
     return [*IN_OFFER, signer] + (["client.name"] if model.client.named_in_offer else [])
+
+
+def shown_in_notice(model: Any) -> list[str]:
+    """The fields the client notice of ``model`` (a validated Deal) prints."""
+    signer = ["beneficiary.representative.name"] if model.beneficiary.is_company else []
+    return [*IN_CLIENT, *signer]
 
 
 def printed_pieces(value: str) -> list[str]:

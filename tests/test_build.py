@@ -27,10 +27,11 @@ import pytest
 from click.testing import CliRunner
 
 from generator import __version__
-from generator.build import MANIFEST, TEMP_PREFIX, BuildReport, Sources, build
+from generator.build import MANIFEST, STAGING, BuildReport, Sources, build
 from generator.clauses import load_library, select
 from generator.cli import cli
 from generator.deals import check_file
+from generator.manifest import Manifest, entry_to_json
 from generator.terms import facts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,10 @@ def sha256(path: Path) -> str:
 
 
 def manifest(out: Path) -> dict:
-    return json.loads((out / MANIFEST).read_text(encoding="utf-8"))["documents"]
+    """The manifest's entries as JSON objects (its journal played over it)."""
+    loaded = Manifest.load(out)
+    assert not loaded.warnings, loaded.warnings
+    return {name: entry_to_json(entry) for name, entry in loaded.entries.items()}
 
 
 def documents(out: Path) -> dict[str, bytes]:
@@ -57,8 +61,9 @@ def documents(out: Path) -> dict[str, bytes]:
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file of ``out`` (manifest included): bytes and modification time."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.iterdir())}
+    """Every file of ``out`` (manifest included, not the lock): bytes and modification time."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.iterdir())
+            if not p.name.startswith(".apport.lock")}
 
 
 def by_status(report: BuildReport, status: str) -> set[str]:
@@ -72,6 +77,7 @@ def expected_names(deals: Path) -> set[str]:
         deal = check_file(path).deal
         assert deal is not None
         names.add(f"{path.stem}.offre.docx")
+        names.add(f"{path.stem}.client.docx")
         if deal.has_commission:
             names.add(f"{path.stem}.contrat.docx")
     return names
@@ -155,7 +161,7 @@ def test_first_build_writes_every_document_and_a_manifest_of_its_inputs(deals, o
         assert entry["tool"] == __version__
         template = sources.templates / f"{kind}.docx"
         assert entry["template_sha256"] == sha256(template)
-        library = load_library(sources.clauses / ("offre" if kind == "offre" else ""))
+        library = load_library(sources.clauses / ("" if kind == "contrat" else kind))
         files = {c.key: sha256(Path(c.file)) for c in library.clauses}
         assert entry["clauses"], name
         for key, clause_sha in entry["clauses"].items():
@@ -238,6 +244,7 @@ def test_editing_one_deal_rebuilds_exactly_its_documents(deals, out, sources):
     mine = {f"{JULIE}.contrat.docx", f"{JULIE}.offre.docx"}
     assert by_status(report, "built") == mine
     assert all(d.reasons == ["deal changed"] for d in report.documents if d.name in mine)
+    # The client notice does not state the rate: rendered again, it is the same document.
     assert by_status(report, "unchanged") == expected_names(deals) - mine
     after = snapshot(out)
     for name in expected_names(deals) - mine:
@@ -296,8 +303,8 @@ def test_a_clause_that_no_deal_uses_changes_nothing(deals, out, sources):
     assert report.ok and report.count("built") == 0
     assert by_status(report, "unchanged") == expected_names(deals)
     after = snapshot(out)
-    assert {n: v for n, v in after.items() if n != MANIFEST} == {
-        n: v for n, v in before.items() if n != MANIFEST}
+    assert {n: v for n, v in after.items() if not n.startswith(MANIFEST[:-5])} == {
+        n: v for n, v in before.items() if not n.startswith(MANIFEST[:-5])}
     # and the next build finds everything up to date again, without writing anything
     assert run(deals, out, sources).count("unchanged") == len(expected_names(deals))
     assert snapshot(out) == after
@@ -306,30 +313,43 @@ def test_a_clause_that_no_deal_uses_changes_nothing(deals, out, sources):
 def test_a_review_contract_depends_on_every_clause_it_lists(deals, out, sources, tmp_path):
     """The jurist's annex lists the clauses left out too (id@version and condition)."""
     run(deals, out, sources, review=True)
-    contracts = {n for n in expected_names(deals) if ".contrat." in n}
+    reviews = {n.replace(".contrat.", ".contrat.revue.") for n in expected_names(deals)
+               if ".contrat." in n}
     clause = load_library(sources.clauses).by_id("responsabilite-plafond-montant")
+    using = {n for n, e in manifest(out).items()
+             if ".revue." not in n and any(k.startswith(f"{clause.id}@") for k in e["clauses"])}
     path = Path(clause.file)
     edit(path, "version: 1", "version: 2")
 
     report = run(deals, out, sources, review=True)
 
-    assert by_status(report, "built") == contracts
+    assert by_status(report, "built") == reviews | using
     fresh = tmp_path / "fresh"
     run(deals, fresh, sources, review=True)
     assert documents(out) == documents(fresh)
 
 
-def test_review_mode_rebuilds_the_contracts_only(deals, out, sources):
+def test_review_writes_the_jurists_copy_beside_the_contract_to_sign(deals, out, sources):
+    """Issue 12: --review adds NAME.contrat.revue.docx; the clean contract stays as it is."""
     run(deals, out, sources)
     contracts = {n for n in expected_names(deals) if ".contrat." in n}
+    reviews = {n.replace(".contrat.", ".contrat.revue.") for n in contracts}
+    clean = {n: (out / n).read_bytes() for n in contracts}
 
     report = run(deals, out, sources, review=True)
 
-    assert by_status(report, "built") == contracts
-    assert all(d.reasons == ["review mode changed"]
-               for d in report.documents if d.name in contracts)
+    assert by_status(report, "built") == reviews
+    assert all(d.reasons == ["new"] for d in report.documents if d.name in reviews)
+    assert {n: (out / n).read_bytes() for n in contracts} == clean
+    for name in reviews:
+        assert "Notes pour le juriste" in document_text(out / name)
+    for name in contracts:
+        assert "Notes pour le juriste" not in document_text(out / name)
     assert run(deals, out, sources, review=True).count("built") == 0
-    assert by_status(run(deals, out, sources), "built") == contracts
+    # once asked for, the review copy is kept up to date, not called stale
+    later = run(deals, out, sources)
+    assert later.count("built") == 0 and later.count("stale") == 0
+    assert by_status(later, "unchanged") == expected_names(deals) | reviews
 
 
 def test_changing_a_template_rebuilds_that_kind_only(deals, out, sources):
@@ -399,7 +419,7 @@ def test_a_hand_edited_document_is_left_alone_and_named(deals, out, lib):
     assert str(edited) in result.stderr and "not overwritten" in result.stderr
     assert f"built {out / (JULIE + '.offre.docx')}" in result.stdout  # the rest is built
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("1 built, 7 unchanged, 0 failed, 1 protected"), last
+    assert last.startswith("1 built, 12 unchanged, 0 failed, 1 protected"), last
     assert manifest(out)[edited.name]["sha256"] != hashlib.sha256(mine).hexdigest()
 
 
@@ -516,7 +536,8 @@ def test_a_clause_failing_for_one_deal_fails_that_deal_only(deals, out, lib, sou
     assert result.exit_code == 1
     assert "125-gros-client.md" in result.stderr and "sans-estimation.yaml" in result.stderr
     assert not (out / "sans-estimation.contrat.docx").exists()
-    assert set(documents(out)) - {"sans-estimation.offre.docx"} == expected_names(SAMPLES)
+    assert set(documents(out)) - {"sans-estimation.offre.docx",
+                                  "sans-estimation.client.docx"} == expected_names(SAMPLES)
     assert "sans-estimation.contrat.docx" not in manifest(out)
     assert "Traceback" not in result.output
 
@@ -638,7 +659,7 @@ def test_builds_are_byte_identical_whatever_the_clock_or_time_zone(deals, tmp_pa
     assert in_process.ok
 
     reference = {p.name: p.read_bytes() for p in (tmp_path / "utc").iterdir()}
-    assert set(reference) == expected_names(deals) | {MANIFEST}
+    assert set(reference) == expected_names(deals) | {MANIFEST, ".apport.lock"}
     for name in ("tokyo", "clock", "lib-api"):
         other = {p.name: p.read_bytes() for p in (tmp_path / name).iterdir()}
         assert other == reference, name
@@ -703,7 +724,7 @@ def test_a_build_killed_at_any_moment_leaves_whole_documents_and_an_honest_manif
         present = sorted(out.glob("*.docx"))
         assert len(present) >= kill_after
         for path in present:
-            assert not path.name.startswith(TEMP_PREFIX)
+            assert not path.name.startswith(STAGING)
             assert_whole_docx(path)
         if (out / MANIFEST).exists():
             for name, entry in manifest(out).items():
@@ -712,17 +733,18 @@ def test_a_build_killed_at_any_moment_leaves_whole_documents_and_an_honest_manif
 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    names = {f"deal-{i:03d}.{kind}.docx" for i in range(80) for kind in ("contrat", "offre")}
+    names = {f"deal-{i:03d}.{kind}.docx" for i in range(80)
+             for kind in ("contrat", "offre", "client")}
     assert set(documents(out)) == names
     for name in names:
         assert_whole_docx(out / name)
-    assert not list(out.glob(TEMP_PREFIX + "*"))
+    assert not (out / STAGING).exists()
     listed = manifest(out)
     assert set(listed) == names
     assert all(listed[n]["sha256"] == sha256(out / n) for n in names)
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0
-    assert again.stderr.strip().splitlines()[-1].startswith("0 built, 160 unchanged")
+    assert again.stderr.strip().splitlines()[-1].startswith("0 built, 240 unchanged")
 
 
 # --- the terminal ---------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ CUSTOM_NS = {"c": "http://schemas.openxmlformats.org/officeDocument/2006/custom-
              "vt": "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"}
 CORE_PART = "docProps/core.xml"
 CUSTOM_PART = "docProps/custom.xml"
+APP_PART = "docProps/app.xml"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -153,10 +154,10 @@ def test_zip_entries_are_dated_1980_and_keep_the_templates_order(name: str, data
     with zipfile.ZipFile(template) as z:
         template_names = [i.filename for i in z.infolist() if not i.is_dir()]
     names = [i.filename for i in infos]
-    properties = (CORE_PART, CUSTOM_PART)
+    properties = (CORE_PART, APP_PART, CUSTOM_PART)
     assert [n for n in names if n not in properties] == [
         n for n in template_names if n not in properties]
-    assert names[-2:] == list(properties)  # written from the deal, after the template's parts
+    assert names[-3:] == list(properties)  # written by apport, after the template's parts
 
 
 @pytest.mark.parametrize("review", [False, True])

@@ -469,7 +469,7 @@ def test_dates_must_exist_and_be_written_iso(check, written, fragment):
 
 def test_leap_day_is_a_date(check):
     text = JULIE.replace("date: 2026-12-01", "date: 2028-02-29").replace(
-        "reply_by: 2026-12-10", "reply_by: 2028-03-10")
+        "reply_by: 2026-11-24", "reply_by: 2028-02-20")
     result = check(text)
     assert result.ok, result.diagnostics
     assert result.deal.signature.date.isoformat() == "2028-02-29"

@@ -189,6 +189,33 @@ def test_control_character_in_the_offer_message(check):
     assert "U+0007" in d.message
 
 
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u200e", "\u200f", "\u202a", "\u202b", "\u202c",
+             "\u202d", "\u202e", "\u2060", "\u2061", "\u2062", "\u2063", "\u2064", "\u2066",
+             "\u2067", "\u2068", "\u2069", "\ufeff"]
+
+
+@pytest.mark.parametrize("char", INVISIBLE)
+@pytest.mark.parametrize("path", ["client.name", "beneficiary.representative.name",
+                                  "client.need", "offer.message", "signature.place"])
+def test_invisible_or_direction_changing_character_is_an_error(check_change, char, path):
+    result = check_change(path, f"Atelier{char}Bois")
+    d = only(result, path)
+    assert f"invisible or direction-changing character (U+{ord(char):04X}) at position 8" \
+        in d.message
+
+
+def test_invisible_character_raw_in_the_file(check):
+    # Written as is (not as an escape): a right-to-left override hidden in a name.
+    text = JULIE.replace("  name: Atelier Bois & Co", "  name: Atelier \u202eoC & sioB")
+    d = only(check(text), "client.name")
+    assert "U+202E" in d.message
+    assert (d.line, d.column) == (line_of(text, "Atelier \u202e"), 9)
+
+
+def test_right_to_left_letters_without_marks_are_fine(check_change):
+    assert check_change("client.name", "مرحبا بالعالم שלום").ok
+
+
 def test_tab_from_a_yaml_escape_is_allowed(check):
     result = check(JULIE.replace("  name: Atelier Bois & Co", '  name: "Atelier\\tBois"'))
     assert result.ok, result.diagnostics
@@ -402,19 +429,27 @@ def test_cap_amount_null_when_cap_is_not_amount_is_fine(check_change):
     assert result.ok, result.diagnostics
 
 
-def test_reply_by_before_the_signature_date(check_change):
-    result = check_change("offer.reply_by", "2026-11-30")
-    d = only(result, "offer.reply_by")
-    assert "before the signature date (2026-11-30 < 2026-12-01)" in d.message
-    assert (d.line, d.column) == value_pos(result, "reply_by: 2026-11-30")
+def test_reply_by_after_the_signature_date_is_a_warning(check_change):
+    # The offer comes before the signature: the rule was backwards (issue 11).
+    result = check_change("offer.reply_by", "2026-12-10")
+    assert result.ok
+    d = one(result, "offer.reply_by", "warning")
+    assert "after the signature date (2026-12-10 > 2026-12-01)" in d.message
+    assert "before the beneficiary has to answer the offer" in d.message
+    assert (d.line, d.column) == value_pos(result, "reply_by: 2026-12-10")
 
 
-def test_reply_by_on_the_signature_date_is_fine(check_change):
-    assert check_change("offer.reply_by", "2026-12-01").ok
+@pytest.mark.parametrize("reply_by", ["2026-11-30", "2026-12-01"])
+def test_reply_by_before_or_on_the_signature_date_is_fine(check_change, reply_by):
+    result = check_change("offer.reply_by", reply_by)
+    assert result.ok
+    no_warnings(result)
 
 
 def test_reply_by_without_a_signature_date_is_fine(check_change):
-    assert check_change({"offer.reply_by": "2020-01-01", "signature.date": DELETE}).ok
+    result = check_change({"offer.reply_by": "2030-01-01", "signature.date": DELETE})
+    assert result.ok
+    no_warnings(result)
 
 
 @pytest.mark.parametrize("section", ["liability", "duration"])
@@ -438,10 +473,10 @@ def test_every_problem_of_a_file_is_reported_at_once(check_change):
 def test_every_cross_field_error_is_reported_at_once(check_change):
     result = check_change({"duration.commission_months": DELETE, "liability.cap": "amount",
                            "beneficiary.representative": DELETE,
-                           "offer.reply_by": "2026-01-01"})
+                           "beneficiary.vat_number": "FR40303265045"})
     assert {d.path for d in errors(result)} == {
         "duration.commission_months", "liability.cap_amount", "beneficiary.representative",
-        "offer.reply_by"}
+        "beneficiary.vat_number"}
 
 
 # ====================================================================================
@@ -537,6 +572,108 @@ def test_no_jurisdiction_is_no_warning(check_change):
     no_warnings(result)
 
 
+# --- identification, capacity, names (issue 11) ------------------------------------------------
+
+
+@pytest.mark.parametrize("missing", ["share_capital", "registry"])
+def test_company_without_capital_or_registry(check_change, missing):
+    result = check_change(f"beneficiary.{missing}", DELETE)
+    assert result.ok
+    d = only(result, f"beneficiary.{missing}", "warning")
+    assert "identification in the contract is incomplete" in d.message
+    assert "R123-237" in d.message
+
+
+def test_company_introducer_without_capital_and_registry(check_change):
+    result = check_change({"introducer.legal_form": "sarl", "introducer.representative":
+                           {"name": "Marie Dupont", "capacity": "Gérante"}})
+    assert {d.path for d in warnings_(result)} == {"introducer.share_capital",
+                                                    "introducer.registry"}
+
+
+def test_an_ei_needs_no_capital(check_change):
+    result = check_change({"beneficiary": sample_dict("site-vitrine-ponctuel")["beneficiary"]})
+    assert not at(result, "beneficiary.share_capital", "warning")
+
+
+@pytest.mark.parametrize("form, capacity, warned", [
+    ("eurl", "Présidente", True), ("sarl", "Président", True), ("sasu", "Gérante", True),
+    ("sa", "Gérant", True), ("eurl", "Gérante", False), ("sarl", "Co-gérant", False),
+    ("sasu", "Présidente", False), ("sas", "Directrice générale", False),
+    ("eurl", "Directeur général", True), ("sarl", "Mandataire", False),
+])
+def test_capacity_of_another_company_form(check_change, form, capacity, warned):
+    result = check_change({"beneficiary.legal_form": form,
+                           "beneficiary.representative.capacity": capacity})
+    found = at(result, "beneficiary.representative.capacity", "warning")
+    assert bool(found) == warned, result.diagnostics
+    if warned:
+        assert f"'{capacity}' is not an office of a company of this form ({form})" \
+            in found[0].message
+
+
+@pytest.mark.parametrize("path, name, word", [
+    ("client.name", "Atelier Bоis & Co", "Bоis"),          # Cyrillic o
+    ("beneficiary.name", "Assist'Prο", "Assist'Prο"),      # Greek omicron
+    ("beneficiary.representative.name", "Julie Mаrtin", "Mаrtin"),
+    ("introducer.name", "Marie Dupоnt", "Dupоnt"),
+])
+def test_name_mixing_latin_with_look_alikes(check_change, path, name, word):
+    result = check_change(path, name)
+    assert result.ok
+    d = only(result, path, "warning")
+    assert f"the word '{word}' mixes Latin letters with Cyrillic or Greek" in d.message
+
+
+@pytest.mark.parametrize("name", ["Мария Дюпон", "Ατελιέ", "Atelier Bois & Co", "Zoé Ünal",
+                                  "Atelier Мария"])
+def test_names_in_one_script_per_word_are_fine(check_change, name):
+    assert not at(check_change("client.name", name), "client.name", "warning")
+
+
+# --- liability cap and durations (issue 11) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("changes, warned, fragment", [
+    # julie: 600 € a month at 15 % over 12 months = 1 080 € expected
+    ({"liability.cap": "amount", "liability.cap_amount": 1079}, True, "(1080.00 €)"),
+    ({"liability.cap": "amount", "liability.cap_amount": 1080}, False, None),
+    # only the trial month: 90 €
+    ({"liability.cap": "amount", "liability.cap_amount": 89,
+      "commission.covers_follow_on": False}, True, "(90.00 €)"),
+    # no estimate: 1 000 €
+    ({"liability.cap": "amount", "liability.cap_amount": 999,
+      "client.estimated_revenue": DELETE}, True, "1000 € (no revenue estimate)"),
+    ({"liability.cap": "amount", "liability.cap_amount": 1000,
+      "client.estimated_revenue": DELETE}, False, None),
+    # one-shot: one commission
+    ({"liability.cap": "amount", "liability.cap_amount": 89, "duration.mission": "one_shot",
+      "duration.commission_months": DELETE}, True, "(90.00 €)"),
+])
+def test_trivial_cap_amount(check_change, changes, warned, fragment):
+    result = check_change(changes)
+    assert result.ok
+    found = at(result, "liability.cap_amount", "warning")
+    assert bool(found) == warned, result.diagnostics
+    if warned:
+        assert fragment in found[0].message and "art. 1170" in found[0].message
+
+
+@pytest.mark.parametrize("changes, warned", [
+    ({"duration.commission_months": 19}, True),    # 12 + 6 = 18
+    ({"duration.commission_months": 18}, False),
+    ({"duration.commission_months": 19, "commission.covers_follow_on": False}, False),
+    ({"duration.commission_months": 13, "duration.tail_months": 0}, True),
+])
+def test_commission_period_longer_than_the_agreement_and_its_tail(check_change, changes,
+                                                                     warned):
+    result = check_change(changes)
+    found = at(result, "duration.commission_months", "warning")
+    assert bool(found) == warned, result.diagnostics
+    if warned:
+        assert "longer than the agreement and its tail" in found[0].message
+
+
 # --- DAS2 -------------------------------------------------------------------------------------
 
 DAS2 = "client.estimated_revenue"
@@ -629,6 +766,12 @@ def test_das2_on_a_sample(check):
      "commission.covers_trial"),
     ({"disputes.jurisdiction": "Lyon"}, "disputes.jurisdiction"),
     ({"client.estimated_revenue": 100_000}, DAS2),
+    ({"offer.reply_by": "2026-12-10"}, "offer.reply_by"),
+    ({"beneficiary.registry": DELETE}, "beneficiary.registry"),
+    ({"beneficiary.legal_form": "eurl"}, "beneficiary.representative.capacity"),
+    ({"liability.cap": "amount", "liability.cap_amount": 10}, "liability.cap_amount"),
+    ({"client.name": "Atelier Bоis"}, "client.name"),
+    ({"duration.commission_months": 24}, "duration.commission_months"),
 ])
 def test_strict_turns_each_warning_into_an_error(check_change, changes, path):
     lenient = check_change(changes)
@@ -691,7 +834,9 @@ def test_every_rule_of_the_spec_is_registered():
     assert names >= {
         "terms_required_with_commission", "distinct_parties", "parties", "commission_months",
         "cap_amount", "reply_after_signature", "client_informed", "trial_coverage",
-        "no_liability_cap", "jurisdiction_with_ei", "das2_threshold",
+        "no_liability_cap", "jurisdiction_with_ei", "das2_threshold", "company_identification",
+        "capacity_of_another_form", "trivial_cap", "mixed_scripts",
+        "commission_outlasts_agreement",
     }
 
 

@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 
 from docx import Document
+from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_TAB_ALIGNMENT
+from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -166,8 +167,7 @@ def _field(paragraph, instruction: str) -> None:
     run._r.append(end)
 
 
-def _header_footer(doc, *, left: str, initials: bool) -> None:
-    section = doc.sections[0]
+def _header(section, doc, left: str) -> None:
     width = section.page_width - section.left_margin - section.right_margin
     header = section.header.paragraphs[0]
     header.style = doc.styles["Header"]
@@ -176,15 +176,41 @@ def _header_footer(doc, *, left: str, initials: bool) -> None:
     header.add_run("\t")
     header.add_run("{{ draft_notice }}").bold = True
 
-    footer = section.footer.paragraphs[0]
-    footer.style = doc.styles["Footer"]
-    footer.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
-    if initials:
-        footer.add_run("Paraphes\u00a0: ________   ________")
-    footer.add_run("\tPage ")
-    _field(footer, "PAGE")
-    footer.add_run(" sur ")
-    _field(footer, "NUMPAGES")
+
+def _footer_line(paragraph, doc, width, *, left: str, pages: str) -> None:
+    """``left`` then, at the right margin, « Page X sur Y » (Y from the ``pages`` field)."""
+    paragraph.style = doc.styles["Footer"]
+    paragraph.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    if left:
+        paragraph.add_run(left)
+    paragraph.add_run("\tPage ")
+    _field(paragraph, "PAGE")
+    paragraph.add_run(" sur ")
+    _field(paragraph, pages)
+
+
+END_OF_CONTRACT = "FinDuContrat"
+INITIALS = "Paraphes\u00a0: ________   ________"
+ANNEX_FOOTER = "Notes pour le juriste – ne font pas partie du contrat"
+
+
+def _bookmark(paragraph, name: str) -> None:
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), "0")
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), "0")
+    paragraph._p.append(start)
+    paragraph._p.append(end)
+
+
+def _header_footer(doc, *, left: str, initials: bool) -> None:
+    """One section: the header, and a footer counting the pages of the document."""
+    section = doc.sections[0]
+    width = section.page_width - section.left_margin - section.right_margin
+    _header(section, doc, left)
+    _footer_line(section.footer.paragraphs[0], doc, width,
+                 left=INITIALS if initials else "", pages="NUMPAGES")
 
 
 def _p(doc, text: str = "", style: str = "Body Text"):
@@ -210,6 +236,12 @@ def _blocks_loop(doc, items: str, *, headings: bool = False) -> None:
     _p(doc, "{%p endfor %}")
 
 
+# CT_TblPr's children, in the order the schema requires
+_TBL_PR_ORDER = ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize",
+                 "tblStyleColBandSize", "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders",
+                 "shd", "tblLayout", "tblCellMar", "tblLook", "tblCaption", "tblDescription")
+
+
 def _no_borders(table) -> None:
     tbl_pr = table._tbl.tblPr
     borders = OxmlElement("w:tblBorders")
@@ -217,7 +249,12 @@ def _no_borders(table) -> None:
         element = OxmlElement(f"w:{edge}")
         element.set(qn("w:val"), "nil")
         borders.append(element)
-    tbl_pr.append(borders)
+    later = {qn(f"w:{n}") for n in _TBL_PR_ORDER[_TBL_PR_ORDER.index("tblBorders") + 1:]}
+    successor = next((child for child in tbl_pr if child.tag in later), None)
+    if successor is None:
+        tbl_pr.append(borders)
+    else:
+        successor.addprevious(borders)
 
 
 def contract() -> Document:
@@ -225,8 +262,15 @@ def contract() -> Document:
     accent = RGBColor(0x1F, 0x3A, 0x5F)
     _styles(doc, accent=accent)
     _page(doc)
-    _header_footer(doc, left="Contrat d’apporteur d’affaires – réf. {{ reference }}",
-                   initials=True)
+    left = "Contrat d’apporteur d’affaires – réf. {{ reference }}"
+    section = doc.sections[0]
+    width = section.page_width - section.left_margin - section.right_margin
+    _header(section, doc, left)
+    # Used with --review only (the contract then ends with a section break): its
+    # pages are counted up to the contract's last page, without the annex.
+    # (Word's SECTIONPAGES would say it too, but LibreOffice cannot compute it.)
+    _footer_line(section.footer.paragraphs[0], doc, width, left=INITIALS,
+                 pages=f"PAGEREF {END_OF_CONTRACT} \\h")
 
     _p(doc, "Contrat d’apporteur d’affaires", "Title")
     _p(doc, "{{ draft_notice }}", "Subtitle")
@@ -247,7 +291,7 @@ def contract() -> Document:
     _blocks_loop(doc, "a.blocks")
     _p(doc, "{%p endfor %}")
 
-    closing = _p(doc, "{{ closing }}")
+    closing = _p(doc, "{{r closing }}")
     closing.paragraph_format.space_before = Pt(18)
     closing.paragraph_format.keep_with_next = True
 
@@ -264,20 +308,53 @@ def contract() -> Document:
             paragraph = cell.add_paragraph(style="Texte de tableau")
             paragraph.add_run(line)
             paragraph.paragraph_format.keep_with_next = True
-        space = cell.add_paragraph(style="Texte de tableau")
-        space.paragraph_format.space_before = Pt(48)
-    row = table.rows[0]._tr
-    tr_pr = row.get_or_add_trPr()
-    cant_split = OxmlElement("w:cantSplit")
-    tr_pr.append(cant_split)
+        cell.add_paragraph(style="Texte de tableau")
+    row = table.rows[0]
+    row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST  # room to sign: about 4 cm below the lines
+    row.height = Cm(7)
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
+    # The review annex is a section of its own: a new page, its own footer (no
+    # initials), its own page numbers; the contract's footer counts its pages alone.
     _p(doc, "{%p if review %}")
-    page_break = _p(doc)
-    page_break.add_run().add_break(WD_BREAK.PAGE)
+    doc.add_section(WD_SECTION.NEW_PAGE)  # the contract's section ends here
+    _bookmark(doc.paragraphs[-1], END_OF_CONTRACT)
     _p(doc, "Notes pour le juriste", "Heading 1")
     _blocks_loop(doc, "annex", headings=True)
     _p(doc, "{%p endif %}")
+    last = doc.sections[-1]  # the annex with --review, else the contract itself
+    last.header.is_linked_to_previous = False
+    _header(last, doc, left)
+    last.footer.is_linked_to_previous = False
+    footer = last.footer
+    footer.paragraphs[0].text = "{%p if review %}"
+    annex_footer = footer.add_paragraph(ANNEX_FOOTER, style="Footer")
+    annex_footer.add_run(" – page ")
+    _field(annex_footer, "PAGE")
+    footer.add_paragraph("{%p else %}")
+    _footer_line(footer.add_paragraph(), doc, width, left=INITIALS, pages="NUMPAGES")
+    footer.add_paragraph("{%p endif %}")
+    page_numbers = OxmlElement("w:pgNumType")
+    page_numbers.set(qn("w:start"), "1")
+    _insert_in_sect_pr(last._sectPr, page_numbers)
     return doc
+
+
+# CT_SectPr's children after the header and footer references, in schema order
+_SECT_PR_ORDER = ("footnotePr", "endnotePr", "type", "pgSz", "pgMar", "paperSrc", "pgBorders",
+                  "lnNumType", "pgNumType", "cols", "formProt", "vAlign", "noEndnote",
+                  "titlePg", "textDirection", "bidi", "rtlGutter", "docGrid", "printerSettings",
+                  "sectPrChange")
+
+
+def _insert_in_sect_pr(sect_pr, element) -> None:
+    name = element.tag.split("}")[1]
+    later = {qn(f"w:{n}") for n in _SECT_PR_ORDER[_SECT_PR_ORDER.index(name) + 1:]}
+    successor = next((child for child in sect_pr if child.tag in later), None)
+    if successor is None:
+        sect_pr.append(element)
+    else:
+        successor.addprevious(element)
 
 
 def offer() -> Document:
@@ -304,18 +381,23 @@ def offer() -> Document:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     headers = ("", "Chiffre d’affaires du client (HT)", "Commission (HT)",
                "Ce que vous gardez (HT)")
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
+    for column, (cell, text) in enumerate(zip(table.rows[0].cells, headers, strict=True)):
         paragraph = cell.paragraphs[0]
         paragraph.style = doc.styles["Texte de tableau"]
         paragraph.add_run(text).bold = True
+        if column:  # the columns of figures
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     loop_cells = table.rows[1].cells
     loop_cells[0].paragraphs[0].add_run("{%tr for row in example.rows %}")
     values = table.rows[2].cells
-    for cell, text in zip(values, ("{{ row.label }}", "{{ row.revenue }}",
-                                   "{{ row.commission }}", "{{ row.kept }}"), strict=True):
+    for column, (cell, text) in enumerate(zip(values, (
+            "{{ row.label }}", "{{ row.revenue }}", "{{ row.commission }}", "{{ row.kept }}"),
+            strict=True)):
         paragraph = cell.paragraphs[0]
         paragraph.style = doc.styles["Texte de tableau"]
         paragraph.add_run(text)
+        if column:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     end_row = table.add_row().cells
     end_row[0].paragraphs[0].add_run("{%tr endfor %}")
     table.autofit = False
@@ -328,7 +410,80 @@ def offer() -> Document:
     return doc
 
 
+def client() -> Document:
+    """The client notice: a short letter from the introducer, with the offer's look."""
+    doc = Document()
+    accent = RGBColor(0x2E, 0x6B, 0x4F)
+    _styles(doc, accent=accent)
+    _page(doc)
+    _header_footer(doc, left="Information du client – réf. {{ reference }}", initials=False)
+
+    _p(doc, "{%p for line in sender %}")
+    _p(doc, "{{ line }}", "Texte de tableau")
+    _p(doc, "{%p endfor %}")
+    recipient = _p(doc, "{{ recipient }}")
+    recipient.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    recipient.paragraph_format.space_before = Pt(12)
+    recipient.paragraph_format.space_after = Pt(12)
+    _p(doc, "{{ title }}", "Title")
+    subject = _p(doc)
+    subject.add_run("{{ subject }}").bold = True
+    _p(doc, "{{ salutation }}")
+
+    _p(doc, "{%p for s in sections %}")
+    _p(doc, "{{ s.title }}", "Heading 1")
+    _blocks_loop(doc, "s.blocks")
+    _p(doc, "{%p endfor %}")
+
+    closing = _p(doc, "{{ closing }}")
+    closing.paragraph_format.space_before = Pt(12)
+    closing.paragraph_format.keep_with_next = True
+    signature = _p(doc, "{{ signature }}")
+    signature.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    signature.paragraph_format.space_before = Pt(12)
+    return doc
+
+
+def _preserve_spaces(doc) -> None:
+    """``xml:space="preserve"`` on every text whose spaces matter.
+
+    Without it, a reader may collapse the spaces between the initials' blanks
+    or around a tag (the Open XML schema leaves them to the application).
+    """
+    for part in doc.part.package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is None:
+            continue
+        for t in element.iter(qn("w:t")):
+            text = t.text or ""
+            if text != text.strip() or "  " in text or "{{" in text:
+                t.set(qn("xml:space"), "preserve")
+
+
+def save(doc, path: Path) -> None:
+    _preserve_spaces(doc)
+    doc.save(path)
+    _slim(path)
+
+
 DROPPED = ("word/stylesWithEffects.xml", "docProps/thumbnail.jpeg", "customXml/")
+NEUTRAL_PARTS = {
+    # python-docx's stock template names Word for the Mac and python-docx as the
+    # author: the documents name the tool that made them (apport writes both
+    # again in every document it renders).
+    "docProps/app.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
+        '2006/docPropsVTypes"><Application>apport</Application><DocSecurity>0</DocSecurity>'
+        "</Properties>"),
+    "docProps/core.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+        'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        "<dc:creator>apport</dc:creator></cp:coreProperties>"),
+}
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the same bytes at every run of this tool
 
 
 def _slim(path: Path) -> None:
@@ -336,7 +491,9 @@ def _slim(path: Path) -> None:
 
     Its thumbnail shows another document, its customXml is empty and
     stylesWithEffects only serves Word 2010: removing them (and their
-    relationships) leaves a smaller, honest template.
+    relationships) leaves a smaller, honest template. The properties name
+    apport, and the zip carries fixed dates, so that running this tool again
+    gives byte-identical templates.
     """
     import re
     import zipfile
@@ -351,19 +508,21 @@ def _slim(path: Path) -> None:
         text = re.sub(r'<Relationship [^>]*Target="(?:stylesWithEffects\.xml|docProps/thumbnail'
                       r'\.jpeg|\.\./customXml/[^"]*)"[^>]*/>', "", text)
         kept[name] = text.encode("utf-8")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+    for name, text in NEUTRAL_PARTS.items():
+        kept[name] = text.encode("utf-8")
+    with zipfile.ZipFile(path, "w") as target:
         for name, data in kept.items():
-            target.writestr(name, data)
+            target.writestr(zipfile.ZipInfo(name, FIXED_TIME), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
 
 
 def main() -> int:
     target = ROOT / "templates"
     target.mkdir(exist_ok=True)
-    contract().save(target / "contrat.docx")
-    offer().save(target / "offre.docx")
-    for name in ("contrat.docx", "offre.docx"):
-        _slim(target / name)
-    print(f"wrote {target / 'contrat.docx'} and {target / 'offre.docx'}")
+    save(contract(), target / "contrat.docx")
+    save(offer(), target / "offre.docx")
+    save(client(), target / "client.docx")
+    print(f"wrote {target / 'contrat.docx'}, {target / 'offre.docx'} and {target / 'client.docx'}")
     return 0
 
 
