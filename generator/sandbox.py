@@ -82,17 +82,18 @@ def _size(value: Any, memo: dict[int, int], cap: int) -> int:
     return 1
 
 
-def _printable(value: Any) -> bool:
-    """Whether ``value``'s text is data, not the text of an object (which shows its
-    address): functions, methods, modules, classes and iterators are not."""
+def _not_data(value: Any) -> Any:
+    """What in ``value`` is not data but an object whose text shows its address (a
+    function, a method, a module, a class, an iterator), or ``None``."""
     if isinstance(value, (*_PLAIN, jinja2.Undefined)):  # an undefined value raises when printed
-        return True
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return all(_printable(v) for v in value)
-    if isinstance(value, dict):
-        return all(_printable(k) and _printable(v) for k, v in value.items())
-    return not (callable(value) or isinstance(value, (types.ModuleType, Iterator,
-                                                      types.GeneratorType)))
+        return None
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        items: Iterable[Any] = (
+            (x for pair in value.items() for x in pair) if isinstance(value, dict) else value)
+        return next((bad for item in items if (bad := _not_data(item)) is not None), None)
+    if callable(value) or isinstance(value, (types.ModuleType, Iterator, types.GeneratorType)):
+        return value
+    return None
 
 
 def check_value(value: Any, limit: int = MAX_OUTPUT) -> None:
@@ -103,8 +104,9 @@ def check_value(value: Any, limit: int = MAX_OUTPUT) -> None:
         return
     if _size(value, {}, limit) > limit:
         raise too_big(f"a value of more than {limit} items or characters")
-    if not _printable(value):
-        raise SecurityError(f"a {type(value).__name__} is not text: it cannot be printed")
+    bad = _not_data(value)
+    if bad is not None:
+        raise SecurityError(f"a {type(bad).__name__} is not text: it cannot be printed")
 
 
 def _check_binop(operator: str, left: Any, right: Any) -> None:
@@ -163,14 +165,28 @@ _UNSAFE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", 
                              "format_map", "replace", "join", "translate", "encode"})
 
 
+# Filters that go through a sequence (or look an attribute up) without printing it:
+# their input may be an iterator (``x|map(...)|list``) or hold functions.
+_SEQUENCE_FILTERS = frozenset({
+    "attr", "batch", "count", "d", "default", "dictsort", "first", "groupby", "items", "join",
+    "last", "length", "list", "map", "max", "min", "random", "reject", "rejectattr", "reverse",
+    "select", "selectattr", "slice", "sort", "sum", "unique"})
+
+
 def _wrap_filter(env: Sandbox, name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn`` refusing an input over the budget, or that is not data."""
+    """``fn`` refusing an input over the budget, or (for a filter that makes text of
+    it) that is not data."""
     skip = 1 if getattr(fn, "jinja_pass_arg", None) else 0
+    sequence = name in _SEQUENCE_FILTERS
 
     @functools.wraps(fn)
     def checked(*args: Any, **kwargs: Any) -> Any:
         if len(args) > skip and not isinstance(args[skip], jinja2.Undefined):
-            check_value(args[skip], env.max_output)
+            value = args[skip]
+            if not sequence:
+                check_value(value, env.max_output)
+            elif _size(value, {}, env.max_output) > env.max_output:
+                raise too_big(f"a value of more than {env.max_output} items or characters")
         return fn(*args, **kwargs)
 
     return checked
