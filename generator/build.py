@@ -25,20 +25,17 @@ The library never prints: progress goes to callbacks, the outcome is a
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import ApportError, Diagnostic, printable
-from .finding import find_deal_files
+from .finding import find_deal_files, natural_key
 from .manifest import (
+    ALL_KINDS,
     MANIFEST,
     Derived,
     DocumentEntry,
@@ -59,6 +56,7 @@ from .resources import (
     OFFER_SUBDIR,
     OFFER_TEMPLATE,
     clauses_dir,
+    library_root,
     templates_dir,
     tool_version,
 )
@@ -102,8 +100,10 @@ class Sources:
     @classmethod
     def default(cls, clauses: str | Path | None = None,
                 templates: str | Path | None = None) -> Sources:
-        return cls(Path(clauses) if clauses else clauses_dir(),
-                   Path(templates) if templates else templates_dir())
+        """The folders given, else the built-in ones; ``clauses`` may be an exported
+        library's root, whose templates then serve unless ``templates`` is given."""
+        folder, its_templates = library_root(clauses) if clauses else (clauses_dir(), None)
+        return cls(folder, Path(templates) if templates else its_templates or templates_dir())
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,7 @@ class BuildReport:
     notes: list[str] = field(default_factory=list)  # warnings: a damaged manifest
     errors: list[str] = field(default_factory=list)  # located: the manifest not written
     deals: int = 0
+    without_contract: list[str] = field(default_factory=list)  # deals at rate 0 looked at
     check: bool = False
     unchanged_deals: set[str] = field(default_factory=set)  # deals not read again (by file)
     deals_read: set[str] = field(default_factory=set, repr=False)  # absolute paths
@@ -377,22 +378,30 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
 # --- rendering (in workers) ----------------------------------------------------------------------
 
 
-def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
-    """The bytes of one document, and its job with the clauses it used filled in."""
+def render_document(deal: Any, kind: Kind | str, *, reference: str, kit: Kit,
+                    warnings: Iterable[Diagnostic] = ()) -> Any:
+    """One document of a valid deal (a ``contract.BuiltDocument``), as ``build`` renders it;
+    ``apport serve`` previews with it too."""
     from .contract import build_contract
     from .notice import build_notice
     from .offer import build_offer
 
-    if job.kind in (Kind.CONTRACT, Kind.REVIEW):
-        built = build_contract(job.deal, reference=job.reference, library=kit.contract_library,
-                               template=kit.contract_template, review=job.review,
-                               warnings=job.warnings)
-    elif job.kind is Kind.CLIENT:
-        built = build_notice(job.deal, reference=job.reference, library=kit.client_library,
-                             template=kit.client_template)
-    else:
-        built = build_offer(job.deal, reference=job.reference, library=kit.offer_library,
-                            template=kit.offer_template)
+    kind = Kind(kind)
+    if kind in (Kind.CONTRACT, Kind.REVIEW):
+        return build_contract(deal, reference=reference, library=kit.contract_library,
+                              template=kit.contract_template, review=kind is Kind.REVIEW,
+                              warnings=tuple(warnings))
+    if kind is Kind.CLIENT:
+        return build_notice(deal, reference=reference, library=kit.client_library,
+                            template=kit.client_template)
+    return build_offer(deal, reference=reference, library=kit.offer_library,
+                       template=kit.offer_template)
+
+
+def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
+    """The bytes of one document, and its job with the clauses it used filled in."""
+    built = render_document(job.deal, job.kind, reference=job.reference, kit=kit,
+                            warnings=job.warnings)
     if job.clauses is None:
         job = dataclasses.replace(job, clauses={c.key: c.sha256 for c in built.clauses})
     return built.data, job
@@ -439,6 +448,7 @@ class _DealResult:
     records: dict[str, Entry] = field(default_factory=dict)  # entries of files left as they are
     staged: list[_Staged] = field(default_factory=list)
     forget: list[str] = field(default_factory=list)  # entries whose file is gone
+    without_contract: bool = False  # a valid deal at rate 0: nothing to sign
     deal_path: str | None = None  # the deal, when it was read and its documents planned
     quick: bool = False  # found up to date without reading the deal
 
@@ -446,7 +456,9 @@ class _DealResult:
 def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     result = _DealResult(task.index)
     from .deals import check_file
+    from .workers import doing
 
+    doing(task.file)
     checked = check_file(Path(task.path), task.file, strict=task.strict)
     result.diagnostics = list(checked.diagnostics)
     if not checked.ok:
@@ -454,6 +466,8 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
         return result
     if not task.write:
         return result
+    assert checked.deal is not None
+    result.without_contract = not checked.deal.has_commission
     try:
         jobs = _jobs(checked, kit, task.review, task.entries)
     except ApportError as e:  # a clause condition that fails for this deal only
@@ -637,36 +651,6 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
     return result
 
 
-_WORKER_KIT: Kit | None = None
-
-
-def _worker_init(sources: Sources) -> None:
-    global _WORKER_KIT
-    _die_with_parent()
-    _WORKER_KIT = load_kit(sources)
-
-
-def _die_with_parent() -> None:
-    """A worker ends when the build that started it is killed (Linux), instead of
-    finishing its queue alone."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _worker_run(tasks: list[_DealTask]) -> list[_DealResult]:
-    assert _WORKER_KIT is not None
-    return [_run_deal(task, _WORKER_KIT) for task in tasks]
-
-
 # --- the build ---------------------------------------------------------------------------------
 
 
@@ -750,10 +734,10 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     finally:
         if folder is not None:
             folder.close()
-    for stem in sorted(clashing):
+    for stem in sorted(clashing, key=natural_key):
         names = " and ".join(by_stem[stem])
         report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
-    report.documents.sort(key=lambda d: d.name)
+    report.documents.sort(key=lambda d: natural_key(d.name))
     return report
 
 
@@ -769,8 +753,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     limit = name_limit(out)
     for index, (path, display) in enumerate(files):
         stem = path.stem
-        entries = {name: entries_of[name] for kind in Kind
-                   if (name := document_name(stem, kind)) in entries_of}
+        entries = {name: entries_of[name] for kind in ALL_KINDS
+                   if (name := f"{stem}.{kind.value}.docx") in entries_of}
         redline_name = f"{stem}.contrat.redline.docx"
         if redline_name in entries_of:
             entries[redline_name] = entries_of[redline_name]
@@ -794,7 +778,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     total = len(tasks)
     if progress:
         progress(0, total)
-    for done, result in enumerate(_execute(tasks, sources, kit, jobs), start=1):
+    for done, result in enumerate(_execute(tasks, kit, jobs), start=1):
         results[result.index] = result
         if journal is not None:
             _commit(Path(out), journal, result)
@@ -806,6 +790,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
         report.diagnostics.extend(deal_result.diagnostics)
         if deal_result.failure:
             report.failures.append(deal_result.failure)
+        if deal_result.without_contract:
+            report.without_contract.append(files[deal_result.index][1])
         report.documents.extend(deal_result.documents)
         if deal_result.deal_path is not None:
             report.deals_read.add(deal_result.deal_path)
@@ -1037,30 +1023,17 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
     return kept[path].name if path in kept else None
 
 
-def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,
+def _execute(tasks: list[_DealTask], kit: Kit | None,
              jobs: int | None) -> Iterable[_DealResult]:
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    """Every task's result, from worker processes under the budgets of :mod:`.workers`."""
+    from .workers import Stopped, run
+
     if not tasks:
         return
     assert kit is not None
-    if workers <= 1:
-        for task in tasks:
-            yield _run_deal(task, kit)
-        return
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    gc.freeze()  # forked workers share the parent's objects instead of copying them
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                                 initargs=(sources,)) as pool:
-            # Small batches: fewer round trips between processes, yet both workers
-            # stay busy to the end and progress still moves.
-            size = max(1, min(8, len(tasks) // (workers * 8)))
-            batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-            futures = [pool.submit(_worker_run, batch) for batch in batches]
-            for future in as_completed(futures):
-                yield from future.result()
-    finally:
-        gc.unfreeze()
+    for index, result in run(lambda task: _run_deal(task, kit), tasks, jobs=jobs):
+        if isinstance(result, Stopped):
+            task = tasks[index]
+            yield _DealResult(task.index, failure=result.message(task.file))
+        else:
+            yield result

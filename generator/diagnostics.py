@@ -92,10 +92,6 @@ class Diagnostic:
                 "severity": self.severity, "code": self.code, "message": self.text(lang)}
 
 
-def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
-    return any(d.severity == "error" for d in diagnostics)
-
-
 def to_json(diagnostics: Iterable[Diagnostic], lang: str | None = None) -> str:
     """The ``--format json`` form: one array of objects with the spec's keys."""
     return json.dumps([d.as_dict(lang) for d in diagnostics], ensure_ascii=False, indent=2)

@@ -20,7 +20,7 @@ from typing import Any
 from .clauses import Library, load_library, render
 from .errors import ApportError, ClauseError, OutputError
 from .messages import Msg, params_to_json
-from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, clauses_dir, templates_dir
+from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, clauses_dir
 
 # A valid deal (as the loader would give it: text values) that every
 # combination starts from.
@@ -253,8 +253,9 @@ def listing(folder: str | Path) -> list[str]:
     return lines[:-1]
 
 
-def export(clauses: str | Path, target: str | Path) -> int:
-    """Copy a clause library and the built-in templates into ``target``.
+def export(clauses: str | Path, templates: str | Path, target: str | Path) -> int:
+    """Copy a clause library and its templates into ``target`` (``clauses/``, ``templates/``),
+    a root that ``--clauses`` accepts.
 
     Raises:
         OutputError: when ``target`` exists and is not an empty folder.
@@ -266,4 +267,4 @@ def export(clauses: str | Path, target: str | Path) -> int:
         raise OutputError(str(target), "export-target-not-empty")
     ensure_folder(target)
     return (copy_tree_new(Path(clauses), target / "clauses")
-            + copy_tree_new(templates_dir(), target / "templates"))
+            + copy_tree_new(Path(templates), target / "templates"))

@@ -19,8 +19,6 @@ import pytest
 from click.testing import CliRunner
 
 from generator.clauses import (
-    MAX_ITERATIONS,
-    MAX_OUTPUT,
     Library,
     Rendered,
     load_library,
@@ -31,6 +29,7 @@ from generator.cli import cli
 from generator.deals import check_file
 from generator.diagnostics import ClauseError
 from generator.resources import OFFER_SUBDIR, clauses_dir, templates_dir
+from generator.sandbox import MAX_ITERATIONS, MAX_OUTPUT
 from generator.terms import derive, facts
 from generator.text import Block, Run
 
@@ -518,7 +517,9 @@ RUNAWAYS = [
                  id="doubling-concatenation"),
     pytest.param("{% set a %}{% for i in range(9000) %}" + "y" * 20 + "{% endfor %}{% endset %}"
                  "{{ a|length }}", "may not build a text", id="set-block"),
-    pytest.param("{{ (['y' * 99999] * 9999)|join }}", "may not build a text", id="join-filter"),
+    pytest.param("{{ (['y' * 99999] * 9999)|join }}", "may not build a value", id="join-filter"),
+    pytest.param("{{ ['y' * 60000, 'y' * 60000]|join }}", "may not build a value",
+                 id="join-filter-of-two"),
     pytest.param("{{ ''.join(['y' * 99999] * 9999) }}", "unsafe", id="join-method"),
     pytest.param("{{ 'x'.center(10**9) }}", "unsafe", id="center-method"),
     pytest.param("{{ ('y' * 99999).replace('', 'y' * 99999) }}", "unsafe", id="replace-method"),
@@ -725,3 +726,35 @@ def _next_version(text: str) -> str:
     """A clause file's text with its ``version`` one higher."""
     return re.sub(r"^version: (\d+)$", lambda m: f"version: {int(m[1]) + 1}", text, count=1,
                   flags=re.MULTILINE)
+
+
+# --- an exported library's root, wherever a clause folder is expected -------------------------
+
+
+def test_the_clauses_help_examples_work_on_an_exported_library(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    helped = run("clauses", "--help").output
+    examples = [re.split(r"\s{2,}", line.strip())[0] for line in helped.splitlines()
+                if line.strip().startswith("apport clauses")]
+    assert any("--export" in e for e in examples) and any("--check" in e for e in examples)
+    for example in examples:  # as printed: the export first, then the check on its root
+        result = run(*example.split()[1:])
+        assert result.exit_code == 0, (example, result.output)
+    exported = run("clauses", "--export", "another").output
+    assert "--clauses another'" in exported and "--templates" not in exported
+
+
+def test_build_reads_an_exported_library_root_and_its_templates(tmp_path: Path) -> None:
+    root = tmp_path / "ma-bibliotheque"
+    assert run("clauses", "--export", str(root)).exit_code == 0
+    deal = ROOT / "samples" / "julie-atelier-bois.yaml"
+    built = run("build", str(deal), "-o", str(tmp_path / "out"), "-j", "1", "--clauses", str(root))
+    assert built.exit_code == 0, built.output
+    listed = run("clauses", "--clauses", str(root))
+    assert listed.exit_code == 0 and f"({root / 'clauses'})" in listed.output
+    (root / "templates" / "offre.docx").write_bytes(b"not a Word file")  # its own templates
+    broken = run("build", str(deal), "-o", str(tmp_path / "again"), "-j", "1",
+                 "--clauses", str(root))
+    assert broken.exit_code == 1
+    assert str(root / "templates" / "offre.docx") in broken.output
