@@ -165,10 +165,18 @@ def render(code: str, params: Mapping[str, Any] | None = None, lang: str | None 
         template = catalogue(lang)[code]
     except KeyError:
         raise LookupError(f"message code {code!r} is not in the {lang} catalogue") from None
-    return _Formatter(lang).vformat(template, (), dict(params or {}))
+    params = params or {}
+    out = []
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        out.append(literal)
+        if name is not None:
+            out.append(_field(params[name], spec or "", lang))
+    return "".join(out)
 
 
 def _number(value: Decimal | float | int, lang: str) -> str:
+    if isinstance(value, float):
+        value = Decimal(str(value))
     if isinstance(value, Decimal):
         text = format(value.normalize(), "f") if value == value.to_integral() else str(value)
     else:
@@ -176,27 +184,21 @@ def _number(value: Decimal | float | int, lang: str) -> str:
     return text.replace(".", ",") if lang == "fr" else text
 
 
-class _Formatter(string.Formatter):
-    def __init__(self, lang: str) -> None:
-        self.lang = lang
+def _field(value: Any, spec: str, lang: str) -> str:
+    """One parameter in ``lang``: a message, a number, a list, an amount, a counted word."""
+    if "|" in spec:  # {n:deal|deals}: the word for the count n
+        one, many = spec.split("|", 1)
+        singular = abs(value) <= 1 if lang == "fr" else abs(value) == 1
+        return one if singular else many
+    if spec == "amount":
+        from babel.numbers import format_decimal
 
-    def format_field(self, value: Any, format_spec: str) -> str:
-        if "|" in format_spec:  # {n:deal|deals}: the word for the count n
-            one, many = format_spec.split("|", 1)
-            singular = abs(value) <= 1 if self.lang == "fr" else abs(value) == 1
-            return one if singular else many
-        if format_spec == "amount":
-            from babel.numbers import format_decimal
-
-            locale = "fr_FR" if self.lang == "fr" else "en_GB"
-            return format_decimal(Decimal(value), "#,##0.00", locale=locale) + "\u00a0€"
-        return self.convert(value)
-
-    def convert(self, value: Any) -> str:
-        if isinstance(value, Msg):
-            return value.render(self.lang)
-        if isinstance(value, (Decimal, float)) and not isinstance(value, bool):
-            return _number(value, self.lang)
-        if isinstance(value, (list, tuple)):
-            return ", ".join(self.convert(v) for v in value)
-        return str(value)
+        locale = "fr_FR" if lang == "fr" else "en_GB"
+        return format_decimal(Decimal(value), "#,##0.00", locale=locale) + "\u00a0€"
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, (Decimal, float)) and not isinstance(value, bool):
+        return _number(value, lang)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_field(v, "", lang) for v in value)
+    return str(value)

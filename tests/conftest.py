@@ -260,6 +260,8 @@ NOT_YET_PRODUCED = {
     "io-cannot-create-staging", "io-cannot-empty-journal", "io-cannot-lock", "io-cannot-look",
     "io-cannot-record", "io-cannot-use-output", "output-folder-busy", "output-folder-waiting",
     "serve-cannot-listen", "template-invalid-xml", "wizard-cannot-correct", "wizard-reads-back",
+    "clause-when-memory", "clause-when-recursion", "clause-when-timeout", "template-memory",
+    "template-render-failed",
 }
 
 

@@ -246,3 +246,12 @@ def test_a_check_problem_names_its_document_and_its_share(kind, english, french)
     assert problem.render("en") == (f"lib/a.md:3: error: the clause recurses without end "
                                     f"({english} combinations, e.g. combination 1 (x=y))")
     assert f"({french}, par exemple combination 1 (x=y))" in problem.render("fr")
+
+
+def test_a_file_apport_did_not_write_is_protected_with_its_own_words(tmp_path):
+    from generator.writing import protected_error, protected_message
+
+    error = protected_error(tmp_path / "a.docx", listed=False)
+    assert error.code == "protected-not-ours"
+    assert "not written by apport (no manifest entry)" in protected_message(
+        tmp_path / "a.docx", listed=False)
