@@ -39,7 +39,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from . import french
 from .diagnostics import ClauseError
 from .french import typography
-from .text import Block, Run
+from .text import Block, Run, elided
 
 CLAUSE_SUFFIX = ".md"
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
@@ -568,7 +568,7 @@ def _inline(text: str, values: _Values) -> list[Run]:
             position = match.end()
         if chunk[position:]:
             runs.append(Run(chunk[position:], bold=bold))
-    return [r for r in runs if r.text]
+    return elided([r for r in runs if r.text])
 
 
 def parse_markup(text: str, values: _Values) -> list[Block]:

@@ -17,7 +17,7 @@ from typing import Any
 from .clauses import Article, Library, Rendered, render
 from .contract import BuiltDocument, custom_properties
 from .documents import WordTemplate, block_context
-from .french import de
+from .french import de, plain
 from .model import Deal
 from .terms import Terms, derive, facts
 
@@ -112,7 +112,7 @@ def offer_text(deal: Deal, *, reference: str, library: Library, width: int = 78)
             out += _table(terms)
         if out[-1] != "":
             out.append("")
-    text = "\n".join(out).replace("\u00a0", " ").rstrip() + "\n"
+    text = plain("\n".join(out)).rstrip() + "\n"
     return text
 
 

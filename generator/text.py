@@ -8,8 +8,10 @@ runs into Word runs; plain-text outputs join them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from .french import elide_before
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,17 @@ def paragraph(*runs: Run | str) -> Block:
 
 def joined(runs: Iterable[Run]) -> str:
     return "".join(r.text for r in runs)
+
+
+def elided(runs: Sequence[Run]) -> list[Run]:
+    """Elide our own « de » before a value that starts with « un »: « d’un (1) mois ».
+
+    The value's words are never changed; the text before it is ours.
+    """
+    out = list(runs)
+    for i in range(len(out) - 1):
+        if not out[i].value:
+            text = elide_before(out[i].text, out[i + 1].text)
+            if text != out[i].text:
+                out[i] = replace(out[i], text=text)
+    return out
