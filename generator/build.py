@@ -1,54 +1,55 @@
-"""Many deals at once: incremental, protected, parallel, crash-safe.
+"""Many deals at once: orchestration of validation, planning, rendering and writing.
 
 ``build()`` writes, for every valid deal, ``OUT/<stem>.contrat.docx`` (when
-there is a commission) and ``OUT/<stem>.offre.docx``, and records in
-``OUT/.apport-manifest.json`` what each document was built from: the deal's
-hash, the ``id@version`` and hash of every clause it used, its template's
-hash, the tool's version and the hash of the bytes written.
+there is a commission) and ``OUT/<stem>.offre.docx`` (with ``review``, also
+``OUT/<stem>.contrat.revue.docx``, kept up to date from then on), and
+returns a :class:`BuildReport`. The parts live in their own modules:
 
-* **Incremental**: a document is rendered again only when one of those
-  inputs changed (a clause that the deal does not use changes nothing);
-  each rebuilt document says why. A deal whose file, tool, templates and
-  clause libraries are all what its manifest entries recorded is not even
-  read again (its warnings are recorded too), so a no-op rebuild costs a
-  few hashes per deal.
-* **Protected**: a file whose bytes are neither what the manifest recorded
-  nor what the build would write now was edited by a person: it is left
-  alone (or, with ``force``, kept beside the new one under a clear name).
-* **Crash-safe**: every file is written under a temporary name in the same
-  folder, then renamed into place; the manifest lists a file only after
-  it is complete, so a build killed at any moment leaves whole documents
-  and a manifest that claims nothing it did not finish.
-* **Parallel**: deals are validated, planned and rendered in worker
-  processes (forked with the libraries and templates already compiled;
-  they end with the build if it is killed); results do not depend on
-  ``jobs``. The manifest is written every few seconds and at the end.
+* :mod:`generator.manifest`: what each file was built from (typed entries),
+  durable as soon as the file is (a journal);
+* :mod:`generator.planning`: the one function that says whether a document is
+  up to date, and why not; stale outputs;
+* :mod:`generator.writing`: the guarded writer (lock, staging, links and
+  special files refused, a deal's files moved together, edits protected).
 
-The library never prints: progress goes to a callback, the outcome is a
+Deals are validated, planned, rendered and staged in worker processes
+(forked with the libraries and templates already compiled; they end with the
+build if it is killed); the parent records each deal in the journal and
+moves its files into place. Results do not depend on ``jobs``.
+
+The library never prints: progress goes to callbacks, the outcome is a
 :class:`BuildReport`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import gc
 import hashlib
-import itertools
-import json
 import os
 import signal
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import ApportError, Diagnostic, OutputError
+from .diagnostics import ApportError, Diagnostic, printable
 from .finding import find_deal_files
+from .manifest import (
+    MANIFEST,
+    Derived,
+    DocumentEntry,
+    Entry,
+    FileEntry,
+    Journal,
+    Kind,
+    Manifest,
+    known_sha256,
+    settled,
+)
+from .planning import Inputs, Status, assess, name_limit, stale, too_long
 from .resources import (
     CONTRACT_TEMPLATE,
     OFFER_SUBDIR,
@@ -57,18 +58,27 @@ from .resources import (
     templates_dir,
     tool_version,
 )
+from .writing import (
+    STAGING,
+    Move,
+    OutputFolder,
+    Placement,
+    WriteError,
+    decide,
+    protected_message,
+    sha256_file,
+    stage,
+)
 
 if TYPE_CHECKING:  # the Word, clause and validation machinery: imported when a deal needs it
     from .clauses import Library
     from .deals import CheckedDeal
     from .documents import WordTemplate
 
-MANIFEST = ".apport-manifest.json"
-MANIFEST_FORMAT = 1
-TEMP_PREFIX = ".apport-tmp-"
-KINDS = ("contrat", "offre")
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+__all__ = ["MANIFEST", "STAGING", "BuildReport", "DocumentResult", "Kind", "Sources", "Status",
+           "build", "load_kit"]
+
+KINDS = ("contrat", "offre")  # the documents of a deal, in order (the contract needs a rate)
 
 
 # --- the pieces a build needs, loaded once per process --------------------------------------
@@ -165,103 +175,60 @@ def load_kit(sources: Sources) -> Kit:
 
 @dataclass
 class DocumentResult:
-    """What happened to one output document."""
+    """What happened to one output file."""
 
     name: str
     deal: str
-    status: str  # built | unchanged | protected | failed | outdated (check mode)
+    status: Status
     reasons: list[str] = field(default_factory=list)
     kept_as: str | None = None
-    error: str | None = None
+    error: str | None = None  # a located message (failed, protected) or a note
     redline: str | None = None  # the tracked-changes file written beside it, if any
 
 
 @dataclass
 class BuildReport:
-    """The outcome of :func:`build`: every document, every failure, every diagnostic."""
+    """The outcome of :func:`build`: every file, every failure, every diagnostic."""
 
     out: Path
     documents: list[DocumentResult] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings: a damaged manifest
+    errors: list[str] = field(default_factory=list)  # located: the manifest not written
     deals: int = 0
+    check: bool = False
+    unchanged_deals: set[str] = field(default_factory=set)  # deals not read again (by file)
+    deals_read: set[str] = field(default_factory=set, repr=False)  # absolute paths
 
-    def count(self, status: str) -> int:
+    def count(self, status: Status | str) -> int:
         return sum(d.status == status for d in self.documents)
 
     @property
     def ok(self) -> bool:
-        return not self.failures and not any(
-            d.status in ("failed", "protected", "outdated") for d in self.documents)
+        bad = {Status.FAILED, Status.PROTECTED, Status.OUTDATED}
+        return not self.failures and not self.errors and not any(
+            d.status in bad for d in self.documents)
 
     @property
     def summary(self) -> str:
-        failed = len(self.failures) + self.count("failed")
-        parts = [f"{self.count('built')} built", f"{self.count('unchanged')} unchanged",
-                 f"{failed} failed", f"{self.count('protected')} protected"]
-        if self.count("outdated"):
-            parts.insert(0, f"{self.count('outdated')} out of date")
+        failed = len(self.failures) + self.count(Status.FAILED)
+        parts = [f"{self.count(Status.BUILT)} built", f"{self.count(Status.UNCHANGED)} unchanged",
+                 f"{failed} failed", f"{self.count(Status.PROTECTED)} protected"]
+        if self.count(Status.OUTDATED):
+            parts.insert(0, f"{self.count(Status.OUTDATED)} out of date")
+        if self.count(Status.STALE):
+            parts.append(f"{self.count(Status.STALE)} stale")
+        if self.count(Status.PRUNED):
+            parts.append(f"{self.count(Status.PRUNED)} pruned")
         return ", ".join(parts)
 
 
-# --- hashing and the manifest -----------------------------------------------------------------
+# --- hashing ------------------------------------------------------------------------------------
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
-    except OSError:
-        return None
-
-
-def read_manifest(out: Path) -> dict[str, dict[str, Any]]:
-    """The documents the manifest lists (an unreadable manifest lists none)."""
-    try:
-        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
-        return {}
-    documents = data.get("documents")
-    return documents if isinstance(documents, dict) else {}
-
-
-def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
-    """Write ``data`` (bytes, or pieces of bytes) to ``path`` through a temporary file
-    renamed into place."""
-    fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".part", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; documents are ordinary files
-        with os.fdopen(fd, "wb") as f:
-            if isinstance(data, (bytes, bytearray, memoryview)):
-                f.write(data)
-            else:
-                f.writelines(data)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
-
-
-def write_manifest(out: Path, documents: dict[str, dict[str, Any]]) -> None:
-    payload = {"format": MANIFEST_FORMAT, "tool": f"apport {tool_version()}",
-               "documents": dict(sorted(documents.items()))}
-    # Streamed: a manifest of thousands of documents is never one string in memory.
-    encoder = json.JSONEncoder(indent=1, ensure_ascii=False)
-    write_atomic(out / MANIFEST, _blocks(itertools.chain(encoder.iterencode(payload), ["\n"])))
-
-
-def _blocks(pieces: Iterable[str], count: int = 4096) -> Iterable[bytes]:
-    """Many small pieces of text as a few blocks of UTF-8."""
-    it = iter(pieces)
-    while chunk := list(itertools.islice(it, count)):
-        yield "".join(chunk).encode("utf-8")
 
 
 # --- planning -----------------------------------------------------------------------------------
@@ -283,16 +250,16 @@ def _folder_sha256(folder: Path) -> str | None:
         files = sorted(p for p in folder.iterdir() if p.suffix == ".md" and p.is_file())
     except OSError:
         return None
-    return _names_and_hashes((p.name, sha256_file(p)) for p in files)
+    return _names_and_hashes((p.name, _input_sha256(p)) for p in files)
 
 
 def _source_hashes(sources: Sources) -> dict[str, tuple[str | None, str | None]]:
     """For each kind, the hashes of its library and template, read cheaply from the files:
     what an up-to-date document's manifest entry must show."""
     return {"contrat": (_folder_sha256(sources.clauses),
-                        sha256_file(sources.templates / CONTRACT_TEMPLATE)),
+                        _input_sha256(sources.templates / CONTRACT_TEMPLATE)),
             "offre": (_folder_sha256(sources.clauses / OFFER_SUBDIR),
-                      sha256_file(sources.templates / OFFER_TEMPLATE))}
+                      _input_sha256(sources.templates / OFFER_TEMPLATE))}
 
 
 @dataclass(frozen=True)
@@ -300,60 +267,59 @@ class Job:
     """One document to consider: its inputs, and what the manifest says of it."""
 
     name: str
-    kind: str
+    kind: Kind
     deal_file: str
+    deal_path: str  # absolute
     reference: str
     deal_sha256: str
     clauses: dict[str, str] | None  # id@version -> sha256 (None: known once rendered)
     template_sha256: str
-    review: bool
     warnings: tuple[Diagnostic, ...]
     deal: Any  # generator.model.Deal (picklable)
     library_sha256: str = ""
     documents: tuple[str, ...] = ()  # every document of the deal, this one included
 
-    def record(self, output_sha256: str) -> dict[str, Any]:
-        return {"deal": self.deal_file, "deal_sha256": self.deal_sha256,
-                "clauses": self.clauses, "template_sha256": self.template_sha256,
-                "library_sha256": self.library_sha256, "tool": tool_version(),
-                "review": self.review, "documents": list(self.documents),
-                "warnings": [[w.line, w.column, w.path, w.severity, w.message]
-                             for w in self.warnings],
-                "sha256": output_sha256}
+    @property
+    def review(self) -> bool:
+        return self.kind is Kind.REVIEW
+
+    def inputs(self) -> Inputs:
+        return Inputs(kind=self.kind, deal_sha256=self.deal_sha256,
+                      template_sha256=self.template_sha256,
+                      library_sha256=self.library_sha256, tool=tool_version(),
+                      clauses=self.clauses)
+
+    def entry(self, output_sha256: str, previous: str | None = None) -> DocumentEntry:
+        return DocumentEntry(
+            kind=self.kind, deal=self.deal_file, sha256=output_sha256,
+            deal_sha256=self.deal_sha256, template_sha256=self.template_sha256,
+            library_sha256=self.library_sha256, tool=tool_version(),
+            clauses=self.clauses, review=self.review, documents=self.documents,
+            warnings=tuple((w.line, w.column, w.path, w.severity, w.message)
+                           for w in self.warnings),
+            deal_path=self.deal_path, previous_sha256=previous)
 
 
-def _reasons(job: Job, old: dict[str, Any] | None) -> list[str]:
-    """Why ``job`` must be rendered again (empty: it is up to date)."""
-    if old is None:
-        return ["new"]
-    assert job.clauses is not None  # chosen for every document the manifest lists
-    reasons: list[str] = []
-    if old.get("deal_sha256") != job.deal_sha256:
-        reasons.append("deal changed")
-    old_clauses: dict[str, str] = old.get("clauses") or {}
-    old_by_id = {key.split("@")[0]: (key, sha) for key, sha in old_clauses.items()}
-    # A review contract records every clause of the library (its annex lists them all):
-    # entering or leaving review mode is one reason, not one per clause left out.
-    review_changed = bool(old.get("review")) != job.review
-    for key, sha in job.clauses.items():
-        clause_id = key.split("@")[0]
-        before = old_by_id.get(clause_id)
-        if before is None:
-            if not review_changed:
-                reasons.append(f"clause `{key}` added")
-        elif before != (key, sha):
-            reasons.append(f"clause `{key}` changed")
-    if not review_changed:
-        new_ids = {key.split("@")[0] for key in job.clauses}
-        reasons.extend(f"clause `{key}` removed" for clause_id, (key, _sha) in old_by_id.items()
-                       if clause_id not in new_ids)
-    if old.get("template_sha256") != job.template_sha256:
-        reasons.append("template changed")
-    if old.get("tool") != tool_version():
-        reasons.append(f"apport {old.get('tool')} -> {tool_version()}")
-    if review_changed:
-        reasons.append("review mode changed")
-    return reasons
+def _input_sha256(path: Path) -> str | None:
+    """The hash of an input file (links followed), None when unreadable."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def document_name(stem: str, kind: Kind | str) -> str:
+    return f"{stem}.{Kind(kind).value}.docx"
+
+
+def _kinds(has_commission: bool, stem: str, review: bool,
+           listed: Iterable[str]) -> tuple[Kind, ...]:
+    """The documents a deal produces: the review copy once asked for is kept up to date."""
+    kinds = [Kind(k) for k in KINDS if has_commission or k != Kind.CONTRACT]
+    if has_commission and (review or document_name(stem, Kind.REVIEW) in listed):
+        kinds.append(Kind.REVIEW)
+    return tuple(kinds)
 
 
 def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
@@ -365,16 +331,16 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
 
     assert checked.deal is not None
     deal = checked.deal
-    deal_sha = sha256_file(checked.path) or ""
+    deal_sha = _input_sha256(checked.path) or ""
     warnings = tuple(d for d in checked.diagnostics if d.severity == "warning")
-    kinds = KINDS if deal.has_commission else ("offre",)
-    names = tuple(f"{checked.stem}.{kind}.docx" for kind in kinds)
+    listed = set(listed)
+    kinds = _kinds(deal.has_commission, checked.stem, review, listed)
+    names = tuple(document_name(checked.stem, kind) for kind in kinds)
     jobs = []
     for kind, name in zip(kinds, names, strict=True):
-        library = kit.library(kind)
-        in_review = review and kind == "contrat"
+        library = kit.library(kind.source)
         clauses: dict[str, str] | None = None
-        if in_review:
+        if kind is Kind.REVIEW:
             # A review contract's annex lists every clause, kept or left out, with its
             # id@version and condition: it depends on the whole library.
             clauses = {c.key: c.sha256 for c in library.clauses}
@@ -386,11 +352,12 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
                        for d in select(library, deal_facts) if d.included}
         jobs.append(Job(
             name=name, kind=kind, deal_file=checked.file,
+            deal_path=os.path.abspath(checked.path),
             reference=checked.reference, deal_sha256=deal_sha,
             clauses=clauses,
-            template_sha256=kit.template(kind).sha256,
-            review=in_review, warnings=warnings, deal=deal,
-            library_sha256=kit.library_sha256(kind), documents=names,
+            template_sha256=kit.template(kind.source).sha256,
+            warnings=warnings, deal=deal,
+            library_sha256=kit.library_sha256(kind.source), documents=names,
         ))
     return jobs
 
@@ -398,17 +365,12 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
 # --- rendering (in workers) ----------------------------------------------------------------------
 
 
-def render_job(job: Job, kit: Kit) -> bytes:
-    """The bytes of one document."""
-    return _render(job, kit)[0]
-
-
 def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
     """The bytes of one document, and its job with the clauses it used filled in."""
     from .contract import build_contract
     from .offer import build_offer
 
-    if job.kind == "contrat":
+    if job.kind in (Kind.CONTRACT, Kind.REVIEW):
         built = build_contract(job.deal, reference=job.reference, library=kit.contract_library,
                                template=kit.contract_template, review=job.review,
                                warnings=job.warnings)
@@ -420,97 +382,6 @@ def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
     return built.data, job
 
 
-@dataclass(frozen=True)
-class _Task:
-    job: Job
-    out: str
-    reasons: tuple[str, ...]
-    listed_sha256: str | None  # what the manifest recorded, if anything
-    force: bool
-    check: bool
-    redline: bool = False
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    job: Job
-    status: str
-    reasons: tuple[str, ...]
-    sha256: str | None = None
-    kept_as: str | None = None
-    error: str | None = None
-    redline: str | None = None
-
-
-def _kept_name(path: Path) -> Path:
-    stem = path.name[: -len(".docx")]
-    candidate = path.with_name(f"{stem}.edited.docx")
-    n = 2
-    while candidate.exists():
-        candidate = path.with_name(f"{stem}.edited-{n}.docx")
-        n += 1
-    return candidate
-
-
-def _render_failure(task: _Task, error: ApportError) -> _Outcome:
-    job = task.job
-    return _Outcome(job, "failed", task.reasons,
-                    error=f"{error} (while writing {job.name} for {job.deal_file})")
-
-
-def _place(task: _Task, data: bytes, job: Job) -> _Outcome:
-    """Put a rendered document in place, unless a person's edit is in the way."""
-    path = Path(task.out) / job.name
-    new_sha = sha256_bytes(data)
-    on_disk = sha256_file(path)
-    reasons = task.reasons
-    if on_disk is not None and on_disk != new_sha and on_disk != task.listed_sha256:
-        # Neither what we wrote last time nor what we would write now: a person's edit.
-        if not task.force:
-            why = ("edited since the last build" if task.listed_sha256
-                   else "not written by apport (no manifest entry)")
-            return _Outcome(job, "protected", reasons, error=why)
-        if task.check:
-            return _Outcome(job, "outdated", reasons)
-        kept = _kept_name(path)
-        os.replace(path, kept)
-        kept_as = kept.name
-    else:
-        kept = None
-        kept_as = None
-    if on_disk == new_sha and not task.force:
-        # Already what we would write (a build killed before its manifest): adopt it.
-        return _Outcome(job, "unchanged", reasons, sha256=new_sha)
-    if task.check:
-        return _Outcome(job, "outdated", reasons)
-    previous = kept or (path if on_disk is not None else None)
-    redline, note = (_write_redline(previous, data, path)
-                     if task.redline and job.kind == "contrat" and previous else (None, None))
-    try:
-        write_atomic(path, data)
-    except OSError as e:
-        return _Outcome(job, "failed", reasons,
-                        error=f"{path}: error: cannot write: {e.strerror or e}")
-    return _Outcome(job, "built", reasons, sha256=new_sha, kept_as=kept_as, redline=redline,
-                    error=note)
-
-
-def _write_redline(previous: Path, new: bytes, path: Path) -> tuple[str | None, str | None]:
-    """The new contract with tracked changes against ``previous``, read before it is replaced.
-
-    Returns the redline's file name, or a note saying why none was written (the
-    contract itself is written either way).
-    """
-    from .redline import redline
-
-    target = path.with_name(path.name[: -len(".docx")] + ".redline.docx")
-    try:
-        write_atomic(target, redline(previous.read_bytes(), new, old_name=str(previous),
-                                     new_name=str(path)))
-    except (ApportError, OSError) as e:
-        return None, f"{path.name}: no redline written: {e}"
-    return target.name, None
-
 
 @dataclass(frozen=True)
 class _DealTask:
@@ -520,25 +391,40 @@ class _DealTask:
     path: str
     file: str
     out: str
-    entries: dict[str, dict[str, Any]]  # the manifest's entries for this deal's documents
+    entries: dict[str, Entry]  # the manifest's entries for this deal's files
     review: bool
     force: bool
     check: bool
     strict: bool
     write: bool  # False: validate only (its output name is claimed by another deal too)
     redline: bool = False  # also write <stem>.contrat.redline.docx against the old one
+    only: tuple[str, ...] | None = None  # only these kinds (apport offer --pdf)
+    name_limit: int = 255
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A file written into the staging folder, to move into place with its deal's others."""
+
+    name: str
+    staged: str
+    entry: Entry
+    keep: bool  # a person's version is there: keep it aside first (--force)
 
 
 @dataclass
 class _DealResult:
-    """What became of one deal: its diagnostics, documents and new manifest entries."""
+    """What became of one deal: its diagnostics, documents, staged files and entries."""
 
     index: int
     diagnostics: list[Diagnostic] = field(default_factory=list)
     failure: str | None = None
     documents: list[DocumentResult] = field(default_factory=list)
-    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    records: dict[str, Entry] = field(default_factory=dict)  # entries of files left as they are
+    staged: list[_Staged] = field(default_factory=list)
     forget: list[str] = field(default_factory=list)  # entries whose file is gone
+    deal_path: str | None = None  # the deal, when it was read and its documents planned
+    quick: bool = False  # found up to date without reading the deal
 
 
 def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
@@ -557,94 +443,180 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     except ApportError as e:  # a clause condition that fails for this deal only
         result.failure = f"{e} (while choosing the clauses of {checked.file})"
         return result
+    if task.only is not None:
+        jobs = [job for job in jobs if job.kind in task.only]
+    long = too_long(tuple(job.name for job in jobs), task.name_limit)
+    if long is not None:
+        result.failure = printable(
+            f"{checked.file}: error: the file name is too long: its document {long} would "
+            f"pass the file system's limit of {task.name_limit} bytes; shorten the deal's "
+            "file name")
+        return result
+    result.deal_path = os.path.abspath(task.path)
     out = Path(task.out)
-    due: list[_Task] = []
+    due: list[tuple[Job, list[str], str | None]] = []
     for job in jobs:
         old = task.entries.get(job.name)
-        listed = old.get("sha256") if old else None
         on_disk = sha256_file(out / job.name)
-        reasons = _reasons(job, old)
+        reasons = assess(old, job.inputs(), on_disk)
+        assert reasons is not None  # the clauses are known for every listed document
         if task.force:
             reasons = reasons or ["forced"]
-        if on_disk is None and not reasons:
-            reasons = ["file missing"]
-        if not reasons and on_disk == listed:
-            assert on_disk is not None
-            result.documents.append(DocumentResult(job.name, job.deal_file, "unchanged"))
-            result.records[job.name] = job.record(on_disk)
-            continue
         if not reasons:
-            reasons = ["edited since the last build"]
-        due.append(_Task(job, task.out, tuple(reasons), listed, task.force, task.check,
-                         task.redline))
+            assert on_disk is not None
+            result.documents.append(DocumentResult(job.name, job.deal_file, Status.UNCHANGED))
+            result.records[job.name] = job.entry(on_disk)
+            continue
+        due.append((job, reasons, on_disk))
     # Render all of the deal's documents before writing any: when one fails, the
     # others keep their previous version, so a contract and its offer never disagree.
-    rendered: list[tuple[_Task, bytes, Job]] = []
-    failed: list[_Outcome] = []
-    for t in due:
+    rendered: list[tuple[Job, list[str], str | None, bytes]] = []
+    failed: list[DocumentResult] = []
+    for job, reasons, on_disk in due:
         try:
-            rendered.append((t, *_render(t.job, kit)))
+            data, job = _render(job, kit)
         except ApportError as e:
-            failed.append(_render_failure(t, e))
+            failed.append(DocumentResult(job.name, job.deal_file, Status.FAILED, reasons,
+                                         error=f"{e} (while writing {job.name} for "
+                                               f"{job.deal_file})"))
+            continue
+        rendered.append((job, reasons, on_disk, data))
     if failed:
-        first = failed[0].job.name
-        outcomes = failed + [_Outcome(t.job, "failed", t.reasons,
-                                      error=f"{t.job.name}: error: not written, so that it "
-                                            f"stays in step with {first}, which failed")
-                             for t, _, _ in rendered]
-    else:
-        outcomes = [_place(t, data, job) for t, data, job in rendered]
-    for outcome in outcomes:
-        name = outcome.job.name
-        result.documents.append(DocumentResult(name, outcome.job.deal_file, outcome.status,
-                                               list(outcome.reasons), outcome.kept_as,
-                                               outcome.error, outcome.redline))
-        if outcome.sha256:
-            result.records[name] = outcome.job.record(outcome.sha256)
-        elif not (out / name).is_file():
-            result.forget.append(name)  # moved aside (--force), then not written
+        first = failed[0].name
+        result.documents += failed + [
+            DocumentResult(job.name, job.deal_file, Status.FAILED, reasons,
+                           error=f"{job.name}: error: not written, so that it stays in step "
+                                 f"with {first}, which failed")
+            for job, reasons, _, _ in rendered]
+        return result
+    staging = out / STAGING
+    try:
+        for job, reasons, on_disk, data in rendered:
+            _place(task, result, staging, job, reasons, on_disk, data)
+    except WriteError as e:  # the staging folder cannot take them (disk full...)
+        for staged in result.staged:
+            with _suppressed():
+                os.unlink(staged.staged)
+        result.staged = []
+        names = {job.name for job, _, _, _ in rendered}
+        result.documents = [d for d in result.documents if d.name not in names]
+        result.documents += [DocumentResult(job.name, job.deal_file, Status.FAILED, reasons,
+                                            error=str(e))
+                             for job, reasons, _, _ in rendered]
     return result
 
 
-def _up_to_date(index: int, path: Path, display: str, out: Path,
-                entries: dict[str, dict[str, Any]],
+def _suppressed() -> Any:
+    import contextlib
+
+    return contextlib.suppress(OSError)
+
+
+def _place(task: _DealTask, result: _DealResult, staging: Path, job: Job, reasons: list[str],
+           on_disk: str | None, data: bytes) -> None:
+    """Decide what to do with one rendered document, and stage it when it is to be written."""
+    out = Path(task.out)
+    old = task.entries.get(job.name)
+    new_sha = sha256_bytes(data)
+    placement = decide(on_disk, known_sha256(old), new_sha, force=task.force)
+    if placement is Placement.PROTECTED:
+        result.documents.append(DocumentResult(
+            job.name, job.deal_file, Status.PROTECTED, reasons,
+            error=protected_message(out / job.name, listed=old is not None)))
+        return
+    if placement is Placement.SAME:  # already these bytes (a build killed before its record)
+        result.documents.append(DocumentResult(job.name, job.deal_file, Status.UNCHANGED,
+                                               reasons))
+        result.records[job.name] = job.entry(new_sha)
+        return
+    if task.check:
+        result.documents.append(DocumentResult(job.name, job.deal_file, Status.OUTDATED,
+                                               reasons))
+        return
+    # What the file holds now is apport's (else it is kept aside): the entry keeps that
+    # hash until the move is known done, so a kill in between never makes it a "person's".
+    previous = on_disk if placement is Placement.WRITE else None
+    keep = placement is Placement.KEEP_AND_WRITE
+    staged = stage(staging, data, out / job.name)
+    result.staged.append(_Staged(job.name, str(staged), job.entry(new_sha, previous), keep))
+    document = DocumentResult(job.name, job.deal_file, Status.BUILT, reasons)
+    result.documents.append(document)
+    if task.redline and job.kind is Kind.CONTRACT and on_disk is not None:
+        _redline(task, result, staging, job, document, data, new_sha)
+
+
+def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
+             document: DocumentResult, new: bytes, new_sha: str) -> None:
+    """Stage the new contract with tracked changes against the one it replaces."""
+    from .redline import redline
+
+    out = Path(task.out)
+    path = out / job.name
+    name = job.name[: -len(".docx")] + ".redline.docx"
+    try:
+        data = redline(path.read_bytes(), new, old_name=str(path), new_name=str(path))
+    except (ApportError, OSError) as e:
+        document.error = f"{job.name}: no redline written: {e}"
+        return
+    old = task.entries.get(name)
+    on_disk = sha256_file(out / name)
+    sha = sha256_bytes(data)
+    placement = decide(on_disk, known_sha256(old), sha, force=task.force)
+    if placement is Placement.PROTECTED:
+        result.documents.append(DocumentResult(
+            name, job.deal_file, Status.PROTECTED, ["redline"],
+            error=protected_message(out / name, listed=old is not None)))
+        return
+    entry = FileEntry(kind=Derived.REDLINE, deal=job.deal_file, sha256=sha, source=job.name,
+                      source_sha256=new_sha, tool=tool_version(), deal_path=job.deal_path,
+                      previous_sha256=on_disk if placement is Placement.WRITE else None)
+    staged = stage(staging, data, out / name)
+    result.staged.append(_Staged(name, str(staged), entry,
+                                 placement is Placement.KEEP_AND_WRITE))
+    document.redline = name
+
+
+def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[str, Entry],
                 hashes: dict[str, tuple[str | None, str | None]], review: bool,
                 strict: bool) -> _DealResult | None:
     """The result of a deal whose documents the manifest shows up to date, without reading
     the deal again (``None``: it must be validated, planned and maybe rendered).
 
-    Up to date means: the same deal bytes, tool, templates, review mode and the very
-    same clause libraries (so the same clauses are chosen) as when its documents were
-    written, and those documents still hold the bytes written. The deal's warnings are
-    the ones recorded then.
+    Up to date (:func:`planning.assess`) with the very same clause libraries, so that the
+    same clauses are chosen, the same documents and the same warnings. The deal's warnings
+    are the ones recorded then.
     """
-    offer = entries.get(f"{path.stem}.offre.docx")
-    names = offer.get("documents") if offer else None
-    warnings = offer.get("warnings") if offer else None
-    if not isinstance(names, list) or not isinstance(warnings, list) or (strict and warnings):
+    offer = entries.get(document_name(path.stem, Kind.OFFER))
+    if not isinstance(offer, DocumentEntry) or (strict and offer.warnings):
         return None
-    deal_sha = sha256_file(path)
-    if deal_sha is None:
+    names = offer.documents
+    deal_sha = _input_sha256(path)
+    if deal_sha is None or not names:
         return None
-    result = _DealResult(index)
+    result = _DealResult(index, quick=True)
+    deal_path = os.path.abspath(path)
+    produced = set()
     for name in names:
         entry = entries.get(name)
-        kind = name[len(path.stem) + 1:-len(".docx")] if isinstance(name, str) else None
-        if entry is None or kind not in KINDS or name != f"{path.stem}.{kind}.docx":
+        if not isinstance(entry, DocumentEntry) or name != document_name(path.stem, entry.kind):
             return None
-        if (entry.get("deal_sha256") != deal_sha or entry.get("tool") != tool_version()
-                or entry.get("review") is not (review and kind == "contrat")
-                or (entry.get("library_sha256"), entry.get("template_sha256")) != hashes[kind]
-                or entry.get("documents") != names or entry.get("warnings") != warnings
-                or sha256_file(out / name) != entry.get("sha256")):
+        produced.add(entry.kind)
+        library, template = hashes[entry.kind.source]
+        inputs = Inputs(kind=entry.kind, deal_sha256=deal_sha, template_sha256=template,
+                        library_sha256=library, tool=tool_version(), documents=names,
+                        warnings=offer.warnings)
+        if assess(entry, inputs, sha256_file(out / name)) != []:
             return None
-        if entry.get("deal") != display:
-            result.records[name] = {**entry, "deal": display}
-        result.documents.append(DocumentResult(name, display, "unchanged"))
-    try:
-        result.diagnostics = [Diagnostic(display, *w) for w in warnings]
-    except TypeError:
+        if entry.deal != display or entry.deal_path != deal_path:
+            result.records[name] = dataclasses.replace(entry, deal=display, deal_path=deal_path)
+        result.documents.append(DocumentResult(name, display, Status.UNCHANGED))
+    has_commission = Kind.CONTRACT in produced
+    if tuple(names) != tuple(document_name(path.stem, k) for k in
+                             _kinds(has_commission, path.stem, review, names)):
         return None
+    result.diagnostics = [Diagnostic(display, line, column, where, "warning", message)
+                          for line, column, where, _severity, message in offer.warnings]
+    result.deal_path = deal_path
     return result
 
 
@@ -678,46 +650,44 @@ def _worker_run(tasks: list[_DealTask]) -> list[_DealResult]:
     return [_run_deal(task, _WORKER_KIT) for task in tasks]
 
 
-def _intern(entry: dict[str, Any]) -> dict[str, Any]:
-    """One string object for each clause key and hash, shared by all the entries (a
-    manifest of thousands of documents repeats the same few hundred strings)."""
-    clauses = entry.get("clauses")
-    if isinstance(clauses, dict):
-        entry["clauses"] = {sys.intern(k): sys.intern(v) if isinstance(v, str) else v
-                            for k, v in clauses.items() if isinstance(k, str)}
-    for key in ("template_sha256", "library_sha256", "tool"):
-        if isinstance(entry.get(key), str):
-            entry[key] = sys.intern(entry[key])
-    return entry
-
-
 # --- the build ---------------------------------------------------------------------------------
 
 
 Progress = Callable[[int, int], None]
-MANIFEST_INTERVAL = 2.0  # seconds between two writes of the manifest during a build
+Notify = Callable[[str], None]
+PDF_BATCH = 20  # documents per LibreOffice run: progress between runs
 
 
 def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           sources: Sources | None = None, review: bool = False, force: bool = False,
           check: bool = False, strict: bool = False, jobs: int | None = None,
-          redline: bool = False, progress: Progress | None = None) -> BuildReport:
+          redline: bool = False, prune: bool = False, pdf: bool = False,
+          only: Sequence[Kind] | None = None, progress: Progress | None = None,
+          pdf_progress: Progress | None = None, notify: Notify | None = None) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
     Args:
         paths: deal files and folders.
         out: the output folder (created if missing).
         sources: the clause library and templates (default: built-in).
-        review: contracts in review mode (values highlighted, jurist's annex).
+        review: also write ``<stem>.contrat.revue.docx``, the contract for the jurist
+            (values highlighted, annex), beside the clean one; kept up to date after.
         force: render everything; keep hand-edited files beside the new ones.
-        check: write nothing; report what is out of date.
+        check: write nothing; report what is out of date (stale files included).
         strict: warnings are errors.
         jobs: worker processes (default: the machine's cores).
         redline: for every contract rewritten that existed before, also write
             ``<stem>.contrat.redline.docx``: the new contract with Word tracked
             changes against the previous one.
+        prune: remove the files no deal produces any more, unless a person edited them.
+        pdf: a PDF beside each document (LibreOffice), converted again only when the
+            document changed.
+        only: render only these kinds of document (``apport offer --pdf``); no stale
+            files are looked for.
         progress: called with (done, total) as the deals to look at complete (deals
             the manifest shows up to date are not counted).
+        pdf_progress: likewise for the PDF conversions.
+        notify: told, in one line, when the build waits for another one on ``out``.
 
     Raises:
         FileNotFoundError: a path given does not exist.
@@ -726,7 +696,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     """
     sources = sources or Sources.default()
     out = Path(out)
-    report = BuildReport(out=out)
+    report = BuildReport(out=out, check=check)
 
     files = find_deal_files(paths)
     report.deals = len(files)
@@ -735,70 +705,34 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
         by_stem.setdefault(path.stem, []).append(display)
     clashing = {stem for stem, group in by_stem.items() if len(group) > 1}
 
-    if not check:
-        _prepare_output(out)
-    manifest = read_manifest(out) if out.is_dir() else {}
-    manifest = {name: _intern(entry) for name, entry in manifest.items()
-                if isinstance(entry, dict)}
-    # The manifest lists only files that exist (a document deleted by hand, with its
-    # deal gone or now invalid, is forgotten).
-    written = {name: entry for name, entry in manifest.items() if (out / name).is_file()}
-
-    results: list[_DealResult | None] = [None] * len(files)
-    tasks: list[_DealTask] = []
-    hashes = _source_hashes(sources)
-    for index, (path, display) in enumerate(files):
-        entries = {name: manifest[name] for kind in KINDS
-                   if (name := f"{path.stem}.{kind}.docx") in manifest}
-        if path.stem not in clashing and not force:
-            quick = _up_to_date(index, path, display, out, entries, hashes, review, strict)
-            if quick is not None:
-                results[index] = quick
-                if not check:
-                    written.update(quick.records)
-                continue
-        tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
-                               check, strict, write=path.stem not in clashing,
-                               redline=redline))
-
-    # The libraries and templates are loaded (and their errors raised) only when a deal
-    # must be looked at: here, so that forked workers inherit them.
-    kit = load_kit(sources) if tasks else None
-    total = len(tasks)
-    pending = 0
-    last_write, write_cost = time.monotonic(), 0.0
-    if progress:
-        progress(0, total)
-    for done, result in enumerate(_execute(tasks, sources, kit, jobs), start=1):
-        results[result.index] = result
-        if not check:
-            for name, record in result.records.items():
-                if written.get(name) != record:
-                    written[name] = _intern(record)
-                    pending += 1
-            for name in result.forget:
-                if written.pop(name, None) is not None:
-                    pending += 1
-            # Now and then, so that a build killed midway leaves a manifest that lists
-            # (only) finished documents; never so often that it costs much.
-            if pending and time.monotonic() - last_write >= max(MANIFEST_INTERVAL,
-                                                                20 * write_cost):
-                started = time.monotonic()
-                write_manifest(out, written)
-                last_write = time.monotonic()
-                write_cost = last_write - started
-                pending = 0
-        if progress:
-            progress(done, total)
-    if not check and (pending or written != manifest or not (out / MANIFEST).exists()):
-        write_manifest(out, written)
-
-    for deal_result in results:
-        assert deal_result is not None
-        report.diagnostics.extend(deal_result.diagnostics)
-        if deal_result.failure:
-            report.failures.append(deal_result.failure)
-        report.documents.extend(deal_result.documents)
+    folder = None if check else OutputFolder(out, on_wait=notify)
+    if folder is not None:
+        folder.open()
+    try:
+        manifest = Manifest.load(out) if out.is_dir() else Manifest()
+        report.notes.extend(manifest.warnings)
+        journal = None if check else Journal(manifest, out)
+        try:
+            _build_deals(files, clashing, out, sources, manifest, journal, report,
+                         review=review, force=force, check=check, strict=strict, jobs=jobs,
+                         redline=redline, only=tuple(only) if only else None,
+                         progress=progress)
+            if only is None:
+                _stale(out, manifest, journal, report, prune=prune)
+            if pdf and not check:
+                assert folder is not None and journal is not None
+                _pdfs(folder, manifest, journal, report, force=force, progress=pdf_progress)
+        finally:
+            if journal is not None:
+                journal.close()
+        if folder is not None:
+            try:
+                manifest.save_if_due(folder, changed=bool(report.documents))
+            except WriteError as e:  # what was written is in the journal all the same
+                report.errors.append(str(e))
+    finally:
+        if folder is not None:
+            folder.close()
     for stem in sorted(clashing):
         names = " and ".join(by_stem[stem])
         report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
@@ -806,19 +740,260 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     return report
 
 
-def _prepare_output(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: error: the output path is a file, not a folder")
+def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
+                 sources: Sources, manifest: Manifest, journal: Journal | None,
+                 report: BuildReport, *, review: bool, force: bool, check: bool,
+                 strict: bool, jobs: int | None, redline: bool, only: tuple[str, ...] | None,
+                 progress: Progress | None) -> None:
+    entries_of = manifest.entries
+    results: list[_DealResult | None] = [None] * len(files)
+    tasks: list[_DealTask] = []
+    hashes = _source_hashes(sources)
+    limit = name_limit(out)
+    for index, (path, display) in enumerate(files):
+        stem = path.stem
+        entries = {name: entries_of[name] for kind in Kind
+                   if (name := document_name(stem, kind)) in entries_of}
+        redline_name = f"{stem}.contrat.redline.docx"
+        if redline_name in entries_of:
+            entries[redline_name] = entries_of[redline_name]
+        if stem not in clashing and not force and only is None:
+            quick = _up_to_date(index, path, display, out, entries, hashes, review, strict)
+            if quick is not None:
+                results[index] = quick
+                report.unchanged_deals.add(display)
+                if journal is not None and quick.records:
+                    journal.record(quick.records)
+                continue
+        tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
+                               check, strict, write=stem not in clashing, redline=redline,
+                               only=only, name_limit=limit))
+
+    # The libraries and templates are loaded (and their errors raised) only when a deal
+    # must be looked at: here, so that forked workers inherit them.
+    kit = load_kit(sources) if tasks else None
+    total = len(tasks)
+    if progress:
+        progress(0, total)
+    for done, result in enumerate(_execute(tasks, sources, kit, jobs), start=1):
+        results[result.index] = result
+        if journal is not None:
+            _commit(Path(out), journal, result)
+        if progress:
+            progress(done, total)
+
+    for deal_result in results:
+        assert deal_result is not None
+        report.diagnostics.extend(deal_result.diagnostics)
+        if deal_result.failure:
+            report.failures.append(deal_result.failure)
+        report.documents.extend(deal_result.documents)
+        if deal_result.deal_path is not None:
+            report.deals_read.add(deal_result.deal_path)
+
+
+def _commit(out: Path, journal: Journal, result: _DealResult) -> None:
+    """Record a deal's files in the journal, then move them into place together."""
+    manifest = journal.manifest
+    records = {name: entry for name, entry in result.records.items()
+               if manifest.entries.get(name) != entry}
+    forget = [name for name in result.forget if name in manifest.entries]
+    if not result.staged:
+        if records or forget:
+            journal.record(records, forget)
+        return
+    before = {s.name: manifest.entries.get(s.name) for s in result.staged}
+    documents = {d.name: d for d in result.documents}
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise OutputError(f"{out}: error: cannot create the output folder: "
-                          f"{e.strerror or e}") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise OutputError(f"{out}: error: the output folder is not writable")
-    for leftover in out.glob(TEMP_PREFIX + "*"):  # from a build that was killed
-        with contextlib.suppress(OSError):
-            leftover.unlink()
+        journal.record({**records, **{s.name: s.entry for s in result.staged}}, forget)
+        kept = _move(out, result.staged)
+    except WriteError as e:
+        for staged in result.staged:
+            with _suppressed():
+                os.unlink(staged.staged)
+        restore = {name: entry for name, entry in before.items() if entry is not None}
+        with _suppressed(), _suppressed_write():
+            journal.record(restore, [name for name, entry in before.items() if entry is None])
+        first = True
+        for staged in result.staged:
+            document = documents.get(staged.name)
+            if document is None:  # a redline: its contract says it failed
+                continue
+            document.status = Status.FAILED
+            document.redline = None
+            document.error = str(e) if first else printable(
+                f"{out / staged.name}: error: not written, so that it stays in step with the "
+                "other documents of its deal")
+            first = False
+        return
+    for staged in result.staged:
+        manifest.entries[staged.name] = settled(staged.entry)
+        document = documents.get(staged.name)
+        if document is not None and (out / staged.name) in kept:
+            document.kept_as = kept[out / staged.name].name
+
+
+def _suppressed_write() -> Any:
+    import contextlib
+
+    return contextlib.suppress(WriteError)
+
+
+def _move(out: Path, staged: list[_Staged]) -> dict[Path, Path]:
+    from .writing import commit
+
+    return commit(out / STAGING, [Move(Path(s.staged), out / s.name, s.keep) for s in staged])
+
+
+def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: BuildReport, *,
+           prune: bool) -> None:
+    """List (and with ``prune`` remove) the files no deal produces any more."""
+    if journal is not None:  # the manifest lists only files that exist
+        gone = [name for name in manifest.entries if not os.path.lexists(out / name)]
+        journal.record({}, gone)
+    produced = {d.name for d in report.documents}
+    found = stale(manifest.entries, produced, report.deals_read)
+    for name in sorted(found):
+        entry = manifest.entries[name]
+        why = found[name]
+        on_disk = sha256_file(out / name)
+        if on_disk is None:
+            if journal is not None:
+                journal.record({}, [name])
+            continue
+        ours = on_disk in known_sha256(entry)
+        if report.check:
+            report.documents.append(DocumentResult(name, entry.deal, Status.OUTDATED,
+                                                   [f"no deal produces it any more ({why})"]))
+        elif prune and ours and journal is not None:
+            try:
+                os.unlink(out / name)
+            except OSError as e:
+                report.documents.append(DocumentResult(
+                    name, entry.deal, Status.FAILED, [why],
+                    error=printable(f"{out / name}: error: cannot remove: {e.strerror or e}")))
+                continue
+            journal.record({}, [name])
+            report.documents.append(DocumentResult(name, entry.deal, Status.PRUNED, [why]))
+        else:
+            note = None if ours else "edited since apport wrote it: kept"
+            report.documents.append(DocumentResult(name, entry.deal, Status.STALE, [why],
+                                                   error=note))
+
+
+def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: BuildReport, *,
+          force: bool, progress: Progress | None) -> None:
+    """A PDF beside each document written or up to date: converted only when the document
+    changed since its PDF was made, and placed through the same guard."""
+    from .pdf import PdfError, convert
+
+    out = folder.path
+    due: list[tuple[DocumentResult, str, str, str | None]] = []
+    for document in list(report.documents):
+        entry = manifest.entries.get(document.name)
+        if document.status not in (Status.BUILT, Status.UNCHANGED) or not isinstance(
+                entry, DocumentEntry):
+            continue
+        name = document.name[: -len(".docx")] + ".pdf"
+        pdf_entry = manifest.entries.get(name)
+        on_disk = sha256_file(out / name)
+        if (isinstance(pdf_entry, FileEntry) and pdf_entry.source_sha256 == entry.sha256
+                and on_disk == pdf_entry.sha256 and not force):
+            report.documents.append(DocumentResult(name, document.deal, Status.UNCHANGED))
+            continue
+        if decide(on_disk, known_sha256(pdf_entry), None, force=force) is Placement.PROTECTED:
+            report.documents.append(DocumentResult(
+                name, document.deal, Status.PROTECTED, ["PDF"],
+                error=protected_message(out / name, listed=pdf_entry is not None)))
+            continue
+        due.append((document, name, entry.sha256, on_disk))
+    total = len(due)
+    if progress:
+        progress(0, total)
+    for start in range(0, total, PDF_BATCH):
+        batch = due[start:start + PDF_BATCH]
+        work = folder.staging / f"pdf-{start}"
+        try:
+            work.mkdir()
+            made = convert([out / d.name for d, _, _, _ in batch], work)
+        except (PdfError, OSError) as e:
+            message = str(e) if isinstance(e, PdfError) else printable(
+                f"{work}: error: {e.strerror or e}")
+            for document, name, _, _ in batch:
+                report.documents.append(DocumentResult(name, document.deal, Status.FAILED,
+                                                       ["PDF"], error=message))
+            if isinstance(e, PdfError) and "LibreOffice is needed" in message:
+                break
+            continue
+        for (document, name, source_sha, on_disk), path in zip(batch, made, strict=True):
+            previous = on_disk if on_disk is not None and on_disk in known_sha256(
+                manifest.entries.get(name)) else None
+            entry = manifest.entries[document.name]
+            pdf_entry = FileEntry(kind=Derived.PDF, deal=document.deal,
+                                  sha256=sha256_file(path) or "", source=document.name,
+                                  source_sha256=source_sha, tool=tool_version(),
+                                  deal_path=entry.deal_path, previous_sha256=previous)
+            keep = on_disk is not None and previous is None
+            result = DocumentResult(name, document.deal, Status.BUILT,
+                                    ["new" if on_disk is None else "document changed"])
+            try:
+                journal.record({name: pdf_entry})
+                kept = folder.commit([Move(path, out / name, keep)])
+            except WriteError as e:
+                result.status, result.error = Status.FAILED, str(e)
+            else:
+                manifest.entries[name] = settled(pdf_entry)
+                if out / name in kept:
+                    result.kept_as = kept[out / name].name
+            report.documents.append(result)
+        if progress:
+            progress(min(start + PDF_BATCH, total), total)
+
+
+def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: Path,
+               source: str, force: bool = False, notify: Notify | None = None) -> str | None:
+    """Write one file made from a deal's document (``offer --eml``) into its folder, through
+    the same lock, record and protection as a build's documents.
+
+    Returns:
+        The name a person's version was kept under (``force``), if any.
+
+    Raises:
+        WriteError: located: the target is a link or a special file, a parent is a
+            file, the file was edited since apport wrote it (without ``force``), or the
+            write fails.
+    """
+    from .writing import check_target
+
+    check_target(path)  # a parent that is a file, a link: said for this path
+    folder = OutputFolder(path.parent, on_wait=notify)
+    with folder:
+        manifest = Manifest.load(folder.path)
+        for note in manifest.warnings:
+            if notify:
+                notify(note)
+        name = path.name
+        old = manifest.entries.get(name)
+        check_target(path)
+        on_disk = sha256_file(path)
+        sha = sha256_bytes(data)
+        placement = decide(on_disk, known_sha256(old), sha, force=force)
+        if placement is Placement.PROTECTED:
+            raise WriteError(protected_message(path, listed=old is not None))
+        entry = FileEntry(kind=kind, deal=deal, sha256=sha, source=source,
+                          source_sha256=sha256_bytes(data), tool=tool_version(),
+                          deal_path=os.path.abspath(deal_path),
+                          previous_sha256=on_disk if placement is Placement.WRITE else None)
+        journal = Journal(manifest, folder.path)
+        try:
+            staged = folder.stage(data, path)
+            journal.record({name: entry})
+            kept = folder.commit([Move(staged, path, placement is Placement.KEEP_AND_WRITE)])
+        finally:
+            journal.close()
+        manifest.entries[name] = settled(entry)
+        manifest.save_if_due(folder, changed=True)
+    return kept[path].name if path in kept else None
 
 
 def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,

@@ -178,8 +178,9 @@ Examples:
   apport build                               inside a workspace: all its deals
   apport build deals/julie.yaml              -> out/julie.contrat.docx, out/julie.offre.docx
   apport build deals/ -o contrats/           every deal below deals/
-  apport build deals/ --review               highlighted values + notes for the jurist
+  apport build deals/ --review               + NAME.contrat.revue.docx for the jurist
   apport build deals/ --check                exit 1 when a document is out of date
+  apport build deals/ --prune                remove documents no deal produces any more
   apport build deals/ --redline              tracked changes for the jurist after an update
   apport build deals/ --clauses my-clauses/  a customised clause library
 """
@@ -190,9 +191,10 @@ Examples:
 @click.option("-o", "--out", default=None, type=click.Path(),
               help="Output folder (default: the workspace's, else ./out).")
 @click.option("--review", is_flag=True,
-              help="Contracts for the jurist: every value from the deal highlighted, and an "
-                   "annex listing each clause (id@version), why it is in or out, the warnings "
-                   "and a summary of the deal.")
+              help="Also write NAME.contrat.revue.docx beside each contract, for the jurist: "
+                   "every value from the deal highlighted, and an annex listing each clause "
+                   "(id@version), why it is in or out, the warnings and a summary of the deal. "
+                   "Kept up to date by later builds.")
 @click.option("--force", is_flag=True,
               help="Render every document again; a document edited by hand is first kept "
                    "beside the new one as <name>.edited.docx.")
@@ -203,6 +205,9 @@ Examples:
 @click.option("--redline", is_flag=True,
               help="For every contract rewritten, also write NAME.contrat.redline.docx: the "
                    "new contract with Word tracked changes against the previous one.")
+@click.option("--prune", is_flag=True,
+              help="Remove the documents no deal produces any more (deal deleted or renamed, "
+                   "rate gone to 0), unless a person edited them.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Worker processes (default: the machine's cores).")
@@ -214,87 +219,95 @@ Examples:
                    "else built-in).")
 @_handle_errors
 def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, check: bool,
-          pdf: bool, redline: bool, strict: bool, jobs: int | None, clauses: str | None,
-          templates: str | None) -> None:
+          pdf: bool, redline: bool, prune: bool, strict: bool, jobs: int | None,
+          clauses: str | None, templates: str | None) -> None:
     """Write the contract and the offer sheet of every deal.
 
     For each deal file NAME.yaml: OUT/NAME.contrat.docx (only when there is a
-    commission) and OUT/NAME.offre.docx. Only what changed since the last
-    build is rendered again (the deal, a clause the deal uses, a template, the
-    tool); a document edited by hand since is never overwritten (exit 1,
-    unless --force). Every problem is listed at the end.
+    commission) and OUT/NAME.offre.docx (with --review, also
+    OUT/NAME.contrat.revue.docx for the jurist). Only what changed since the
+    last build is rendered again (the deal, a clause the deal uses, a template,
+    the tool); a document edited by hand since is never overwritten (exit 1,
+    unless --force). Documents no deal produces any more are listed (--check
+    fails on them, --prune removes them). Every problem is listed at the end.
     """
     from .build import build as run_build
 
     ctx = _Context(paths, out=out, clauses=clauses, templates=templates)
     _deal_files(ctx.paths)
     bar = _ProgressBar("Building")
+    pdf_bar = _ProgressBar("Converting to PDF", minimum=2)
     try:
         report = run_build(ctx.paths, ctx.out, sources=ctx.sources, review=review,
                            force=force, check=check, strict=strict, jobs=jobs,
-                           redline=redline, progress=bar.update)
+                           redline=redline, prune=prune, pdf=pdf, progress=bar.update,
+                           pdf_progress=pdf_bar.update,
+                           notify=lambda line: click.echo(line, err=True))
     finally:
         bar.close()
-    from .diagnostics import printable
+        pdf_bar.close()
+    _print_report(report)
+    click.echo(f"{report.summary} ({report.deals} deal{'s' if report.deals != 1 else ''})",
+               err=True)
+    sys.exit(0 if report.ok else 1)
 
-    for d in report.diagnostics:
-        click.echo(str(d), err=True)
+
+def _print_report(report: Any, *, diagnostics: bool = True) -> None:
+    """Every diagnostic and every file of a build report, one line each; the warnings of
+    deals not read again (unchanged) summed up in one line."""
+    from .diagnostics import printable
+    from .planning import Status
+
+    for note in report.notes:
+        click.echo(note, err=True)
+    shown = report.diagnostics if diagnostics else []
+    quiet = [d for d in shown if d.file in report.unchanged_deals and d.severity == "warning"]
+    for d in shown:
+        if not (d.file in report.unchanged_deals and d.severity == "warning"):
+            click.echo(str(d), err=True)
+    if quiet:
+        deals = len({d.file for d in quiet})
+        click.echo(f"{len(quiet)} warning{'s' if len(quiet) != 1 else ''} of {deals} unchanged "
+                   f"deal{'s' if deals != 1 else ''} not repeated ('apport validate' shows them)",
+                   err=True)
     for doc in report.documents:
         where = printable(f"{report.out / doc.name}")
-        if doc.status == "built":
-            extra = f" (edited copy kept as {doc.kept_as})" if doc.kept_as else ""
+        if doc.status == Status.BUILT:
+            extra = f" (edited copy kept as {printable(doc.kept_as)})" if doc.kept_as else ""
             if doc.redline:
                 extra += f"; changes shown in {printable(str(report.out / doc.redline))}"
             click.echo(f"built {where}: {', '.join(doc.reasons)}{extra}")
             if doc.error:
-                click.echo(f"warning: {doc.error}", err=True)
-        elif doc.status == "outdated":
+                click.echo(f"warning: {printable(doc.error)}", err=True)
+        elif doc.status == Status.OUTDATED:
             click.echo(f"out of date {where}: {', '.join(doc.reasons)}")
-        elif doc.status == "protected":
-            click.echo(f"{where}: error: not overwritten, {doc.error}; keep your changes "
-                       "elsewhere or run with --force to keep a copy and rebuild", err=True)
-        elif doc.status == "failed":
+        elif doc.status in (Status.PROTECTED, Status.FAILED):
             click.echo(printable(f"{doc.error}"), err=True)
+        elif doc.status == Status.STALE:
+            hint = doc.error or "--prune removes it"
+            click.echo(f"{where}: warning: no deal produces it any more "
+                       f"({printable(doc.reasons[0])}); {hint}", err=True)
+        elif doc.status == Status.PRUNED:
+            click.echo(f"removed {where}: no deal produces it any more "
+                       f"({printable(doc.reasons[0])})")
     for failure in report.failures:
         click.echo(printable(f"error: {failure}"), err=True)
-    pdf_ok = True
-    if pdf and not check:
-        pdf_ok = _write_pdfs([report.out / d.name for d in report.documents
-                              if d.status in ("built", "unchanged")])
-    click.echo(f"{report.summary} ({report.deals} deal{'s' if report.deals != 1 else ''})",
-               err=True)
-    sys.exit(0 if report.ok and pdf_ok else 1)
-
-
-def _write_pdfs(documents: list[Path]) -> bool:
-    """PDFs beside Word files, in one LibreOffice run; False (said) when impossible."""
-    from .pdf import PdfError, convert
-
-    wanted = [d for d in documents if d.exists()]
-    if not wanted:
-        return True
-    click.echo(f"converting {len(wanted)} document{'s' if len(wanted) != 1 else ''} to PDF "
-               "with LibreOffice...", err=True)
-    try:
-        for pdf in convert(wanted):
-            click.echo(f"wrote {pdf}")
-    except PdfError as e:
-        click.echo(f"{e} (the Word files are written)", err=True)
-        return False
-    return True
+    for error in report.errors:
+        click.echo(printable(error), err=True)
 
 
 class _ProgressBar:
     """A progress bar on a terminal for long batches; silent otherwise."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, minimum: int = 20) -> None:
         self.label = label
+        self.minimum = minimum
         self.bar: Any = None
         self.done = 0
 
     def update(self, done: int, total: int) -> None:
         if self.bar is None:
-            if total < 20 or not sys.stderr.isatty():
+            if total < self.minimum or not sys.stderr.isatty():
                 return
             self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self.bar.__enter__()
@@ -319,9 +332,12 @@ class _ProgressBar:
               help="Clause library folder (default: the workspace's, else built-in).")
 @click.option("--templates", "templates", type=click.Path(file_okay=False), default=None,
               help="Folder holding offre.docx (default: the workspace's, else built-in).")
+@click.option("--force", is_flag=True,
+              help="Write even over a file edited by hand (kept first as NAME.edited.docx, "
+                   "NAME.edited.eml...).")
 @_handle_errors
 def offer(deal: str, eml: str | None, pdf: bool, out: str | None, clauses: str | None,
-          templates: str | None) -> None:
+          templates: str | None, force: bool) -> None:
     """Print a deal's offer sheet as plain text, ready to paste into an email.
 
     \b
@@ -346,31 +362,32 @@ def offer(deal: str, eml: str | None, pdf: bool, out: str | None, clauses: str |
         click.echo(text, nl=False)
         return
     name = f"{checked.stem}.offre.docx"
-    document = build_offer(checked.deal, reference=checked.reference,
-                           library=kit.offer_library, template=kit.offer_template).data
-    attachment, attachment_name = document, name
     if pdf:
-        from .build import write_atomic
-        from .pdf import PdfError, convert
+        from .build import Kind
+        from .build import build as run_build
 
-        folder = Path(ctx.out)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / name, document)
-        click.echo(f"wrote {folder / name}")
-        try:
-            (pdf_path,) = convert([folder / name])
-        except PdfError as e:
-            click.echo(f"{e} (the Word file is written)", err=True)
+        report = run_build([deal], ctx.out, sources=ctx.sources, only=(Kind.OFFER,), pdf=True,
+                           force=force, jobs=1, notify=lambda line: click.echo(line, err=True))
+        _print_report(report, diagnostics=False)
+        pdf_path = Path(ctx.out) / f"{checked.stem}.offre.pdf"
+        if not report.ok:
             sys.exit(1)
-        click.echo(f"wrote {pdf_path}")
         attachment, attachment_name = pdf_path.read_bytes(), pdf_path.name
+    else:
+        attachment = build_offer(checked.deal, reference=checked.reference,
+                                 library=kit.offer_library, template=kit.offer_template).data
+        attachment_name = name
     if eml:
-        from .build import write_atomic
+        from .build import Derived, write_file
         from .mail import offer_email
 
         message = offer_email(checked.deal, reference=checked.reference, body=text,
                               attachment_name=attachment_name, attachment=attachment)
-        write_atomic(Path(eml).resolve(), message)
+        kept = write_file(Path(eml), message, kind=Derived.EMAIL, deal=checked.file,
+                          deal_path=Path(deal), source=attachment_name, force=force,
+                          notify=lambda line: click.echo(line, err=True))
+        if kept:
+            click.echo(f"edited copy of {eml} kept as {kept}", err=True)
         to = checked.deal.beneficiary.email or "no address in the deal: add one in your mail app"
         click.echo(f"wrote {eml} (to: {to}; open it in your mail app, check it and send it)")
 
@@ -497,6 +514,31 @@ def init(directory: str) -> None:
     click.echo(f"created the workspace {directory}/ with an example deal in "
                f"{_relative(workspace.deals)}/exemple.yaml")
     click.echo(f"next: cd {directory} && apport build   (read LISEZMOI.md)")
+
+
+@cli.command(short_help="Open the workspace as a page in your browser.")
+@click.argument("path", required=False, type=click.Path())
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port on 127.0.0.1 (0: any free port).")
+@click.option("--no-browser", is_flag=True, help="Print the address without opening it.")
+@_handle_errors
+def serve(path: str | None, port: int, no_browser: bool) -> None:
+    """Open the workspace as a page in your browser: deals as forms, checked as you type,
+    the documents previewed and downloaded.
+
+    Serves the workspace found from PATH (default: the current folder) on
+    127.0.0.1 only, to whoever opens the printed address, which carries a
+    fresh secret token. Stop it with Ctrl-C.
+
+    \b
+    Examples:
+      apport serve                     inside a workspace
+      apport serve mes-apports --port 0 --no-browser
+    """
+    from .web.server import serve as run
+
+    run(path, port=port, open_browser=not no_browser,
+        announce=lambda line: click.echo(line, err=False))
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from . import rules
 from .diagnostics import DealError, Diagnostic
 from .finding import DEAL_SUFFIXES, find_deal_files  # noqa: F401 - part of this API
-from .loading import LoadedDeal, load_file
+from .loading import LoadedDeal, load_bytes, load_file
 from .model import _FORBIDDEN, Deal, field_names, ignore_terms_without_commission
 
 
@@ -72,6 +72,25 @@ def check_file(path: str | Path, display: str | None = None, *,
         loaded = load_file(path, file)
     except DealError as e:
         return CheckedDeal(path, file, None, e.diagnostics)
+    return _checked(path, loaded, strict)
+
+
+def check_bytes(raw: bytes, path: str | Path, display: str, *,
+                strict: bool = False) -> CheckedDeal:
+    """Validate a deal's text as :func:`check_file` validates the file ``path`` holding it.
+
+    ``path`` gives the deal its name (the stem, the default reference); it is
+    never read. ``display`` names the text in messages (``<request>``).
+    """
+    try:
+        loaded = load_bytes(raw, display)
+    except DealError as e:
+        return CheckedDeal(Path(path), display, None, e.diagnostics)
+    return _checked(Path(path), loaded, strict)
+
+
+def _checked(path: Path, loaded: LoadedDeal, strict: bool) -> CheckedDeal:
+    file = loaded.file
     deal, diagnostics = validate_loaded(loaded)
     if strict:
         diagnostics = [d.as_error() for d in diagnostics]

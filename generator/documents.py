@@ -148,6 +148,10 @@ class WordTemplate:
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
                 NotImplementedError, RuntimeError, zlib.error) as e:
             raise TemplateError(self.file, f"not a Word file (.docx): {e}") from None
+        unsafe = next((name for name in parts if not _safe_part_name(name)), None)
+        if unsafe is not None:
+            raise TemplateError(self.file, f"not a Word file (.docx): it holds a part named "
+                                f"{unsafe!r}, outside the document (refused)")
         for required in (MAIN_PART, "[Content_Types].xml", "_rels/.rels"):
             if required not in parts:
                 raise TemplateError(self.file, f"not a Word file (.docx): no {required} inside")
@@ -228,6 +232,17 @@ class WordTemplate:
         entries.append(_entry(APP_PART, APP_XML))
         entries.append(_entry(CUSTOM_PART, _custom_xml(custom)))
         return _zip(entries)
+
+
+def _safe_part_name(name: str) -> bool:
+    """A zip entry name that stays inside the document: relative, no ``..``, no drive,
+    no backslash or control character (such a part would be copied into every document
+    and written out of place by tools that unpack it)."""
+    if not name or name.startswith("/") or "\\" in name or ":" in name.split("/")[0]:
+        return False
+    if any(ord(c) < 32 for c in name):
+        return False
+    return all(segment not in ("", ".", "..") for segment in name.rstrip("/").split("/"))
 
 
 def _near(source: str, lineno: int | None) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,10 +194,12 @@ def export(clauses: str | Path, target: str | Path) -> int:
     Raises:
         OutputError: when ``target`` exists and is not an empty folder.
     """
+    from .writing import copy_tree_new, ensure_folder
+
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise OutputError(f"{target}: error: already exists and is not empty; "
                           "choose a new folder")
-    shutil.copytree(clauses, target / "clauses")
-    shutil.copytree(templates_dir(), target / "templates")
-    return sum(1 for p in target.rglob("*") if p.is_file())
+    ensure_folder(target)
+    return (copy_tree_new(Path(clauses), target / "clauses")
+            + copy_tree_new(templates_dir(), target / "templates"))

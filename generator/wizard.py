@@ -1163,12 +1163,6 @@ def write_deal(path: str | Path, text: str) -> None:
     Raises:
         OutputError: when the file exists or cannot be written.
     """
-    path = Path(path)
-    try:
-        with open(path, "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-    except FileExistsError:
-        raise OutputError(f"{path}: error: this file already exists and is never overwritten; "
-                          "nothing was written") from None
-    except OSError as e:
-        raise OutputError(f"{path}: error: cannot write the file: {e.strerror or e}") from None
+    from .writing import write_new
+
+    write_new(path, text.encode("utf-8"))

@@ -8,7 +8,6 @@ library is used.
 
 from __future__ import annotations
 
-import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,20 +111,28 @@ def init(target: str | Path) -> Workspace:
     Raises:
         OutputError: when ``target`` already holds a workspace or other files.
     """
+    from .writing import copy_tree_new, ensure_folder, write_new
+
     target = Path(target)
     if (target / CONFIG).exists():
         raise OutputError(f"{target / CONFIG}: error: a workspace already exists here; "
                           "nothing was changed")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise OutputError(f"{target}: error: the folder is not empty; choose a new folder")
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(clauses_dir(), target / "clauses")
-    shutil.copytree(templates_dir(), target / "templates")
-    (target / "schema").mkdir()
-    shutil.copy2(schema_file(), target / "schema" / schema_file().name)
-    (target / "deals").mkdir()
-    example = (samples_dir() / "julie-atelier-bois.yaml").read_text(encoding="utf-8")
-    (target / "deals" / "exemple.yaml").write_text(example, encoding="utf-8")
-    (target / "LISEZMOI.md").write_text(LISEZMOI, encoding="utf-8")
-    (target / CONFIG).write_text(CONFIG_TEXT, encoding="utf-8")
+    ensure_folder(target)
+    copy_tree_new(clauses_dir(), target / "clauses")
+    copy_tree_new(templates_dir(), target / "templates")
+    write_new(target / "schema" / schema_file().name, _read(schema_file()))
+    ensure_folder(target / "deals")
+    write_new(target / "deals" / "exemple.yaml",
+              _read(samples_dir() / "julie-atelier-bois.yaml"))
+    write_new(target / "LISEZMOI.md", LISEZMOI.encode("utf-8"))
+    write_new(target / CONFIG, CONFIG_TEXT.encode("utf-8"))
     return load_workspace(target / CONFIG)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise OutputError(f"{path}: error: cannot read: {e.strerror or e}") from None

@@ -27,10 +27,11 @@ import pytest
 from click.testing import CliRunner
 
 from generator import __version__
-from generator.build import MANIFEST, TEMP_PREFIX, BuildReport, Sources, build
+from generator.build import MANIFEST, STAGING, BuildReport, Sources, build
 from generator.clauses import load_library, select
 from generator.cli import cli
 from generator.deals import check_file
+from generator.manifest import Manifest, entry_to_json
 from generator.terms import facts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,10 @@ def sha256(path: Path) -> str:
 
 
 def manifest(out: Path) -> dict:
-    return json.loads((out / MANIFEST).read_text(encoding="utf-8"))["documents"]
+    """The manifest's entries as JSON objects (its journal played over it)."""
+    loaded = Manifest.load(out)
+    assert not loaded.warnings, loaded.warnings
+    return {name: entry_to_json(entry) for name, entry in loaded.entries.items()}
 
 
 def documents(out: Path) -> dict[str, bytes]:
@@ -57,8 +61,9 @@ def documents(out: Path) -> dict[str, bytes]:
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file of ``out`` (manifest included): bytes and modification time."""
-    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.iterdir())}
+    """Every file of ``out`` (manifest included, not the lock): bytes and modification time."""
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.iterdir())
+            if not p.name.startswith(".apport.lock")}
 
 
 def by_status(report: BuildReport, status: str) -> set[str]:
@@ -296,8 +301,8 @@ def test_a_clause_that_no_deal_uses_changes_nothing(deals, out, sources):
     assert report.ok and report.count("built") == 0
     assert by_status(report, "unchanged") == expected_names(deals)
     after = snapshot(out)
-    assert {n: v for n, v in after.items() if n != MANIFEST} == {
-        n: v for n, v in before.items() if n != MANIFEST}
+    assert {n: v for n, v in after.items() if not n.startswith(MANIFEST[:-5])} == {
+        n: v for n, v in before.items() if not n.startswith(MANIFEST[:-5])}
     # and the next build finds everything up to date again, without writing anything
     assert run(deals, out, sources).count("unchanged") == len(expected_names(deals))
     assert snapshot(out) == after
@@ -306,30 +311,43 @@ def test_a_clause_that_no_deal_uses_changes_nothing(deals, out, sources):
 def test_a_review_contract_depends_on_every_clause_it_lists(deals, out, sources, tmp_path):
     """The jurist's annex lists the clauses left out too (id@version and condition)."""
     run(deals, out, sources, review=True)
-    contracts = {n for n in expected_names(deals) if ".contrat." in n}
+    reviews = {n.replace(".contrat.", ".contrat.revue.") for n in expected_names(deals)
+               if ".contrat." in n}
     clause = load_library(sources.clauses).by_id("responsabilite-plafond-montant")
+    using = {n for n, e in manifest(out).items()
+             if ".revue." not in n and any(k.startswith(f"{clause.id}@") for k in e["clauses"])}
     path = Path(clause.file)
     edit(path, "version: 1", "version: 2")
 
     report = run(deals, out, sources, review=True)
 
-    assert by_status(report, "built") == contracts
+    assert by_status(report, "built") == reviews | using
     fresh = tmp_path / "fresh"
     run(deals, fresh, sources, review=True)
     assert documents(out) == documents(fresh)
 
 
-def test_review_mode_rebuilds_the_contracts_only(deals, out, sources):
+def test_review_writes_the_jurists_copy_beside_the_contract_to_sign(deals, out, sources):
+    """Issue 12: --review adds NAME.contrat.revue.docx; the clean contract stays as it is."""
     run(deals, out, sources)
     contracts = {n for n in expected_names(deals) if ".contrat." in n}
+    reviews = {n.replace(".contrat.", ".contrat.revue.") for n in contracts}
+    clean = {n: (out / n).read_bytes() for n in contracts}
 
     report = run(deals, out, sources, review=True)
 
-    assert by_status(report, "built") == contracts
-    assert all(d.reasons == ["review mode changed"]
-               for d in report.documents if d.name in contracts)
+    assert by_status(report, "built") == reviews
+    assert all(d.reasons == ["new"] for d in report.documents if d.name in reviews)
+    assert {n: (out / n).read_bytes() for n in contracts} == clean
+    for name in reviews:
+        assert "Notes pour le juriste" in document_text(out / name)
+    for name in contracts:
+        assert "Notes pour le juriste" not in document_text(out / name)
     assert run(deals, out, sources, review=True).count("built") == 0
-    assert by_status(run(deals, out, sources), "built") == contracts
+    # once asked for, the review copy is kept up to date, not called stale
+    later = run(deals, out, sources)
+    assert later.count("built") == 0 and later.count("stale") == 0
+    assert by_status(later, "unchanged") == expected_names(deals) | reviews
 
 
 def test_changing_a_template_rebuilds_that_kind_only(deals, out, sources):
@@ -638,7 +656,7 @@ def test_builds_are_byte_identical_whatever_the_clock_or_time_zone(deals, tmp_pa
     assert in_process.ok
 
     reference = {p.name: p.read_bytes() for p in (tmp_path / "utc").iterdir()}
-    assert set(reference) == expected_names(deals) | {MANIFEST}
+    assert set(reference) == expected_names(deals) | {MANIFEST, ".apport.lock"}
     for name in ("tokyo", "clock", "lib-api"):
         other = {p.name: p.read_bytes() for p in (tmp_path / name).iterdir()}
         assert other == reference, name
@@ -703,7 +721,7 @@ def test_a_build_killed_at_any_moment_leaves_whole_documents_and_an_honest_manif
         present = sorted(out.glob("*.docx"))
         assert len(present) >= kill_after
         for path in present:
-            assert not path.name.startswith(TEMP_PREFIX)
+            assert not path.name.startswith(STAGING)
             assert_whole_docx(path)
         if (out / MANIFEST).exists():
             for name, entry in manifest(out).items():
@@ -716,7 +734,7 @@ def test_a_build_killed_at_any_moment_leaves_whole_documents_and_an_honest_manif
     assert set(documents(out)) == names
     for name in names:
         assert_whole_docx(out / name)
-    assert not list(out.glob(TEMP_PREFIX + "*"))
+    assert not (out / STAGING).exists()
     listed = manifest(out)
     assert set(listed) == names
     assert all(listed[n]["sha256"] == sha256(out / n) for n in names)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import os
 import shutil
 import stat
@@ -25,10 +24,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import generator.build
+import generator.writing
 from generator import reading
-from generator.build import MANIFEST, TEMP_PREFIX
+from generator.build import STAGING
 from generator.cli import cli
+from generator.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 JULIE = ROOT / "samples" / "julie-atelier-bois.yaml"
@@ -81,7 +81,14 @@ def files_of(folder: Path) -> dict[str, str]:
 
 
 def temporaries(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+    return [p for p in folder.rglob("*") if p.name.startswith((STAGING, ".apport-part-"))]
+
+
+def listed(out: Path) -> set[str]:
+    """The names the manifest (with its journal) lists."""
+    loaded = Manifest.load(out)
+    assert not loaded.warnings, loaded.warnings
+    return set(loaded.entries)
 
 
 @pytest.fixture
@@ -104,19 +111,23 @@ def test_an_output_path_below_a_file_is_a_located_error(work: Path) -> None:
     assert (work / "report.txt").read_text(encoding="utf-8") == "my notes"
 
 
-def test_a_document_path_taken_by_a_folder_fails_that_document_only(work: Path) -> None:
+def test_a_document_path_taken_by_a_folder_fails_its_deal_and_keeps_the_folder(
+        work: Path) -> None:
+    deal(work / "deals", "paul.yaml")
     (work / "out" / "julie.contrat.docx").mkdir(parents=True)
     (work / "out" / "julie.contrat.docx" / "keep.txt").write_text("mine", encoding="utf-8")
 
     result = apport("build", "deals", "-o", "out", "-j", "1", cwd=work)
 
     assert result.exit_code == 1
-    assert "out/julie.contrat.docx: error: cannot write: Is a directory" in result.stderr
+    assert "out/julie.contrat.docx: error: is a folder, not a file" in result.stderr
+    assert ("out/julie.offre.docx: error: not written, so that it stays in step"
+            in result.stderr)
     assert (work / "out" / "julie.contrat.docx" / "keep.txt").read_text() == "mine"
-    assert (work / "out" / "julie.offre.docx").is_file()
+    assert not (work / "out" / "julie.offre.docx").exists()  # the deal's documents go together
+    assert (work / "out" / "paul.offre.docx").is_file()  # the other deals are written
     assert not temporaries(work / "out")
-    listed = json.loads((work / "out" / MANIFEST).read_text(encoding="utf-8"))["documents"]
-    assert "julie.contrat.docx" not in listed and "julie.offre.docx" in listed
+    assert listed(work / "out") == {"paul.contrat.docx", "paul.offre.docx"}
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
@@ -130,8 +141,9 @@ def test_a_document_that_is_a_link_to_a_file_of_the_user_is_not_written_through(
     result = apport("build", "deals", "-o", "out", "-j", "1", cwd=work)
 
     assert result.exit_code == 1, result.output
-    assert "julie.contrat.docx: error: not overwritten" in result.stderr
+    assert "out/julie.contrat.docx: error: is a symbolic link" in result.stderr
     assert mine.read_bytes() == b"a document of mine"
+    assert (work / "out" / "julie.contrat.docx").is_symlink()
 
 
 # --- the inputs ----------------------------------------------------------------------------------
@@ -248,7 +260,7 @@ def test_an_unwritable_output_folder_is_said_and_nothing_written(
         work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (work / "out").mkdir()
     real_access = os.access
-    monkeypatch.setattr(generator.build.os, "access",  # "out" cannot be written (only)
+    monkeypatch.setattr(generator.writing.os, "access",  # "out" cannot be written (only)
                         lambda path, mode, **kw: False if Path(path).name == "out" and
                         mode & os.W_OK else real_access(path, mode, **kw))
 
@@ -282,30 +294,30 @@ def test_a_write_failure_is_printed_in_the_located_form(work: Path) -> None:
     result = apport("build", "deals", "-o", "out", "-j", "1", cwd=work)
 
     assert result.exit_code == 1
-    assert "out/julie.contrat.docx: error: cannot write" in result.stderr, result.stderr
+    assert "out/julie.contrat.docx: error: is a folder" in result.stderr, result.stderr
 
 
-def test_a_document_that_cannot_be_written_fails_alone_and_leaves_no_temporary_file(
+def test_a_document_that_cannot_be_moved_fails_its_deal_and_leaves_no_temporary_file(
         work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The offer's move fails after the contract's was made: the contract's is undone."""
     deal(work / "deals", "paul.yaml")
     real_replace = os.replace
 
     def replace(src, dst, *args, **kwargs):  # noqa: ANN001, ANN202
-        if Path(dst).name == "paul.contrat.docx":
+        if Path(dst).name == "paul.offre.docx":
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
         return real_replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(generator.build.os, "replace", replace)
+    monkeypatch.setattr(generator.writing.os, "replace", replace)
 
     result = apport("build", "deals", "-o", "out", "-j", "1", cwd=work)
 
     assert result.exit_code == 1
-    assert "out/paul.contrat.docx: error: cannot write: Permission denied" in result.stderr
+    assert "out/paul.offre.docx: error: cannot write: Permission denied" in result.stderr
     assert sorted(p.name for p in (work / "out").glob("*.docx")) == [
-        "julie.contrat.docx", "julie.offre.docx", "paul.offre.docx"]
+        "julie.contrat.docx", "julie.offre.docx"]
     assert not temporaries(work / "out")
-    listed = json.loads((work / "out" / MANIFEST).read_text(encoding="utf-8"))["documents"]
-    assert set(listed) == {"julie.contrat.docx", "julie.offre.docx", "paul.offre.docx"}
+    assert listed(work / "out") == {"julie.contrat.docx", "julie.offre.docx"}
 
 
 # --- a build that fails half-way ------------------------------------------------------------------
@@ -357,9 +369,8 @@ def test_a_build_failing_half_way_loses_no_file(half_way: Path, jobs: str) -> No
                  "b.contrat.docx", "notes.txt"):
         assert after[name] == before[name], f"{name} was touched"
     assert not temporaries(work / "out")
-    listed = json.loads((work / "out" / MANIFEST).read_text(encoding="utf-8"))["documents"]
-    for name, entry in listed.items():
-        assert after[name] == entry["sha256"], f"the manifest is wrong about {name}"
+    for name, entry in Manifest.load(work / "out").entries.items():
+        assert after[name] == entry.sha256, f"the manifest is wrong about {name}"
 
 
 def test_a_deal_whose_contract_fails_keeps_its_offer_as_it_was(half_way: Path) -> None:

@@ -1,0 +1,181 @@
+"""Whether a document is up to date, and why not: one function, :func:`assess`.
+
+A document is up to date when the manifest's entry for it shows the very
+inputs it would be built from now (the deal's bytes, the clauses it uses or
+its whole library, its template, the tool's version, review mode) and the
+file still holds the bytes apport wrote. Anything else is a reason, said to
+the user ("deal changed", "clause `commission@3` changed", "file missing"...).
+
+Also here: which documents of a folder no deal produces any more
+(:func:`stale`), and the file-name limit checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .manifest import DocumentEntry, Entry, FileEntry, Kind
+
+
+class Status(enum.StrEnum):
+    """What became of one file in a build."""
+
+    BUILT = "built"
+    UNCHANGED = "unchanged"
+    PROTECTED = "protected"  # changed by a person: left alone
+    FAILED = "failed"
+    OUTDATED = "outdated"  # --check: would be written
+    STALE = "stale"  # no deal produces it any more
+    PRUNED = "pruned"  # stale, and removed by --prune
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a document would be built from now.
+
+    ``clauses`` is known only once the deal has been read and its clauses chosen;
+    ``documents`` and ``warnings`` only when they are compared without reading it.
+    """
+
+    kind: Kind
+    deal_sha256: str
+    template_sha256: str | None
+    library_sha256: str | None
+    tool: str
+    clauses: Mapping[str, str] | None = None
+    documents: tuple[str, ...] | None = None
+    warnings: tuple[tuple[int, int, str, str, str], ...] | None = None
+
+    @property
+    def review(self) -> bool:
+        return self.kind is Kind.REVIEW
+
+
+UNKNOWN: list[str] | None = None  # assess(): cannot tell without choosing the clauses
+
+
+def assess(entry: Entry | None, inputs: Inputs, on_disk: str | None) -> list[str] | None:
+    """Why the document must be built again: an empty list when it is up to date.
+
+    Args:
+        entry: what the manifest recorded for it.
+        inputs: what it would be built from now.
+        on_disk: the hash of the file in the folder (None: absent).
+
+    Returns:
+        The reasons, or ``None`` when the answer depends on which clauses the deal
+        now gets (its library changed and ``inputs.clauses`` is not known), or on
+        ``documents``/``warnings`` that differ from the entry's.
+    """
+    if not isinstance(entry, DocumentEntry):
+        return ["new"]
+    reasons: list[str] = []
+    if entry.deal_sha256 != inputs.deal_sha256:
+        reasons.append("deal changed")
+    review_changed = entry.review != inputs.review
+    if entry.library_sha256 != inputs.library_sha256:
+        if inputs.clauses is None:
+            return UNKNOWN
+        reasons.extend(_clause_reasons(entry.clauses or {}, inputs.clauses, review_changed))
+    if entry.template_sha256 != inputs.template_sha256:
+        reasons.append("template changed")
+    if entry.tool != inputs.tool:
+        reasons.append(f"apport {entry.tool} -> {inputs.tool}")
+    if review_changed:
+        reasons.append("review mode changed")
+    if inputs.documents is not None and entry.documents != inputs.documents:
+        return UNKNOWN
+    if inputs.warnings is not None and entry.warnings != inputs.warnings:
+        return UNKNOWN
+    if on_disk is None:
+        reasons.append("file missing")
+    elif on_disk != entry.sha256:
+        if on_disk == entry.previous_sha256:
+            reasons.append("the build that wrote it was interrupted")
+        elif not reasons:
+            reasons.append("edited since the last build")
+    return reasons
+
+
+def _clause_reasons(old: Mapping[str, str], new: Mapping[str, str],
+                    review_changed: bool) -> list[str]:
+    """Which clauses were added, changed or removed (by id, whatever the version)."""
+    reasons: list[str] = []
+    old_by_id = {key.split("@")[0]: (key, sha) for key, sha in old.items()}
+    # A review contract records every clause of the library (its annex lists them all):
+    # entering or leaving review mode is one reason, not one per clause left out.
+    for key, sha in new.items():
+        before = old_by_id.get(key.split("@")[0])
+        if before is None:
+            if not review_changed:
+                reasons.append(f"clause `{key}` added")
+        elif before != (key, sha):
+            reasons.append(f"clause `{key}` changed")
+    if not review_changed:
+        new_ids = {key.split("@")[0] for key in new}
+        reasons.extend(f"clause `{key}` removed" for clause_id, (key, _sha) in old_by_id.items()
+                       if clause_id not in new_ids)
+    return reasons
+
+
+# --- names ---------------------------------------------------------------------------------------
+
+
+def name_limit(folder: Path) -> int:
+    """The longest file name the folder's file system takes, in bytes."""
+    try:
+        return os.pathconf(folder if folder.exists() else ".", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def too_long(names: tuple[str, ...], limit: int) -> str | None:
+    """The first of ``names`` longer than ``limit`` bytes (with room for ``.pdf``)."""
+    for name in names:
+        longest = max(len(name.encode("utf-8", "surrogateescape")),
+                      len(name.encode("utf-8", "surrogateescape")) - len(".docx") + len(".pdf"))
+        if longest > limit:
+            return name
+    return None
+
+
+# --- stale outputs -----------------------------------------------------------------------------
+
+
+def deal_is_gone(entry: Entry) -> bool:
+    """Whether the deal file an entry was built from no longer exists."""
+    where = entry.deal_path or entry.deal
+    try:
+        return not Path(where).is_file()
+    except (OSError, ValueError):
+        return True
+
+
+def stale(entries: Mapping[str, Entry], produced: set[str], read: set[str]) -> dict[str, str]:
+    """The files listed in the manifest that no deal produces any more, and why.
+
+    Args:
+        entries: the manifest's entries.
+        produced: the names this build made or found up to date.
+        read: the absolute paths of the deals this build read successfully (a deal
+            not in the build, whose file still exists, keeps its files).
+    """
+    found: dict[str, str] = {}
+    for name, entry in entries.items():
+        if name in produced or not isinstance(entry, DocumentEntry):
+            continue
+        if entry.deal_path in read:
+            found[name] = f"{entry.deal} no longer produces it"
+        elif deal_is_gone(entry):
+            found[name] = f"{entry.deal} is gone"
+    for name, entry in entries.items():
+        if isinstance(entry, FileEntry) and name not in produced:
+            if entry.source in found:
+                found[name] = f"made from {entry.source}, which is stale"
+            elif deal_is_gone(entry):
+                found[name] = f"{entry.deal} is gone"
+    return found

@@ -1,0 +1,107 @@
+"""The documents of a deal held as text: the Word files, their preview, PDF and email.
+
+The Word files come from :func:`generator.build.build` itself, run on the
+text saved as ``STEM.yaml`` in a private temporary folder: the bytes are
+those ``apport build`` writes, by construction, through the same worker
+limits. Previews are rendered in this process by the same builders (no
+file written) and shown by :mod:`.preview`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import build as building
+from ..build import Sources, load_kit
+from ..deals import CheckedDeal
+from . import preview
+
+KIND_LABELS = {"contrat": "Contrat", "offre": "Fiche d'offre", "client": "Information du client"}
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+class NoDocument(LookupError):
+    """Raised when a deal has no document of that kind (no contract at rate 0)."""
+
+
+def kinds() -> tuple[str, ...]:
+    """The kinds of document a deal can have, as ``apport build`` names them."""
+    return tuple(building.KINDS)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A Word document of a deal."""
+
+    name: str
+    data: bytes
+
+
+def word(text: bytes, stem: str, kind: str, sources: Sources) -> Built:
+    """The Word file of ``kind`` that ``apport build`` writes for ``STEM.yaml`` holding ``text``.
+
+    The deal must be valid (checked by the caller).
+
+    Raises:
+        NoDocument: when the deal has no document of that kind.
+        ApportError: when the build fails (a clause, a template).
+    """
+    with tempfile.TemporaryDirectory(prefix="apport-serve-") as tmp:
+        folder = Path(tmp)
+        deal = folder / f"{stem}.yaml"
+        deal.write_bytes(text)
+        out = folder / "out"
+        report = building.build([deal], out, sources=sources, jobs=1)
+        if report.failures:
+            from ..diagnostics import ApportError
+
+            raise ApportError("; ".join(str(f) for f in report.failures))
+        name = f"{stem}.{kind}.docx"
+        for document in report.documents:
+            if document.name == name and document.status == "failed":
+                from ..diagnostics import ApportError
+
+                raise ApportError(str(document.error))
+        if not (out / name).is_file():
+            raise NoDocument(name)
+        return Built(name, (out / name).read_bytes())
+
+
+def render(checked: CheckedDeal, kind: str, sources: Sources, *, review: bool = False) -> bytes:
+    """A document of a valid deal, rendered in memory by the builder ``apport build`` uses.
+
+    Raises:
+        NoDocument: when the deal has no document of that kind.
+    """
+    from ..contract import build_contract
+    from ..offer import build_offer
+
+    deal = checked.deal
+    assert deal is not None
+    kit = load_kit(sources)
+    if kind == "contrat":
+        if not deal.has_commission:
+            raise NoDocument(f"{checked.stem}.contrat.docx")
+        warnings = [d for d in checked.diagnostics if d.severity == "warning"]
+        return build_contract(deal, reference=checked.reference, library=kit.contract_library,
+                              template=kit.contract_template, review=review,
+                              warnings=warnings).data
+    if kind == "offre":
+        return build_offer(deal, reference=checked.reference, library=kit.offer_library,
+                           template=kit.offer_template).data
+    raise NoDocument(f"{checked.stem}.{kind}.docx")
+
+
+def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:
+    """The document of ``kind`` as HTML; the contract with the deal's values marked.
+
+    The contract is read from its review rendering (values highlighted), cut
+    where the clean contract ends: the jurist's annex is not shown.
+    """
+    if kind == "contrat":
+        clean = render(checked, kind, sources)
+        marked = render(checked, kind, sources, review=True)
+        return preview.to_html(marked, limit=preview.block_count(clean))
+    return preview.to_html(render(checked, kind, sources))

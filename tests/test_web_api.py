@@ -1,0 +1,258 @@
+"""``apport serve``: every row of the spec's JSON API, and the form's readings."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("starlette")
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
+
+from generator import reading  # noqa: E402
+from generator.cli import cli  # noqa: E402
+from tests.conftest import SAMPLES, sample_dict, set_path, to_yaml  # noqa: E402
+from tests.web_helpers import client, html_lines, make_workspace  # noqa: E402
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    bad = set_path(sample_dict(), "commission.rate", 35)
+    (ws.deals / "trop.yaml").write_text(to_yaml(bad), encoding="utf-8")
+    shutil.copy(SAMPLES / "essai-seulement.yaml", ws.deals / "essai.yaml")
+    return ws
+
+
+def test_get_deals_lists_every_deal_with_its_counts(workspace):
+    listing = client(workspace).get("/api/deals").json()
+    assert [d["name"] for d in listing] == ["essai", "exemple", "trop"]
+    by_name = {d["name"]: d for d in listing}
+    assert by_name["exemple"] == {"name": "exemple", "ok": True, "errors": 0, "warnings": 0}
+    assert by_name["trop"]["ok"] is False and by_name["trop"]["errors"] == 1
+    assert by_name["essai"]["ok"] is True and by_name["essai"]["warnings"] >= 1
+
+
+@pytest.mark.parametrize("name", ["trop", "essai", "exemple"])
+def test_post_validate_is_apport_validate_json(workspace, name, monkeypatch):
+    text = (workspace.deals / f"{name}.yaml").read_bytes()
+    response = client(workspace).post("/api/validate", content=text)
+    assert response.status_code == 200  # even when the deal is invalid
+    monkeypatch.chdir(workspace.deals)
+    result = CliRunner().invoke(cli, ["validate", f"{name}.yaml", "--format", "json"])
+    expected = json.loads(result.output)
+    for item in expected:
+        item["file"] = "<request>"
+    assert response.json() == expected
+    assert expected or name == "exemple"
+
+
+def test_post_validate_on_text_that_is_not_yaml(workspace):
+    response = client(workspace).post("/api/validate", content=b"a: [\n")
+    assert response.status_code == 200
+    (problem,) = response.json()
+    assert problem["severity"] == "error" and problem["file"] == "<request>"
+
+
+def test_get_deal_gives_the_text_and_an_etag(workspace):
+    response = client(workspace).get("/api/deals/exemple")
+    text = (workspace.deals / "exemple.yaml").read_text(encoding="utf-8")
+    assert response.json() == {"name": "exemple", "yaml": text}
+    assert response.headers["etag"].startswith('"')
+    assert client(workspace).get("/api/deals/absent").status_code == 404
+
+
+def test_put_writes_the_file_and_answers_the_diagnostics(workspace):
+    c = client(workspace)
+    etag = c.get("/api/deals/exemple").headers["etag"]
+    new = to_yaml(set_path(sample_dict(), "commission.rate", 35)).encode()
+    response = c.put("/api/deals/exemple", content=new, headers={"If-Match": etag})
+    assert response.status_code == 200
+    assert (workspace.deals / "exemple.yaml").read_bytes() == new
+    (problem,) = response.json()
+    assert problem["path"] == "commission.rate" and problem["file"] == "deals/exemple.yaml"
+    assert response.headers["etag"] != etag
+    assert not list(workspace.deals.glob(".apport-tmp-*"))
+
+
+def test_put_refuses_with_409_when_the_file_changed_on_disk(workspace):
+    c = client(workspace)
+    etag = c.get("/api/deals/exemple").headers["etag"]
+    path = workspace.deals / "exemple.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "# changed in an editor\n",
+                    encoding="utf-8")
+    changed = path.read_bytes()
+    response = c.put("/api/deals/exemple", content=b"reference: X\n", headers={"If-Match": etag})
+    assert response.status_code == 409
+    assert "changé sur le disque" in response.json()["error"]
+    assert path.read_bytes() == changed
+
+
+def test_put_creating_a_deal_never_overwrites_one(workspace):
+    c = client(workspace)
+    text = (workspace.deals / "exemple.yaml").read_bytes()
+    assert c.put("/api/deals/nouveau", content=text,
+                 headers={"If-None-Match": "*"}).status_code == 200
+    assert (workspace.deals / "nouveau.yaml").read_bytes() == text
+    again = c.put("/api/deals/nouveau", content=b"reference: X\n", headers={"If-None-Match": "*"})
+    assert again.status_code == 409
+    assert (workspace.deals / "nouveau.yaml").read_bytes() == text
+
+
+def _build(workspace, tmp_path, stem, text):
+    """What ``apport build`` writes for a deal file STEM.yaml holding ``text``."""
+    folder = tmp_path / "cli"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{stem}.yaml").write_bytes(text)
+    out = tmp_path / "cli-out"
+    result = CliRunner().invoke(cli, ["build", str(folder / f"{stem}.yaml"), "-o", str(out),
+                                      "-j", "1", "--clauses", str(workspace.clauses),
+                                      "--templates", str(workspace.templates)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("sample", ["julie-atelier-bois", "avec-le-coeur", "site-vitrine-ponctuel"])
+def test_documents_are_byte_identical_to_apport_build(workspace, tmp_path, sample):
+    from generator.web.outputs import kinds
+
+    text = (SAMPLES / f"{sample}.yaml").read_bytes()
+    stem = "Dossier é"
+    out = _build(workspace, tmp_path, stem, text)
+    c = client(workspace)
+    for kind in kinds():
+        response = c.post(f"/api/documents/{kind}", params={"name": stem}, content=text)
+        expected = out / f"{stem}.{kind}.docx"
+        if expected.exists():
+            assert response.status_code == 200
+            assert response.content == expected.read_bytes()
+            assert "attachment" in response.headers["content-disposition"]
+        else:
+            assert kind == "contrat" and response.status_code == 404
+
+
+def test_documents_use_the_workspace_library(workspace, tmp_path):
+    clause = sorted(workspace.clauses.glob("*.md"))[-1]
+    clause.write_text(clause.read_text(encoding="utf-8").replace(
+        "Tolérance.", "Tolérance (clause de l'espace de travail)."), encoding="utf-8")
+    text = (SAMPLES / "julie-atelier-bois.yaml").read_bytes()
+    out = _build(workspace, tmp_path, "j", text)
+    response = client(workspace).post("/api/documents/contrat?name=j", content=text)
+    assert response.content == (out / "j.contrat.docx").read_bytes()
+
+
+def test_documents_of_an_invalid_deal_are_422_with_the_diagnostics(workspace):
+    text = (workspace.deals / "trop.yaml").read_bytes()
+    response = client(workspace).post("/api/documents/contrat?name=trop", content=text)
+    assert response.status_code == 422
+    assert [d["path"] for d in response.json()] == ["commission.rate"]
+
+
+def test_unknown_document_kind_is_404(workspace):
+    text = (workspace.deals / "exemple.yaml").read_bytes()
+    assert client(workspace).post("/api/documents/autre?name=x", content=text).status_code == 404
+
+
+# --- the preview says what the Word file says ------------------------------------------------
+
+
+@pytest.mark.parametrize("sample", sorted(p.stem for p in SAMPLES.glob("*.yaml")))
+def test_preview_text_equals_the_word_file_text(workspace, sample):
+    from generator.web.outputs import kinds
+
+    text = (SAMPLES / f"{sample}.yaml").read_bytes()
+    c = client(workspace)
+    for kind in kinds():
+        document = c.post(f"/api/documents/{kind}?name={sample}", content=text)
+        preview = c.post(f"/ui/preview/{kind}?name={sample}", content=text)
+        assert preview.status_code == 200
+        if document.status_code == 404:
+            assert "Pas de contrat" in preview.text
+            continue
+        expected = [p for p in reading.paragraphs(document.content) if p.strip()]
+        assert [line for line in html_lines(preview.text) if line.strip()] == expected
+
+
+def test_contract_preview_marks_the_deal_values(workspace):
+    text = (SAMPLES / "julie-atelier-bois.yaml").read_bytes()
+    preview = client(workspace).post("/ui/preview/contrat?name=j", content=text).text
+    assert "<mark>Marie Dupont</mark>" in preview
+    assert "Notes pour le juriste" not in preview
+
+
+def test_preview_escapes_what_the_deal_says(workspace):
+    data = set_path(sample_dict(), "introducer.name", "<script>alert(1)</script> & Cie")
+    preview = client(workspace).post("/ui/preview/contrat?name=j", content=to_yaml(data).encode())
+    assert "<script>" not in preview.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Cie" in preview.text
+
+
+# --- the form -----------------------------------------------------------------------------------
+
+
+def _form(c, fields):
+    return c.post("/ui/form?name=nouveau", content=json.dumps({"fields": fields})).json()
+
+
+def test_form_reads_french_habits_and_writes_the_wizard_file(workspace):
+    from generator.web.form import blank_values
+
+    values = {**blank_values(), "commission.rate": "15,5", "client.estimated_revenue": "1 000 €",
+              "signature.date": "10/12/2026", "introducer.siret": "91949250400007"}
+    reading_ = _form(client(workspace), values)
+    text = reading_["yaml"]
+    assert "rate: 15.5" in text and "estimated_revenue: 1000" in text
+    assert "date: 2026-12-10" in text and '"919 492 504 00007"' in text
+    assert text.startswith("# yaml-language-server: $schema=../schema/deal.schema.json\n"
+                           "# Dossier d'apport d'affaires (format 1)")
+
+
+def test_form_puts_the_french_error_next_to_the_rate(workspace):
+    from generator.loading import load_file
+    from generator.web.form import values_from_data
+
+    values = values_from_data(load_file(workspace.deals / "exemple.yaml").data)
+    ok = _form(client(workspace), values)
+    assert ok["ok"] and ok["errors"] == 0
+    values["commission.rate"] = "35"
+    bad = _form(client(workspace), values)
+    (message,) = bad["fields"]["commission.rate"]
+    assert message["severity"] == "error"
+    assert "30" in message["message"]
+
+
+def test_form_shows_only_the_relevant_fields(workspace):
+    from generator.web.form import blank_values
+
+    c = client(workspace)
+    values = {**blank_values(), "introducer.legal_form": "ei", "commission.rate": "0"}
+    relevant = set(_form(c, values)["relevant"])
+    assert "introducer.representative.name" not in relevant
+    assert "duration.commission_months" not in relevant and "role.involvement" in relevant
+    values.update({"introducer.legal_form": "sas", "commission.rate": "15",
+                   "duration.mission": "recurring"})
+    relevant = set(_form(c, values)["relevant"])
+    assert {"introducer.representative.name", "duration.commission_months"} <= relevant
+
+
+def test_a_saved_form_reads_back_into_the_same_form(workspace):
+    from generator.loading import load_bytes
+    from generator.web.form import values_from_data
+
+    c = client(workspace)
+    original = values_from_data(load_bytes((workspace.deals / "exemple.yaml").read_bytes(),
+                                           "x").data)
+    text = _form(c, original)["yaml"]
+    assert values_from_data(load_bytes(text.encode(), "x").data) == original
+
+
+def test_pages_render(workspace):
+    c = client(workspace)
+    assert "Vos dossiers" in c.get("/").text
+    page = c.get("/deals/exemple").text
+    assert 'for="f-commission-rate"' in page and 'id="f-commission-rate"' in page
+    assert c.get("/new?name=autre&from=exemple").status_code == 200
+    assert c.get("/new?name=exemple", follow_redirects=False).headers["location"] == \
+        "/deals/exemple"
