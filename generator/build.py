@@ -1,7 +1,8 @@
 """Many deals at once: orchestration of validation, planning, rendering and writing.
 
 ``build()`` writes, for every valid deal, ``OUT/<stem>.contrat.docx`` (when
-there is a commission) and ``OUT/<stem>.offre.docx`` (with ``review``, also
+there is a commission), ``OUT/<stem>.offre.docx`` and ``OUT/<stem>.client.docx``
+(with ``review``, also
 ``OUT/<stem>.contrat.revue.docx``, kept up to date from then on), and
 returns a :class:`BuildReport`. The parts live in their own modules:
 
@@ -51,6 +52,8 @@ from .manifest import (
 )
 from .planning import Inputs, Status, assess, name_limit, stale, too_long
 from .resources import (
+    CLIENT_SUBDIR,
+    CLIENT_TEMPLATE,
     CONTRACT_TEMPLATE,
     OFFER_SUBDIR,
     OFFER_TEMPLATE,
@@ -78,7 +81,10 @@ if TYPE_CHECKING:  # the Word, clause and validation machinery: imported when a 
 __all__ = ["MANIFEST", "STAGING", "BuildReport", "DocumentResult", "Kind", "Sources", "Status",
            "build", "load_kit"]
 
-KINDS = ("contrat", "offre")  # the documents of a deal, in order (the contract needs a rate)
+KINDS = ("contrat", "offre", "client")  # the documents of a deal, in order (the contract
+# needs a rate); kind -> (its clause folder below the library, its template)
+KIND_SOURCES = {"contrat": ("", CONTRACT_TEMPLATE), "offre": (OFFER_SUBDIR, OFFER_TEMPLATE),
+                "client": (CLIENT_SUBDIR, CLIENT_TEMPLATE)}
 
 
 # --- the pieces a build needs, loaded once per process --------------------------------------
@@ -106,21 +112,25 @@ class Kit:
     offer_library: Library
     contract_template: WordTemplate
     offer_template: WordTemplate
+    client_library: Library
+    client_template: WordTemplate
 
     def library(self, kind: str) -> Library:
-        return self.contract_library if kind == "contrat" else self.offer_library
+        return {"contrat": self.contract_library, "offre": self.offer_library,
+                "client": self.client_library}[kind]
 
     def template(self, kind: str) -> WordTemplate:
-        return self.contract_template if kind == "contrat" else self.offer_template
+        return {"contrat": self.contract_template, "offre": self.offer_template,
+                "client": self.client_template}[kind]
 
     def library_sha256(self, kind: str) -> str:
-        return self.library_hashes[0 if kind == "contrat" else 1]
+        return self.library_hashes[KINDS.index(kind)]
 
-    library_hashes: tuple[str, str] = field(init=False, repr=False, compare=False)
+    library_hashes: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "library_hashes", (library_sha256(self.contract_library),
-                                                    library_sha256(self.offer_library)))
+        object.__setattr__(self, "library_hashes",
+                           tuple(library_sha256(self.library(kind)) for kind in KINDS))
 
 
 _KITS: dict[Sources, tuple[tuple[Any, ...], Kit]] = {}
@@ -129,7 +139,7 @@ _KITS: dict[Sources, tuple[tuple[Any, ...], Kit]] = {}
 def _signature(sources: Sources) -> tuple[Any, ...]:
     """What the files of ``sources`` look like now (name, size, mtime): a cheap change test."""
     entries: list[Any] = []
-    for folder in (sources.clauses, sources.clauses / OFFER_SUBDIR):
+    for folder in (sources.clauses / sub for sub, _ in KIND_SOURCES.values()):
         try:
             with os.scandir(folder) as it:
                 for entry in it:
@@ -138,7 +148,7 @@ def _signature(sources: Sources) -> tuple[Any, ...]:
                         entries.append((str(folder), entry.name, st.st_size, st.st_mtime_ns))
         except OSError:
             entries.append((str(folder), None))
-    for name in (CONTRACT_TEMPLATE, OFFER_TEMPLATE):
+    for name in (template for _, template in KIND_SOURCES.values()):
         try:
             st = (sources.templates / name).stat()
             entries.append((name, st.st_size, st.st_mtime_ns))
@@ -165,6 +175,8 @@ def load_kit(sources: Sources) -> Kit:
         offer_library=load_library(sources.clauses / OFFER_SUBDIR),
         contract_template=load_template(sources.templates / CONTRACT_TEMPLATE),
         offer_template=load_template(sources.templates / OFFER_TEMPLATE),
+        client_library=load_library(sources.clauses / CLIENT_SUBDIR),
+        client_template=load_template(sources.templates / CLIENT_TEMPLATE),
     )
     _KITS[sources] = (signature, kit)
     return kit
@@ -256,10 +268,8 @@ def _folder_sha256(folder: Path) -> str | None:
 def _source_hashes(sources: Sources) -> dict[str, tuple[str | None, str | None]]:
     """For each kind, the hashes of its library and template, read cheaply from the files:
     what an up-to-date document's manifest entry must show."""
-    return {"contrat": (_folder_sha256(sources.clauses),
-                        _input_sha256(sources.templates / CONTRACT_TEMPLATE)),
-            "offre": (_folder_sha256(sources.clauses / OFFER_SUBDIR),
-                      _input_sha256(sources.templates / OFFER_TEMPLATE))}
+    return {kind: (_folder_sha256(sources.clauses / sub), _input_sha256(sources.templates / name))
+            for kind, (sub, name) in KIND_SOURCES.items()}
 
 
 @dataclass(frozen=True)
@@ -368,12 +378,16 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
 def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
     """The bytes of one document, and its job with the clauses it used filled in."""
     from .contract import build_contract
+    from .notice import build_notice
     from .offer import build_offer
 
     if job.kind in (Kind.CONTRACT, Kind.REVIEW):
         built = build_contract(job.deal, reference=job.reference, library=kit.contract_library,
                                template=kit.contract_template, review=job.review,
                                warnings=job.warnings)
+    elif job.kind is Kind.CLIENT:
+        built = build_notice(job.deal, reference=job.reference, library=kit.client_library,
+                             template=kit.client_template)
     else:
         built = build_offer(job.deal, reference=job.reference, library=kit.offer_library,
                             template=kit.offer_template)

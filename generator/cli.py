@@ -104,7 +104,8 @@ def cli() -> None:
     A deal file (YAML) describes one introduction: the introducer, the
     beneficiary, the client, the commission and the duration. apport checks
     it and writes a business-introducer contract (contrat d'apporteur
-    d'affaires) and an offer sheet (fiche d'offre), in French, as Word files.
+    d'affaires), an offer sheet (fiche d'offre) and a notice to the client
+    (information du client), in French, as Word files.
 
     \b
     Start with:
@@ -113,6 +114,7 @@ def cli() -> None:
       apport validate samples/          check deal files
       apport build samples/ -o out/     write the documents
       apport offer deals/julie.yaml --eml julie.eml   an email ready to send
+      apport client deals/julie.yaml    the letter to the client, as text
       apport schema > deal.schema.json  the format, for your editor
 
     Each command has its own help: apport build --help. A French guide for
@@ -215,17 +217,17 @@ Examples:
               help="Clause library folder (default: the workspace's, else built-in; "
                    "see 'apport clauses').")
 @click.option("--templates", "templates", type=click.Path(file_okay=False), default=None,
-              help="Folder holding contrat.docx and offre.docx (default: the workspace's, "
-                   "else built-in).")
+              help="Folder holding contrat.docx, offre.docx and client.docx (default: the "
+                   "workspace's, else built-in).")
 @_handle_errors
 def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, check: bool,
           pdf: bool, redline: bool, prune: bool, strict: bool, jobs: int | None,
           clauses: str | None, templates: str | None) -> None:
-    """Write the contract and the offer sheet of every deal.
+    """Write the contract, the offer sheet and the client notice of every deal.
 
     For each deal file NAME.yaml: OUT/NAME.contrat.docx (only when there is a
-    commission) and OUT/NAME.offre.docx (with --review, also
-    OUT/NAME.contrat.revue.docx for the jurist). Only what changed since the
+    commission), OUT/NAME.offre.docx and OUT/NAME.client.docx (with --review,
+    also OUT/NAME.contrat.revue.docx for the jurist). Only what changed since the
     last build is rendered again (the deal, a clause the deal uses, a template,
     the tool); a document edited by hand since is never overwritten (exit 1,
     unless --force). Documents no deal produces any more are listed (--check
@@ -390,6 +392,38 @@ def offer(deal: str, eml: str | None, pdf: bool, out: str | None, clauses: str |
             click.echo(f"edited copy of {eml} kept as {kept}", err=True)
         to = checked.deal.beneficiary.email or "no address in the deal: add one in your mail app"
         click.echo(f"wrote {eml} (to: {to}; open it in your mail app, check it and send it)")
+
+
+@cli.command(name="client", short_help="Print a deal's client notice as text, for an email.")
+@click.argument("deal", type=click.Path(dir_okay=False))
+@click.option("--clauses", "clauses", type=click.Path(file_okay=False), default=None,
+              help="Clause library folder (default: the workspace's, else built-in).")
+@_handle_errors
+def client_command(deal: str, clauses: str | None) -> None:
+    """Print a deal's client notice as plain text, ready to paste into an email.
+
+    The notice (information du client) tells the client whom the introducer
+    recommends, that a commission is paid by the beneficiary (or that there is
+    none), that the client stays free, and what happens to the client's
+    details. apport build also writes it as OUT/NAME.client.docx.
+
+    \b
+    Examples:
+      apport client deals/julie.yaml          the text, on the screen
+    """
+    from .clauses import load_library
+    from .deals import check_file
+    from .notice import notice_text
+    from .resources import CLIENT_SUBDIR
+
+    ctx = _Context((deal,), clauses=clauses)
+    checked = check_file(deal)
+    for d in checked.diagnostics:
+        click.echo(str(d), err=True)
+    if checked.deal is None:
+        sys.exit(1)
+    library = load_library(ctx.sources.clauses / CLIENT_SUBDIR)
+    click.echo(notice_text(checked.deal, reference=checked.reference, library=library), nl=False)
 
 
 @cli.command(name="clauses")

@@ -1,6 +1,7 @@
 """Working with a clause library: list it, export it, check it against the options.
 
-``check`` renders every clause of a library (contract and offer) against a
+``check`` renders every clause of a library (contract, offer and client
+notice) against a
 pairwise-covering set of option combinations: every pair of values of any
 two options appears in at least one deal, so a clause that breaks for some
 combination of two options is caught without rendering all of them.
@@ -17,7 +18,7 @@ from typing import Any
 
 from .clauses import Library, load_library, render
 from .diagnostics import ApportError, OutputError
-from .resources import OFFER_SUBDIR, templates_dir
+from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, templates_dir
 
 # A valid deal (as the loader would give it: text values) that every
 # combination starts from.
@@ -150,7 +151,8 @@ def check(folder: str | Path) -> tuple[list[str], int]:
 
     folder = Path(folder)
     libraries: list[tuple[str, Library]] = [("contract", load_library(folder)),
-                                            ("offer", load_library(folder / OFFER_SUBDIR))]
+                                            ("offer", load_library(folder / OFFER_SUBDIR)),
+                                            ("client", load_library(folder / CLIENT_SUBDIR))]
     problems: list[str] = []
     combos = 0
     for label, data in option_deals():
@@ -159,8 +161,8 @@ def check(folder: str | Path) -> tuple[list[str], int]:
         for kind, library in libraries:
             if kind == "contract" and not deal.has_commission:
                 continue
-            terms = (derive(deal, reference="MATRICE") if kind == "contract"
-                     else offer_terms(deal, reference="MATRICE"))
+            terms = (offer_terms(deal, reference="MATRICE") if kind == "offer"
+                     else derive(deal, reference="MATRICE"))
             deal_facts = facts(deal)
             if kind == "offer" and not deal.client.named_in_offer:
                 deal_facts["client"]["name"] = None
@@ -177,7 +179,8 @@ def check(folder: str | Path) -> tuple[list[str], int]:
 def listing(folder: str | Path) -> list[str]:
     """One line per clause: ``id@version  title  [when ...]``."""
     lines: list[str] = []
-    for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR)):
+    for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR),
+                       ("client notice", Path(folder) / CLIENT_SUBDIR)):
         library = load_library(path)
         lines.append(f"# {kind} clauses ({path})")
         for c in library.clauses:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .clauses import Article, Library, Rendered, render
@@ -85,35 +86,50 @@ def offer_text(deal: Deal, *, reference: str, library: Library, width: int = 78)
     """The offer as plain text, ready to paste into an email."""
     terms, rendered = render_offer(deal, reference=reference, library=library)
     title, subtitle = _titles(terms)
-    out: list[str] = [title, subtitle, ""]
 
-    def wrap(text: str, first: str = "", rest: str = "") -> None:
-        out.extend(textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
-                                 break_on_hyphens=False) or [first.rstrip()])
+    def extra(section: Article) -> list[str]:
+        out: list[str] = []
+        if section.id == "recommandation" and terms.message:
+            for paragraph in terms.message:
+                out += wrapped(paragraph, width, "  > ", "  > ") + ["  >"]
+            out[-1] = ""
+        if section.id == "exemple" and terms.example is not None:
+            out += _table(terms)
+        return out
 
-    for section in rendered.articles:
-        out += [section.title, "-" * len(section.title)]
+    return plain_text([title, subtitle], rendered.articles, width=width, extra=extra)
+
+
+def wrapped(text: str, width: int, first: str = "", rest: str = "") -> list[str]:
+    """One paragraph wrapped for a plain-text email (never an empty list)."""
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
+                         break_on_hyphens=False) or [first.rstrip()]
+
+
+def plain_text(head: list[str], sections: Sequence[Article], *, width: int = 78,
+               extra: Callable[[Article], list[str]] | None = None) -> str:
+    """Titled sections as plain text for an email (the offer sheet, the client notice).
+
+    ``head`` are the first lines; ``extra`` gives the lines to add after a
+    section (a quotation, a table).
+    """
+    out: list[str] = [*head, ""]
+    for section in sections:
+        if section.title:
+            out += [section.title, "-" * len(section.title)]
         for i, block in enumerate(section.blocks):
             if block.bullet:
-                wrap(block.text, "  • ", "    ")
+                out += wrapped(block.text, width, "  • ", "    ")
                 if i + 1 == len(section.blocks) or not section.blocks[i + 1].bullet:
                     out.append("")
             else:
-                wrap(block.text)
+                out += wrapped(block.text, width)
                 out.append("")
-        if section.id == "recommandation":
-            for paragraph in terms.message:
-                wrap(paragraph, "  > ", "  > ")
-                out.append("  >")
-            if terms.message:
-                out.pop()
-                out.append("")
-        if section.id == "exemple" and terms.example is not None:
-            out += _table(terms)
+        if extra is not None:
+            out += extra(section)
         if out[-1] != "":
             out.append("")
-    text = plain("\n".join(out)).rstrip() + "\n"
-    return text
+    return plain("\n".join(out)).rstrip() + "\n"
 
 
 def _table(terms: Terms) -> list[str]:
@@ -127,4 +143,4 @@ def _table(terms: Terms) -> list[str]:
     return [*lines, ""]
 
 
-__all__ = ["Article", "build_offer", "offer_text", "offer_terms"]
+__all__ = ["Article", "build_offer", "offer_text", "offer_terms", "plain_text"]

@@ -19,12 +19,13 @@ def _data(name: str) -> Path:
 
 
 def clauses_dir() -> Path:
-    """The built-in clause library (contract clauses; offer sections in ``offre/``)."""
+    """The built-in clause library (contract clauses; offer sections in ``offre/``, the
+    client notice's in ``client/``)."""
     return _data("clauses")
 
 
 def templates_dir() -> Path:
-    """The built-in Word templates (``contrat.docx``, ``offre.docx``)."""
+    """The built-in Word templates (``contrat.docx``, ``offre.docx``, ``client.docx``)."""
     return _data("templates")
 
 
@@ -39,8 +40,10 @@ def schema_file() -> Path:
 
 
 OFFER_SUBDIR = "offre"
+CLIENT_SUBDIR = "client"
 CONTRACT_TEMPLATE = "contrat.docx"
 OFFER_TEMPLATE = "offre.docx"
+CLIENT_TEMPLATE = "client.docx"
 
 
 @functools.cache

@@ -14,6 +14,7 @@ from generator.build import Sources, load_kit
 from generator.contract import build_contract
 from generator.deals import CheckedDeal, check_file
 from generator.model import Deal
+from generator.notice import build_notice
 from generator.offer import build_offer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,18 @@ def offer_bytes(deal: Deal, reference: str = "REF") -> bytes:
     k = kit()
     return build_offer(deal, reference=reference, library=k.offer_library,
                        template=k.offer_template).data
+
+
+def notice_bytes(deal: Deal, reference: str = "REF") -> bytes:
+    k = kit()
+    return build_notice(deal, reference=reference, library=k.client_library,
+                        template=k.client_template).data
+
+
+@cache
+def sample_notice(stem: str) -> bytes:
+    c = checked(stem)
+    return notice_bytes(c.deal, c.reference)
 
 
 @cache

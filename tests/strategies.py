@@ -49,6 +49,10 @@ IN_CONTRACT = ["signature.place", "introducer.name", "introducer.address",
                "beneficiary.representative.capacity", "client.name", "client.activity",
                "client.need", "disputes.jurisdiction"]
 IN_OFFER = ["introducer.name", "client.activity", "client.need", "offer.message"]
+# The client notice: a letter from the introducer (her name and address head it) to the
+# client, recommending the beneficiary (and her representative, for a company).
+IN_CLIENT = ["introducer.name", "introducer.address", "beneficiary.name", "client.name",
+             "client.need"]
 
 # --- text --------------------------------------------------------------------------------------
 
@@ -317,6 +321,12 @@ def shown_in_offer(model: Any) -> list[str]:
     signer = ("beneficiary.representative.name" if model.beneficiary.is_company
               else "beneficiary.name")
     return [*IN_OFFER, signer] + (["client.name"] if model.client.named_in_offer else [])
+
+
+def shown_in_notice(model: Any) -> list[str]:
+    """The fields the client notice of ``model`` (a validated Deal) prints."""
+    signer = ["beneficiary.representative.name"] if model.beneficiary.is_company else []
+    return [*IN_CLIENT, *signer]
 
 
 def printed_pieces(value: str) -> list[str]:

@@ -77,6 +77,7 @@ def expected_names(deals: Path) -> set[str]:
         deal = check_file(path).deal
         assert deal is not None
         names.add(f"{path.stem}.offre.docx")
+        names.add(f"{path.stem}.client.docx")
         if deal.has_commission:
             names.add(f"{path.stem}.contrat.docx")
     return names
@@ -160,7 +161,7 @@ def test_first_build_writes_every_document_and_a_manifest_of_its_inputs(deals, o
         assert entry["tool"] == __version__
         template = sources.templates / f"{kind}.docx"
         assert entry["template_sha256"] == sha256(template)
-        library = load_library(sources.clauses / ("offre" if kind == "offre" else ""))
+        library = load_library(sources.clauses / ("" if kind == "contrat" else kind))
         files = {c.key: sha256(Path(c.file)) for c in library.clauses}
         assert entry["clauses"], name
         for key, clause_sha in entry["clauses"].items():
@@ -243,6 +244,7 @@ def test_editing_one_deal_rebuilds_exactly_its_documents(deals, out, sources):
     mine = {f"{JULIE}.contrat.docx", f"{JULIE}.offre.docx"}
     assert by_status(report, "built") == mine
     assert all(d.reasons == ["deal changed"] for d in report.documents if d.name in mine)
+    # The client notice does not state the rate: rendered again, it is the same document.
     assert by_status(report, "unchanged") == expected_names(deals) - mine
     after = snapshot(out)
     for name in expected_names(deals) - mine:
@@ -417,7 +419,7 @@ def test_a_hand_edited_document_is_left_alone_and_named(deals, out, lib):
     assert str(edited) in result.stderr and "not overwritten" in result.stderr
     assert f"built {out / (JULIE + '.offre.docx')}" in result.stdout  # the rest is built
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("1 built, 7 unchanged, 0 failed, 1 protected"), last
+    assert last.startswith("1 built, 12 unchanged, 0 failed, 1 protected"), last
     assert manifest(out)[edited.name]["sha256"] != hashlib.sha256(mine).hexdigest()
 
 
@@ -534,7 +536,8 @@ def test_a_clause_failing_for_one_deal_fails_that_deal_only(deals, out, lib, sou
     assert result.exit_code == 1
     assert "125-gros-client.md" in result.stderr and "sans-estimation.yaml" in result.stderr
     assert not (out / "sans-estimation.contrat.docx").exists()
-    assert set(documents(out)) - {"sans-estimation.offre.docx"} == expected_names(SAMPLES)
+    assert set(documents(out)) - {"sans-estimation.offre.docx",
+                                  "sans-estimation.client.docx"} == expected_names(SAMPLES)
     assert "sans-estimation.contrat.docx" not in manifest(out)
     assert "Traceback" not in result.output
 
@@ -730,7 +733,8 @@ def test_a_build_killed_at_any_moment_leaves_whole_documents_and_an_honest_manif
 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    names = {f"deal-{i:03d}.{kind}.docx" for i in range(80) for kind in ("contrat", "offre")}
+    names = {f"deal-{i:03d}.{kind}.docx" for i in range(80)
+             for kind in ("contrat", "offre", "client")}
     assert set(documents(out)) == names
     for name in names:
         assert_whole_docx(out / name)
@@ -740,7 +744,7 @@ def test_a_build_killed_at_any_moment_leaves_whole_documents_and_an_honest_manif
     assert all(listed[n]["sha256"] == sha256(out / n) for n in names)
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert again.returncode == 0
-    assert again.stderr.strip().splitlines()[-1].startswith("0 built, 160 unchanged")
+    assert again.stderr.strip().splitlines()[-1].startswith("0 built, 240 unchanged")
 
 
 # --- the terminal ---------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ def test_a_document_path_taken_by_a_folder_fails_its_deal_and_keeps_the_folder(
     assert not (work / "out" / "julie.offre.docx").exists()  # the deal's documents go together
     assert (work / "out" / "paul.offre.docx").is_file()  # the other deals are written
     assert not temporaries(work / "out")
-    assert listed(work / "out") == {"paul.contrat.docx", "paul.offre.docx"}
+    assert listed(work / "out") == {"paul.client.docx", "paul.contrat.docx", "paul.offre.docx"}
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")
@@ -172,7 +172,8 @@ def test_a_folder_with_link_loops_builds_each_deal_once(work: Path) -> None:
 
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (work / "out").glob("*.docx")) == [
-        "julie.contrat.docx", "julie.offre.docx", "paul.contrat.docx", "paul.offre.docx"]
+        "julie.client.docx", "julie.contrat.docx", "julie.offre.docx", "paul.client.docx",
+        "paul.contrat.docx", "paul.offre.docx"]
     assert "(2 deals)" in result.stderr
 
 
@@ -315,9 +316,9 @@ def test_a_document_that_cannot_be_moved_fails_its_deal_and_leaves_no_temporary_
     assert result.exit_code == 1
     assert "out/paul.offre.docx: error: cannot write: Permission denied" in result.stderr
     assert sorted(p.name for p in (work / "out").glob("*.docx")) == [
-        "julie.contrat.docx", "julie.offre.docx"]
+        "julie.client.docx", "julie.contrat.docx", "julie.offre.docx"]
     assert not temporaries(work / "out")
-    assert listed(work / "out") == {"julie.contrat.docx", "julie.offre.docx"}
+    assert listed(work / "out") == {"julie.client.docx", "julie.contrat.docx", "julie.offre.docx"}
 
 
 # --- a build that fails half-way ------------------------------------------------------------------

@@ -11,7 +11,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from documents_helpers import GOLDEN, SAMPLES, sample_contract, sample_offer, text
+from documents_helpers import (
+    GOLDEN,
+    SAMPLES,
+    sample_contract,
+    sample_notice,
+    sample_offer,
+    text,
+)
 
 from generator import reading
 
@@ -23,6 +30,7 @@ def _documents():
         if sample.stem != "avec-le-coeur":
             yield f"{sample.stem}.contrat", lambda s=sample.stem: sample_contract(s)
         yield f"{sample.stem}.offre", lambda s=sample.stem: sample_offer(s)
+        yield f"{sample.stem}.client", lambda s=sample.stem: sample_notice(s)
 
 
 @pytest.mark.parametrize(("name", "make"), list(_documents()), ids=lambda v: v

@@ -34,7 +34,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from lxml import etree
-from strategies import IN_CONTRACT, get, printed_pieces, shown_in_offer
+from strategies import IN_CONTRACT, get, printed_pieces, shown_in_notice, shown_in_offer
 
 from generator import reading
 from generator.cli import cli
@@ -196,7 +196,8 @@ def _accepted(case: dict[str, Any], file: str, validate: Outcome, build: Outcome
     stem = Path(file).stem
     offer = folder / "out" / f"{stem}.offre.docx"
     contract = folder / "out" / f"{stem}.contrat.docx"
-    documents = [contract, offer] if checked.deal.has_commission else [offer]
+    notice = folder / "out" / f"{stem}.client.docx"
+    documents = [contract, offer, notice] if checked.deal.has_commission else [offer, notice]
     assert sorted(p.name for p in (folder / "out").glob("*.docx")) == sorted(
         p.name for p in documents)
     texts = {}
@@ -208,7 +209,8 @@ def _accepted(case: dict[str, Any], file: str, validate: Outcome, build: Outcome
         assert literal in everything, f"{literal!r} is not printed as written"
     # every value each document shows, as written
     data = checked.deal.model_dump(mode="json")
-    for document, paths in ((offer, shown_in_offer(checked.deal)), (contract, IN_CONTRACT)):
+    for document, paths in ((offer, shown_in_offer(checked.deal)), (contract, IN_CONTRACT),
+                            (notice, shown_in_notice(checked.deal))):
         if document not in texts:
             continue
         for path in paths:

@@ -37,6 +37,7 @@ from strategies import (
     deals,
     get,
     printed_pieces,
+    shown_in_notice,
     shown_in_offer,
     yaml_text,
 )
@@ -132,8 +133,9 @@ def test_every_valid_deal_builds_well_formed_literal_and_identical_twice(
         for report in reports:
             assert report.ok, (report.failures, [d.error for d in report.documents])
         names = sorted(p.name for p in (folder / "a").glob("*.docx"))
-        expected = (["deal.contrat.docx"] if model.has_commission else []) + ["deal.offre.docx"]
-        assert names == expected
+        expected = ((["deal.contrat.docx"] if model.has_commission else [])
+                    + ["deal.client.docx", "deal.offre.docx"])
+        assert names == sorted(expected)
         documents = {name: (folder / "a" / name).read_bytes() for name in names}
         for name, data in documents.items():
             assert (folder / "b" / name).read_bytes() == data, f"{name} differs between builds"
@@ -147,6 +149,9 @@ def test_every_valid_deal_builds_well_formed_literal_and_identical_twice(
     offer = documents["deal.offre.docx"]
     assert reference in reading.header_footer_text(offer)
     assert_shows(offer, deal, shown_in_offer(model), "offer")
+    notice = documents["deal.client.docx"]
+    assert reference in reading.header_footer_text(notice)
+    assert_shows(notice, deal, shown_in_notice(model), "client notice")
     if model.has_commission:
         contract = documents["deal.contrat.docx"]
         assert reference in reading.header_footer_text(contract)

@@ -82,7 +82,7 @@ def test_one_sample_every_kind_of_document_validates(tmp_path: Path, validator) 
     deals.mkdir()
     shutil.copy(ROOT / "samples" / "julie-atelier-bois.yaml", deals)
     documents = _build_all(deals, tmp_path / "out", tmp_path)
-    assert {"contrat", "offre", "contrat.redline"} <= _kinds(documents)
+    assert {"contrat", "offre", "client", "contrat.redline"} <= _kinds(documents)
     errors = [e for d in documents for e in _errors(validator, d)]
     assert not errors, "\n".join(errors)
 

@@ -36,7 +36,8 @@ def test_init_makes_a_workspace_and_refuses_to_overwrite_it(in_tmp) -> None:
     assert result.exit_code == 0, result.output
     for path in ("apport.toml", "LISEZMOI.md", "deals/exemple.yaml", "clauses/010-objet.md",
                  "clauses/offre/010-recommandation.md", "templates/contrat.docx",
-                 "templates/offre.docx", "schema/deal.schema.json"):
+                 "templates/offre.docx", "clauses/client/040-donnees.md",
+                 "templates/client.docx", "schema/deal.schema.json"):
         assert (in_tmp / "espace" / path).is_file(), path
     again = run("init", "espace")
     assert again.exit_code == 1 and "already exists" in again.output
@@ -73,7 +74,7 @@ def test_an_edited_workspace_clause_reaches_its_contracts(in_tmp, monkeypatch) -
     body = reading.text(in_tmp / "espace" / "out" / "exemple.contrat.docx")
     assert "Clause ajoutée par le cabinet Martin." in body
     # and a second build, with no option, says why it rebuilt nothing
-    assert "0 built, 2 unchanged" in run("build").output
+    assert "0 built, 3 unchanged" in run("build").output
 
 
 def test_command_line_options_override_the_workspace(in_tmp, monkeypatch) -> None:

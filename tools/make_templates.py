@@ -410,6 +410,40 @@ def offer() -> Document:
     return doc
 
 
+def client() -> Document:
+    """The client notice: a short letter from the introducer, with the offer's look."""
+    doc = Document()
+    accent = RGBColor(0x2E, 0x6B, 0x4F)
+    _styles(doc, accent=accent)
+    _page(doc)
+    _header_footer(doc, left="Information du client – réf. {{ reference }}", initials=False)
+
+    _p(doc, "{%p for line in sender %}")
+    _p(doc, "{{ line }}", "Texte de tableau")
+    _p(doc, "{%p endfor %}")
+    recipient = _p(doc, "{{ recipient }}")
+    recipient.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    recipient.paragraph_format.space_before = Pt(12)
+    recipient.paragraph_format.space_after = Pt(12)
+    _p(doc, "{{ title }}", "Title")
+    subject = _p(doc)
+    subject.add_run("{{ subject }}").bold = True
+    _p(doc, "{{ salutation }}")
+
+    _p(doc, "{%p for s in sections %}")
+    _p(doc, "{{ s.title }}", "Heading 1")
+    _blocks_loop(doc, "s.blocks")
+    _p(doc, "{%p endfor %}")
+
+    closing = _p(doc, "{{ closing }}")
+    closing.paragraph_format.space_before = Pt(12)
+    closing.paragraph_format.keep_with_next = True
+    signature = _p(doc, "{{ signature }}")
+    signature.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    signature.paragraph_format.space_before = Pt(12)
+    return doc
+
+
 def _preserve_spaces(doc) -> None:
     """``xml:space="preserve"`` on every text whose spaces matter.
 
@@ -487,7 +521,8 @@ def main() -> int:
     target.mkdir(exist_ok=True)
     save(contract(), target / "contrat.docx")
     save(offer(), target / "offre.docx")
-    print(f"wrote {target / 'contrat.docx'} and {target / 'offre.docx'}")
+    save(client(), target / "client.docx")
+    print(f"wrote {target / 'contrat.docx'}, {target / 'offre.docx'} and {target / 'client.docx'}")
     return 0
 
 
