@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from .diagnostics import ApportError, Diagnostic, printable
 from .finding import find_deal_files
 from .manifest import (
+    ALL_KINDS,
     MANIFEST,
     Derived,
     DocumentEntry,
@@ -766,8 +767,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     limit = name_limit(out)
     for index, (path, display) in enumerate(files):
         stem = path.stem
-        entries = {name: entries_of[name] for kind in Kind
-                   if (name := document_name(stem, kind)) in entries_of}
+        entries = {name: entries_of[name] for kind in ALL_KINDS
+                   if (name := f"{stem}.{kind.value}.docx") in entries_of}
         redline_name = f"{stem}.contrat.redline.docx"
         if redline_name in entries_of:
             entries[redline_name] = entries_of[redline_name]

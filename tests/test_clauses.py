@@ -584,7 +584,7 @@ def run(*args: str) -> Any:
 def test_cli_lists_the_clauses() -> None:
     result = run("clauses")
     assert result.exit_code == 0
-    assert "objet@1" in result.output
+    assert "objet@2" in result.output
     assert "# offer clauses" in result.output
 
 
