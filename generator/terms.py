@@ -138,10 +138,6 @@ class PartyTerms:
     designated: str  # "dénommée" for a company (une société), "dénommé" for an EI
 
 
-    @property
-    def identity_text(self) -> str:
-        return "".join(r.text for r in self.identity)
-
 
 def one_line(text: str) -> str:
     """An address written on several lines, as one line."""

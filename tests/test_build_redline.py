@@ -7,9 +7,9 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import reading
 from click.testing import CliRunner
 
-from generator import reading
 from generator.cli import cli
 from generator.redline import accept_all, reject_all
 

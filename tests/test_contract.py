@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+import reading
 from documents_helpers import (
     all_parts_text,
     checked,
@@ -16,7 +17,6 @@ from documents_helpers import (
     variant,
 )
 
-from generator import reading
 from generator.french import typed
 
 CONTRACT_SAMPLES = ["julie-atelier-bois", "site-vitrine-ponctuel", "cabinet-conseil-succes",

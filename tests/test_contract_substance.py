@@ -282,7 +282,8 @@ def _checklist(deal: Deal, body: str) -> list[str]:
            "amount": f"est limitée à la somme de {t.liability.amount}" if t.liability else "",
            "none": "ne plafonne pas la responsabilité des Parties"}[deal.liability.cap]
     points = {
-        1: [t.introducer.identity_text, t.beneficiary.identity_text,
+        1: ["".join(r.text for r in t.introducer.identity),
+            "".join(r.text for r in t.beneficiary.identity),
             "Le Client est un tiers au présent contrat"],
         2: ["Il est limité à cette seule mise en relation", "de négocier, au nom ou pour le compte",
             "d’établir un devis", "de conclure ou de signer un contrat",

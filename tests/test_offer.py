@@ -266,7 +266,7 @@ def test_das2_reaches_the_beneficiary_with_the_estimate() -> None:
 
 
 def test_rate_zero_sheet_has_no_contract_in_its_header() -> None:
-    from generator import reading
+    import reading
 
     data = sample_offer("avec-le-coeur")
     assert "contrat signé" not in reading.header_footer_text(data)

@@ -22,17 +22,17 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import needs_libreoffice
+import reading
+from conftest import needs_libreoffice, page_count
 from documents_helpers import ROOT, checked, kit, variant
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator import reading
 from generator.clauses import load_library
 from generator.contract import build_contract
 from generator.model import Deal
-from generator.pdf import convert, page_count
+from generator.pdf import convert
 from generator.redline import (
     Change,
     RedlineError,
