@@ -12,6 +12,7 @@ import re
 import pytest
 from documents_helpers import (
     contract_bytes,
+    notice_bytes,
     offer_bytes,
     part,
     sample_contract,
@@ -33,10 +34,12 @@ def _words(data: bytes) -> str:
 
 
 def test_de_un_elides_before_a_number_in_words() -> None:
-    body = _words(contract_bytes(variant(BASE, **{"duration.agreement_months": 1,
-                                                  "duration.commission_months": 1})))
-    assert "d’un (1)" in body
-    assert not re.search(r"\bde un\b", body), re.findall(r".{30}\bde un\b.{20}", body)
+    deal = variant(BASE, **{"duration.agreement_months": 1, "duration.commission_months": 1,
+                            "duration.tail_months": 1})
+    bodies = [_words(make(deal)) for make in (contract_bytes, offer_bytes, notice_bytes)]
+    assert any("d’un (1)" in body for body in bodies)  # the notice
+    for body in bodies:
+        assert not re.search(r"\bde un\b", body), re.findall(r".{30}\bde un\b.{20}", body)
 
 
 def test_a_legal_reference_never_breaks() -> None:
