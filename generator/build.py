@@ -37,8 +37,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .diagnostics import ApportError, Diagnostic, printable
-from .finding import find_deal_files
+from .finding import find_deal_files, natural_key
 from .manifest import (
+    ALL_KINDS,
     MANIFEST,
     Derived,
     DocumentEntry,
@@ -58,6 +59,7 @@ from .resources import (
     OFFER_SUBDIR,
     OFFER_TEMPLATE,
     clauses_dir,
+    library_root,
     templates_dir,
     tool_version,
 )
@@ -100,8 +102,10 @@ class Sources:
     @classmethod
     def default(cls, clauses: str | Path | None = None,
                 templates: str | Path | None = None) -> Sources:
-        return cls(Path(clauses) if clauses else clauses_dir(),
-                   Path(templates) if templates else templates_dir())
+        """The folders given, else the built-in ones; ``clauses`` may be an exported
+        library's root, whose templates then serve unless ``templates`` is given."""
+        folder, its_templates = library_root(clauses) if clauses else (clauses_dir(), None)
+        return cls(folder, Path(templates) if templates else its_templates or templates_dir())
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,7 @@ class BuildReport:
     notes: list[str] = field(default_factory=list)  # warnings: a damaged manifest
     errors: list[str] = field(default_factory=list)  # located: the manifest not written
     deals: int = 0
+    without_contract: list[str] = field(default_factory=list)  # deals at rate 0 looked at
     check: bool = False
     unchanged_deals: set[str] = field(default_factory=set)  # deals not read again (by file)
     deals_read: set[str] = field(default_factory=set, repr=False)  # absolute paths
@@ -437,6 +442,7 @@ class _DealResult:
     records: dict[str, Entry] = field(default_factory=dict)  # entries of files left as they are
     staged: list[_Staged] = field(default_factory=list)
     forget: list[str] = field(default_factory=list)  # entries whose file is gone
+    without_contract: bool = False  # a valid deal at rate 0: nothing to sign
     deal_path: str | None = None  # the deal, when it was read and its documents planned
     quick: bool = False  # found up to date without reading the deal
 
@@ -452,6 +458,8 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
         return result
     if not task.write:
         return result
+    assert checked.deal is not None
+    result.without_contract = not checked.deal.has_commission
     try:
         jobs = _jobs(checked, kit, task.review, task.entries)
     except ApportError as e:  # a clause condition that fails for this deal only
@@ -747,10 +755,10 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     finally:
         if folder is not None:
             folder.close()
-    for stem in sorted(clashing):
+    for stem in sorted(clashing, key=natural_key):
         names = " and ".join(by_stem[stem])
         report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
-    report.documents.sort(key=lambda d: d.name)
+    report.documents.sort(key=lambda d: natural_key(d.name))
     return report
 
 
@@ -766,8 +774,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     limit = name_limit(out)
     for index, (path, display) in enumerate(files):
         stem = path.stem
-        entries = {name: entries_of[name] for kind in Kind
-                   if (name := document_name(stem, kind)) in entries_of}
+        entries = {name: entries_of[name] for kind in ALL_KINDS
+                   if (name := f"{stem}.{kind.value}.docx") in entries_of}
         redline_name = f"{stem}.contrat.redline.docx"
         if redline_name in entries_of:
             entries[redline_name] = entries_of[redline_name]
@@ -801,6 +809,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
         report.diagnostics.extend(deal_result.diagnostics)
         if deal_result.failure:
             report.failures.append(deal_result.failure)
+        if deal_result.without_contract:
+            report.without_contract.append(files[deal_result.index][1])
         report.documents.extend(deal_result.documents)
         if deal_result.deal_path is not None:
             report.deals_read.add(deal_result.deal_path)

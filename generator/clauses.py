@@ -39,9 +39,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from . import french
 from .diagnostics import ClauseError
 from .french import typography
+from .resources import CLAUSE_SUFFIX
 from .text import Block, Run
 
-CLAUSE_SUFFIX = ".md"
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
 FRONT_KEYS = {"id", "version", "title", "part_of", "when"}
 MAX_OUTPUT = 100_000  # characters of one rendered clause
@@ -385,10 +385,6 @@ class Library:
 
     def by_id(self, clause_id: str) -> Clause | None:
         return next((c for c in self.clauses if c.id == clause_id), None)
-
-    @property
-    def fingerprint(self) -> str:
-        return hashlib.sha256("".join(c.sha256 for c in self.clauses).encode()).hexdigest()
 
 
 def load_library(folder: str | Path) -> Library:

@@ -67,9 +67,13 @@ class _Context:
 
     def __init__(self, paths: tuple[str, ...] = (), *, out: str | None = None,
                  clauses: str | None = None, templates: str | None = None) -> None:
+        from .resources import library_root
         from .workspace import find_workspace
 
         workspace = find_workspace()
+        if clauses and not templates:  # an exported library's root brings its templates
+            its_templates = library_root(clauses)[1]
+            templates = str(its_templates) if its_templates else None
         if not paths:
             if workspace is None:
                 raise click.UsageError("give deal files or folders (or run the command inside "
@@ -184,7 +188,7 @@ Examples:
   apport build deals/ --check                exit 1 when a document is out of date
   apport build deals/ --prune                remove documents no deal produces any more
   apport build deals/ --redline              tracked changes for the jurist after an update
-  apport build deals/ --clauses my-clauses/  a customised clause library
+  apport build deals/ --clauses my-library/  a customised library (apport clauses --export)
 """
 
 
@@ -214,8 +218,9 @@ Examples:
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=None,
               help="Worker processes (default: the machine's cores).")
 @click.option("--clauses", "clauses", type=click.Path(file_okay=False), default=None,
-              help="Clause library folder (default: the workspace's, else built-in; "
-                   "see 'apport clauses').")
+              help="Clause library folder, or an exported library's root (its templates "
+                   "come with it) (default: the workspace's, else built-in; see "
+                   "'apport clauses').")
 @click.option("--templates", "templates", type=click.Path(file_okay=False), default=None,
               help="Folder holding contrat.docx, offre.docx and client.docx (default: the "
                    "workspace's, else built-in).")
@@ -292,6 +297,10 @@ def _print_report(report: Any, *, diagnostics: bool = True) -> None:
         elif doc.status == Status.PRUNED:
             click.echo(f"removed {where}: no deal produces it any more "
                        f"({printable(doc.reasons[0])})")
+    for deal in report.without_contract:
+        click.echo(printable(f"no contract for {deal}: its commission.rate is 0, a "
+                             "recommendation without commission, so there is nothing to sign "
+                             "(its other documents are written)"))
     for failure in report.failures:
         click.echo(printable(f"error: {failure}"), err=True)
     for error in report.errors:
@@ -331,7 +340,8 @@ class _ProgressBar:
 @click.option("-o", "--out", default=None, type=click.Path(file_okay=False),
               help="Output folder for --pdf (default: the workspace's, else ./out).")
 @click.option("--clauses", "clauses", type=click.Path(file_okay=False), default=None,
-              help="Clause library folder (default: the workspace's, else built-in).")
+              help="Clause library folder, or an exported library's root (default: the "
+                   "workspace's, else built-in).")
 @click.option("--templates", "templates", type=click.Path(file_okay=False), default=None,
               help="Folder holding offre.docx (default: the workspace's, else built-in).")
 @click.option("--force", is_flag=True,
@@ -428,10 +438,11 @@ def client_command(deal: str, clauses: str | None) -> None:
 
 @cli.command(name="clauses")
 @click.option("--clauses", "folder", type=click.Path(file_okay=False), default=None,
-              help="Clause library folder (default: the built-in one).")
+              help="Clause library folder, or the root of an exported library (default: the "
+                   "workspace's, else the built-in one).")
 @click.option("--export", "export", type=click.Path(), default=None,
-              help="Copy the built-in library (and the templates) into this new folder, "
-                   "to customise.")
+              help="Copy the clause library and the templates (the workspace's, else the "
+                   "built-in ones) into this new folder, to customise.")
 @click.option("--check", "check", is_flag=True,
               help="Render every clause against a matrix of option combinations and report "
                    "every problem.")
@@ -446,16 +457,13 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
       apport clauses --check --clauses my-library/
     """
     from . import library as lib
-    from .build import Sources
-    from .workspace import find_workspace
 
-    workspace = find_workspace()
-    source = Sources.default(folder or (workspace.clauses if workspace else None)).clauses
+    sources = _Context((".",), clauses=folder).sources
+    source = sources.clauses
     if export:
-        written = lib.export(source, export)
+        written = lib.export(source, sources.templates, export)
         click.echo(f"copied {written} files into {export}; use them with "
-                   f"'apport build --clauses {Path(export) / 'clauses'} "
-                   f"--templates {Path(export) / 'templates'}'")
+                   f"'apport build --clauses {export}'")
         return
     if check:
         problems, combos = lib.check(source)
@@ -468,29 +476,36 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
         click.echo(line)
 
 
-@cli.command(short_help="Show what changed between two Word documents, word by word.")
+@cli.command(short_help="Show the words that changed between two Word documents.")
 @click.argument("old", type=click.Path(exists=True, dir_okay=False))
 @click.argument("new", type=click.Path(exists=True, dir_okay=False))
 @click.option("--color/--no-color", default=None,
               help="Colour the changes (default: when the output is a terminal).")
 @_handle_errors
 def diff(old: str, new: str, color: bool | None) -> None:
-    """Show what changed between two Word documents, paragraph by paragraph.
+    """Show what changed between two Word documents: each changed paragraph (or
+    table row), with its changed words marked [-old-]{+new+}, in colour on a
+    terminal.
 
-    Changed words are marked [-old-]{+new+}, in colour on a terminal. Exits
-    0 when the texts are identical and 1 when they differ, like diff.
+    Exits 0 when the texts are identical, 1 when they differ, 2 on trouble (a
+    file missing or not a Word document), like diff.
 
     \b
     Example:
       apport diff archive/julie.contrat.docx out/julie.contrat.docx
     """
+    from .diagnostics import ApportError
     from .redline import diff_text, identical
 
-    if identical(Path(old), Path(new), old_name=old, new_name=new):
-        sys.exit(0)
-    if color is None:
-        color = sys.stdout.isatty()
-    text = diff_text(Path(old), Path(new), color=color, old_name=old, new_name=new)
+    try:
+        if identical(Path(old), Path(new), old_name=old, new_name=new):
+            sys.exit(0)
+        if color is None:
+            color = sys.stdout.isatty()
+        text = diff_text(Path(old), Path(new), color=color, old_name=old, new_name=new)
+    except ApportError as e:  # trouble, not a difference: diff's exit code 2
+        click.echo(str(e), err=True)
+        sys.exit(2)
     click.echo(text, nl=not text.endswith("\n"))
     sys.exit(1)
 

@@ -91,7 +91,9 @@ def _summary(deal: Deal, terms: Terms) -> list[Block]:
     c = t.commission
     d = t.duration
     assert d is not None and deal.liability is not None and deal.duration is not None
-    cap = {"commissions": "plafonnée au montant des commissions perçues",
+    cap = {"commissions": "plafonnée au plus élevé de "
+                          f"{t.liability.floor if t.liability else ''} et des commissions "
+                          "perçues ou dues",
            "amount": f"plafonnée à {t.liability.amount if t.liability else ''}",
            "none": "sans plafond contractuel"}[deal.liability.cap]
     rows: list[tuple[str, str]] = [
@@ -104,7 +106,7 @@ def _summary(deal: Deal, terms: Terms) -> list[Block]:
          else "simple mise en relation"),
         ("Engagement", "engagement de réussite de la collaboration" if t.success
          else "simple recommandation"),
-        ("Commission", f"{c.rate_figures} {c.base}, payée sous {c.payment_days}"),
+        ("Commission", f"{c.rate_figures} {c.base}, exigible {c.due}"),
         ("Mission", f"récurrente, commission pendant {d.months}" if d.recurring
          else "ponctuelle, commission unique"),
         ("Contrat d’essai couvert", _yes(c.covers_trial)),
@@ -112,7 +114,8 @@ def _summary(deal: Deal, terms: Terms) -> list[Block]:
         ("Responsabilité", cap),
         ("Durée du contrat", f"{d.agreement}, " + ("renouvellement tacite" if d.renewal
                                                   else "sans renouvellement tacite")),
-        ("Préavis", d.notice),
+        ("Résiliation pour convenance", f"par l’une ou l’autre Partie, préavis de {d.notice}"
+         if d.early_ending else "exclue (préavis de 0 jour)"),
         ("Droit de suite", d.tail or "aucun"),
         ("TVA de l’Apporteur", "assujetti" if c.vat_liable else "franchise en base"),
         ("Juridiction", t.jurisdiction or "règles de droit commun"),

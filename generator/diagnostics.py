@@ -59,10 +59,6 @@ class Diagnostic:
         return Diagnostic(self.file, self.line, self.column, self.path, "error", self.message)
 
 
-def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
-    return any(d.severity == "error" for d in diagnostics)
-
-
 def to_json(diagnostics: Iterable[Diagnostic]) -> str:
     """The ``--format json`` form: one array of objects with the spec's keys."""
     return json.dumps([asdict(d) for d in diagnostics], ensure_ascii=False, indent=2)

@@ -7,15 +7,35 @@ build with nothing to do never imports the validation machinery.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 DEAL_SUFFIXES = (".yaml", ".yml")
+_NUMBERS = re.compile(r"([0-9]+)")
 
+
+def natural_key(name: str) -> tuple[Any, ...]:
+    """Sort key for names as people read them: ``deal-2`` before ``deal-10``.
+
+    Runs of digits compare as numbers, the rest as text; names that tie
+    (``deal-02``, ``deal-2``) fall back to plain order, so the order is total.
+    """
+    pieces = _NUMBERS.split(name)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(pieces)), name
+
+
+def natural_path_key(path: str | Path) -> tuple[Any, ...]:
+    """:func:`natural_key` folder by folder, a folder's files before its subfolders (the
+    order of the walk below): ``a/deal-2.yaml``, ``a/deal-10.yaml``, ``a/lot-1/x.yaml``."""
+    *folders, name = Path(path).parts
+    return (*((1, natural_key(f)) for f in folders), (0, natural_key(name)))
 
 
 def find_deal_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
-    """Every deal file named or found below ``paths``, sorted, each once.
+    """Every deal file named or found below ``paths``, each once, in natural order
+    (:func:`natural_key`: ``deal-2`` before ``deal-10``).
 
     Folders are walked recursively, following symbolic links but never the
     same folder twice (a link loop ends there); a folder named ``x.yaml``
@@ -41,7 +61,7 @@ def find_deal_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
                 found.append((given, str(given)))
         else:
             raise FileNotFoundError(str(given))
-    return found
+    return sorted(found, key=lambda pair: natural_path_key(pair[1]))
 
 
 def _walk(top: Path) -> Iterator[Path]:
@@ -52,9 +72,8 @@ def _walk(top: Path) -> Iterator[Path]:
             dirs[:] = []
             continue
         visited.add(real)
-        dirs.sort()
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in sorted(files):
+        dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=natural_key)
+        for name in sorted(files, key=natural_key):
             if name.endswith(DEAL_SUFFIXES) and not name.startswith("."):
                 path = Path(root) / name
                 if path.is_file():

@@ -18,7 +18,7 @@ from typing import Any
 
 from .clauses import Library, load_library, render
 from .diagnostics import ApportError, OutputError
-from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, templates_dir
+from .resources import CLIENT_SUBDIR, OFFER_SUBDIR
 
 # A valid deal (as the loader would give it: text values) that every
 # combination starts from.
@@ -191,8 +191,9 @@ def listing(folder: str | Path) -> list[str]:
     return lines[:-1]
 
 
-def export(clauses: str | Path, target: str | Path) -> int:
-    """Copy a clause library and the built-in templates into ``target``.
+def export(clauses: str | Path, templates: str | Path, target: str | Path) -> int:
+    """Copy a clause library and its templates into ``target`` (``clauses/``, ``templates/``),
+    a root that ``--clauses`` accepts.
 
     Raises:
         OutputError: when ``target`` exists and is not an empty folder.
@@ -205,4 +206,4 @@ def export(clauses: str | Path, target: str | Path) -> int:
                           "choose a new folder")
     ensure_folder(target)
     return (copy_tree_new(Path(clauses), target / "clauses")
-            + copy_tree_new(templates_dir(), target / "templates"))
+            + copy_tree_new(Path(templates), target / "templates"))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import enum
 import json
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable, Mapping
@@ -41,7 +42,8 @@ MANIFEST = ".apport-manifest.json"
 JOURNAL = ".apport-manifest.journal"
 FORMAT = 1
 MAX_BYTES = 512 * 1024 * 1024  # a manifest larger than this is not ours
-_SHA = frozenset("0123456789abcdef")
+_SHA_TEXT = re.compile("[0-9a-f]{64}")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # never in a message apport recorded
 
 
 class Kind(enum.StrEnum):
@@ -55,7 +57,11 @@ class Kind(enum.StrEnum):
     @property
     def source(self) -> str:
         """The kind whose clause library and template render this one."""
-        return "contrat" if self is Kind.REVIEW else self.value
+        return _SOURCES[self]
+
+
+_SOURCES = {kind: "contrat" if kind is Kind.REVIEW else kind.value for kind in Kind}
+ALL_KINDS = tuple(Kind)
 
 
 class Derived(enum.StrEnum):
@@ -118,10 +124,19 @@ class Damaged(ValueError):
     """Raised (internally) when a manifest or journal is not what apport writes."""
 
 
+_HASHES: dict[str, str] = {}  # hashes already checked: one string object for each
+
+
 def _sha(value: Any, what: str) -> str:
-    if not (isinstance(value, str) and len(value) == 64 and set(value) <= _SHA):
-        raise Damaged(f"{what} is not a hash")
-    return sys.intern(value)
+    if isinstance(value, str):
+        known = _HASHES.get(value)
+        if known is not None:
+            return known
+        if len(value) == 64 and _SHA_TEXT.fullmatch(value):
+            if len(_HASHES) < 100_000:
+                _HASHES[value] = value
+            return value
+    raise Damaged(f"{what} is not a hash")
 
 
 def _opt_sha(value: Any, what: str) -> str | None:
@@ -155,7 +170,7 @@ def _warning(value: Any) -> Warning:
             isinstance(v, int) and not isinstance(v, bool) for v in value[:2])
             or not all(isinstance(v, str) for v in value[2:])
             or value[3] != "warning"
-            or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for v in value[2:] for c in v)):
+            or _CONTROL.search(value[2]) or _CONTROL.search(value[4])):
         raise Damaged("a warning is not [line, column, path, \"warning\", message]")
     return (value[0], value[1], value[2], value[3], value[4])
 

@@ -23,6 +23,7 @@ from .model import Deal
 from .terms import Terms, derive, facts
 
 OFFER_NOTICE = "Document d’information – seul le contrat signé engage"
+OFFER_NOTICE_ZERO = "Document d’information"  # no commission: no contract to sign
 
 
 def offer_terms(deal: Deal, *, reference: str) -> Terms:
@@ -59,7 +60,7 @@ def offer_context(terms: Terms, rendered: Rendered) -> dict[str, Any]:
     example = terms.example
     return {
         "reference": terms.reference,
-        "draft_notice": OFFER_NOTICE,
+        "draft_notice": OFFER_NOTICE_ZERO if terms.commission.zero else OFFER_NOTICE,
         "title": title,
         "subtitle": subtitle,
         "sections": [{"id": a.id, "title": a.title, "blocks": block_context(a.blocks)}

@@ -83,10 +83,3 @@ def convert(documents: Sequence[str | Path], outdir: str | Path | None = None, *
             results[path] = pdf
     return [results[p] for p in paths]
 
-
-def page_count(pdf: str | Path) -> int:
-    """Pages of a PDF made by LibreOffice (counts page objects)."""
-    import re
-
-    data = Path(pdf).read_bytes()
-    return len(re.findall(rb"/Type\s*/Page(?![s\w])", data))

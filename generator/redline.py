@@ -457,7 +457,7 @@ def _cells(tr: etree._Element) -> tuple[str, ...]:
 
 
 def _row_text(tr: etree._Element) -> str:
-    """A table row as ``reading.paragraphs`` reads it: cells joined by `` | ``."""
+    """A table row as one line: cells joined by `` | ``."""
     cells: list[str] = []
     for text in _cells(tr):
         if not cells or cells[-1] != text:  # a merged cell repeats
@@ -880,8 +880,8 @@ class Change:
     """One paragraph (or table row) whose text differs between two documents.
 
     ``old_line`` and ``new_line`` are 1-based positions among the paragraphs
-    and table rows of each body, in reading order (as
-    :func:`generator.reading.paragraphs` lists them); None on the side
+    and table rows of each body, in reading order (cells of a row joined by
+    `` | ``); None on the side
     where the paragraph does not exist. ``pieces`` are the words, each
     marked ``" "`` (kept), ``"-"`` (removed) or ``"+"`` (added); ``heading``
     is the heading the paragraph falls under, for orientation.

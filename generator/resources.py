@@ -11,6 +11,7 @@ import functools
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
+CLAUSE_SUFFIX = ".md"
 
 
 def _data(name: str) -> Path:
@@ -34,9 +35,32 @@ def samples_dir() -> Path:
     return _data("samples")
 
 
+def guide_file() -> Path:
+    """The users' guide, in French (a copy goes into each new workspace)."""
+    return _data("docs") / "guide.md"
+
+
 def schema_file() -> Path:
     """The committed JSON Schema of the deal format."""
     return _data("schema") / "deal.schema.json"
+
+
+def library_root(folder: str | Path) -> tuple[Path, Path | None]:
+    """A clause folder as given, or the root of an exported library or of a workspace.
+
+    ``apport clauses --export DIR`` writes ``DIR/clauses`` and ``DIR/templates``;
+    wherever a clause folder is expected, ``DIR`` itself is accepted too.
+
+    Returns:
+        The clause folder, and the root's ``templates`` folder when ``folder`` is
+        such a root and has one (else None).
+    """
+    folder = Path(folder)
+    inner = folder / "clauses"
+    if inner.is_dir() and not any(folder.glob(f"*{CLAUSE_SUFFIX}")):
+        templates = folder / "templates"
+        return inner, templates if templates.is_dir() else None
+    return folder, None
 
 
 OFFER_SUBDIR = "offre"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from . import terms
@@ -19,7 +18,7 @@ from .model import Deal, Party, vat_key
 Finding = tuple[str, str, str]  # (path, severity, message)
 Rule = Callable[[Deal], Iterator[Finding]]
 
-DAS2_THRESHOLD = Decimal(2400)
+DAS2_THRESHOLD = terms.DAS2_THRESHOLD
 
 # The offices that represent each company form, and the ones that belong to other forms:
 # a "Présidente" signing for an EURL is a capacity the company does not have.

@@ -36,6 +36,10 @@ CONFIDENTIALITY_YEARS = 2            # confidentiality and non-circumvention aft
 DATA_DELETION_MONTHS = 3             # client data erased when no contract follows
 CURE_DAYS = 15                       # to remedy a serious breach after formal notice
 AMICABLE_DAYS = 30                   # to settle amicably before mediation
+PAYMENT_CEILING_DAYS = 60            # every invoice paid at the latest this long after its
+                                     # date (Code de commerce L441-10)
+DAS2_THRESHOLD = Decimal(2400)       # fees above this, VAT included, a year to one payee are
+                                     # declared by the payer (DAS2, CGI art. 240)
 
 LEGAL_FORMS = {
     "ei": ("entrepreneur individuel", "EI"),
@@ -133,10 +137,6 @@ class PartyTerms:
     designated: str  # "dénommée" for a company (une société), "dénommé" for an EI
 
 
-    @property
-    def identity_text(self) -> str:
-        return "".join(r.text for r in self.identity)
-
 
 def one_line(text: str) -> str:
     """An address written on several lines, as one line."""
@@ -207,6 +207,10 @@ class CommissionTerms:
     recovery_indemnity: str
     statement_day: str
     notify_days: str
+    payment_ceiling: str = french.count(PAYMENT_CEILING_DAYS, "jour", "jours")
+    das2_threshold: str = french.amount(DAS2_THRESHOLD)
+    yearly_incl_vat: str | None = None  # the estimated commissions over 12 months, VAT incl.
+    das2_expected: bool = False  # the estimate is above the DAS2 threshold
 
 
 @dataclass(frozen=True)
@@ -287,6 +291,12 @@ class ExampleTerms:
     total_commission: str | None
     total_commission_figures: str | None
     commission_vat_note: str | None
+    # A beneficiary under the VAT franchise cannot recover the VAT her introducer charges:
+    # what she really pays, per payment and in total, and what she really keeps.
+    vat_cost: bool = False
+    cost_incl_vat: str | None = None
+    total_cost_incl_vat: str | None = None
+    kept_after_vat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -320,6 +330,7 @@ def _commission(deal: Deal) -> CommissionTerms:
     c = deal.commission
     base_word = "encaissé" if c.base == "collected" else "facturé"
     liable = deal.introducer.vat == "liable"
+    yearly = yearly_commission_incl_vat(deal)
     return CommissionTerms(
         zero=not deal.has_commission,
         rate=french.percent_full(c.rate),
@@ -341,6 +352,8 @@ def _commission(deal: Deal) -> CommissionTerms:
         recovery_indemnity=french.amount_full(RECOVERY_INDEMNITY),
         statement_day=french.number_full(STATEMENT_DAY),
         notify_days=french.count(NOTIFY_DAYS, "jour", "jours"),
+        yearly_incl_vat=french.amount(yearly) if yearly is not None else None,
+        das2_expected=yearly is not None and yearly > DAS2_THRESHOLD,
     )
 
 
@@ -448,10 +461,15 @@ def _example(deal: Deal) -> ExampleTerms | None:
                          revenue * period, commission * months))
     total = expected_commission(deal)
     assert total is not None
+    vat_cost = deal.introducer.vat == "liable" and deal.beneficiary.vat == "franchise"
+    cost = money(commission * (1 + VAT_RATE))
     return ExampleTerms(
         estimated=True, rows=tuple(rows), months=months,
         total_commission=french.amount_full(total), total_commission_figures=french.amount(total),
-        commission_vat_note=vat_note,
+        commission_vat_note=vat_note, vat_cost=vat_cost,
+        cost_incl_vat=french.amount(cost) if vat_cost else None,
+        total_cost_incl_vat=french.amount(cost * months) if vat_cost else None,
+        kept_after_vat=french.amount(revenue - cost) if vat_cost else None,
     )
 
 

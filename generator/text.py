@@ -8,7 +8,6 @@ runs into Word runs; plain-text outputs join them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -38,14 +37,6 @@ def value(text: str) -> Run:
     return Run(text, value=True)
 
 
-def plain(text: str) -> Run:
-    return Run(text)
-
-
 def paragraph(*runs: Run | str) -> Block:
     """A paragraph from runs; bare strings are our own (non-deal) text."""
     return Block(tuple(Run(r) if isinstance(r, str) else r for r in runs if r))
-
-
-def joined(runs: Iterable[Run]) -> str:
-    return "".join(r.text for r in runs)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import ApportError, OutputError
-from .resources import clauses_dir, samples_dir, schema_file, templates_dir
+from .resources import clauses_dir, guide_file, samples_dir, schema_file, templates_dir
 
 CONFIG = "apport.toml"
+GUIDE = "GUIDE.md"
 KEYS = ("deals", "out", "clauses", "templates")
 
 CONFIG_TEXT = """\
@@ -52,7 +53,7 @@ Les commandes, à taper dans ce dossier :
     apport offer deals/exemple.yaml --eml offre.eml
                              un e-mail prêt à envoyer, fiche d'offre jointe
 
-Le guide complet : https://github.com/ (docs/guide.md dans le projet apport).
+Le guide complet, pas à pas : [GUIDE.md](GUIDE.md), dans ce dossier.
 Chaque contrat est un projet : faites-le relire par un juriste avant signature.
 """
 
@@ -127,6 +128,7 @@ def init(target: str | Path) -> Workspace:
     write_new(target / "deals" / "exemple.yaml",
               _read(samples_dir() / "julie-atelier-bois.yaml"))
     write_new(target / "LISEZMOI.md", LISEZMOI.encode("utf-8"))
+    write_new(target / GUIDE, _read(guide_file()))
     write_new(target / CONFIG, CONFIG_TEXT.encode("utf-8"))
     return load_workspace(target / CONFIG)
 

@@ -8,6 +8,7 @@ dict), change one thing, write it to ``tmp_path`` and read it back with
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,11 @@ SCHEMA_LINE = "# yaml-language-server: $schema=../schema/deal.schema.json"
 
 # The sample with no warning at all: the base most tests start from.
 BASE_SAMPLE = "julie-atelier-bois"
+
+
+def page_count(pdf: str | Path) -> int:
+    """Pages of a PDF made by LibreOffice (counts page objects)."""
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", Path(pdf).read_bytes()))
 
 
 def needs_libreoffice(test: Callable[..., Any]) -> Callable[..., Any]:

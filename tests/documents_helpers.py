@@ -9,7 +9,8 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from generator import reading
+import reading
+
 from generator.build import Sources, load_kit
 from generator.contract import build_contract
 from generator.deals import CheckedDeal, check_file

@@ -274,18 +274,19 @@ def test_editing_a_clause_rebuilds_exactly_the_documents_that_use_it(deals, out,
     assert users == chosen
     assert users and users != expected_names(deals)  # some documents, not all
 
-    edit(clause_file, "version: 1", "version: 2")
-    edit(clause_file, "Les parties conviennent", "Les parties conviennent expressément")
+    edit(clause_file, f"version: {clause.version}", f"version: {clause.version + 1}")
+    edited = f"fin-droit-de-suite@{clause.version + 1}"
+    edit(clause_file, "Les Parties conviennent", "Les Parties conviennent expressément")
     report = run(deals, out, sources)  # same process: the library must be read again
 
     assert by_status(report, "built") == users
     for d in report.documents:
         if d.name in users:
-            assert d.reasons == ["clause `fin-droit-de-suite@2` changed"], d.reasons
+            assert d.reasons == [f"clause `{edited}` changed"], d.reasons
             assert "conviennent expressément" in document_text(out / d.name)
     assert by_status(report, "unchanged") == expected_names(deals) - users
-    assert _users(out, "fin-droit-de-suite@2") == users
-    assert manifest(out)[sorted(users)[0]]["clauses"]["fin-droit-de-suite@2"] == sha256(clause_file)
+    assert _users(out, edited) == users
+    assert manifest(out)[sorted(users)[0]]["clauses"][edited] == sha256(clause_file)
 
 
 def test_a_clause_that_no_deal_uses_changes_nothing(deals, out, sources):
@@ -597,12 +598,15 @@ def test_check_writes_nothing_and_fails_when_out_of_date(deals, out, lib, tmp_pa
 def test_check_with_a_changed_clause_fails_and_writes_nothing(deals, out, sources):
     run(deals, out, sources)
     before = snapshot(out)
-    edit(sources.clauses / "132-duree-tacite-reconduction.md", "version: 1", "version: 2")
+    renewal = load_library(sources.clauses).by_id("duree-tacite-reconduction")
+    assert renewal is not None
+    edit(sources.clauses / "132-duree-tacite-reconduction.md", f"version: {renewal.version}",
+         f"version: {renewal.version + 1}")
 
     report = run(deals, out, sources, check=True)
 
     assert not report.ok
-    assert by_status(report, "outdated") == _users(out, "duree-tacite-reconduction@1")
+    assert by_status(report, "outdated") == _users(out, renewal.key)
     assert snapshot(out) == before
 
 

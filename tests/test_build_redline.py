@@ -7,9 +7,9 @@ import shutil
 import zipfile
 from pathlib import Path
 
+import reading
 from click.testing import CliRunner
 
-from generator import reading
 from generator.cli import cli
 from generator.redline import accept_all, reject_all
 
@@ -34,9 +34,9 @@ def test_redline_for_each_rewritten_contract_accepts_to_new_and_rejects_to_old(t
 
     clause = lib / "clauses" / "120-confidentialite.md"
     text = clause.read_text(encoding="utf-8")
-    assert "deux (2) ans" in text
-    clause.write_text(text.replace("deux (2) ans", "trois (3) ans").replace(
-        "version: 1", "version: 2", 1), encoding="utf-8")
+    assert "{{ obligations.confidentiality }}" in text
+    edited = text.replace("{{ obligations.confidentiality }}", "trois (3)\u00a0ans")
+    clause.write_text(edited.replace("version: 2", "version: 3", 1), encoding="utf-8")
     result = CliRunner().invoke(cli, ["build", *options, "--redline"])
     assert result.exit_code == 0, result.output
 

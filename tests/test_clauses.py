@@ -8,6 +8,7 @@ where there is one, its line (``file:line: error: ...``).
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -584,7 +585,7 @@ def run(*args: str) -> Any:
 def test_cli_lists_the_clauses() -> None:
     result = run("clauses")
     assert result.exit_code == 0
-    assert "objet@1" in result.output
+    assert "objet@2" in result.output
     assert "# offer clauses" in result.output
 
 
@@ -650,3 +651,35 @@ def test_cli_export_into_an_empty_folder(tmp_path: Path) -> None:
     target.mkdir()
     assert run("clauses", "--export", str(target)).exit_code == 0
     assert (target / "clauses" / "010-objet.md").is_file()
+
+
+# --- an exported library's root, wherever a clause folder is expected -------------------------
+
+
+def test_the_clauses_help_examples_work_on_an_exported_library(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    helped = run("clauses", "--help").output
+    examples = [re.split(r"\s{2,}", line.strip())[0] for line in helped.splitlines()
+                if line.strip().startswith("apport clauses")]
+    assert any("--export" in e for e in examples) and any("--check" in e for e in examples)
+    for example in examples:  # as printed: the export first, then the check on its root
+        result = run(*example.split()[1:])
+        assert result.exit_code == 0, (example, result.output)
+    exported = run("clauses", "--export", "another").output
+    assert "--clauses another'" in exported and "--templates" not in exported
+
+
+def test_build_reads_an_exported_library_root_and_its_templates(tmp_path: Path) -> None:
+    root = tmp_path / "ma-bibliotheque"
+    assert run("clauses", "--export", str(root)).exit_code == 0
+    deal = ROOT / "samples" / "julie-atelier-bois.yaml"
+    built = run("build", str(deal), "-o", str(tmp_path / "out"), "-j", "1", "--clauses", str(root))
+    assert built.exit_code == 0, built.output
+    listed = run("clauses", "--clauses", str(root))
+    assert listed.exit_code == 0 and f"({root / 'clauses'})" in listed.output
+    (root / "templates" / "offre.docx").write_bytes(b"not a Word file")  # its own templates
+    broken = run("build", str(deal), "-o", str(tmp_path / "again"), "-j", "1",
+                 "--clauses", str(root))
+    assert broken.exit_code == 1
+    assert str(root / "templates" / "offre.docx") in broken.output

@@ -19,12 +19,12 @@ from typing import Any
 
 import docx
 import pytest
+import reading
 import yaml
 from docx import Document
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from generator import reading
 from generator.build import Kit, Sources, load_kit
 from generator.clauses import render, select
 from generator.contract import build_contract, contract_context

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 import pytest
+import reading
 from click.testing import CliRunner
 
 import generator.writing
-from generator import reading
 from generator.build import STAGING
 from generator.cli import cli
 from generator.manifest import Manifest

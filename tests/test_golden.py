@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 import pytest
+import reading
 from documents_helpers import (
     GOLDEN,
     SAMPLES,
@@ -19,8 +20,6 @@ from documents_helpers import (
     sample_offer,
     text,
 )
-
-from generator import reading
 
 UPDATE = os.environ.get("APPORT_UPDATE_GOLDEN") == "1"
 

@@ -31,12 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import reading
 import yaml
 from click.testing import CliRunner
 from lxml import etree
 from strategies import IN_CONTRACT, get, printed_pieces, shown_in_notice, shown_in_offer
 
-from generator import reading
 from generator.cli import cli
 from generator.deals import check_file
 

@@ -125,3 +125,165 @@ def test_offer_command_refuses_an_invalid_deal(tmp_path) -> None:
 def test_rate_in_words_in_contract() -> None:
     deal = variant("julie-atelier-bois", **{"commission.rate": Decimal("12.5")})
     assert "12,5\u00a0% (douze virgule cinq pour cent)" in text(offer_bytes(deal))
+
+
+# --- issue 11: the offer says what the contract says, plainly ----------------------------------
+
+from generator.library import option_deals  # noqa: E402
+from generator.model import Deal  # noqa: E402
+from generator.offer import offer_text  # noqa: E402
+from generator.terms import derive  # noqa: E402
+
+
+def _flat(body: str) -> str:
+    return " ".join(body.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def _matrix() -> list[tuple[str, Deal]]:
+    return [(label, Deal.model_validate(data)) for label, data in option_deals()]
+
+
+MATRIX = _matrix()
+
+
+def _offer(deal: Deal) -> str:
+    return _flat(text(offer_bytes(deal, "REF")))
+
+
+@pytest.mark.parametrize(("label", "deal"), MATRIX, ids=[m[0][:40] for m in MATRIX])
+def test_the_offer_states_every_obligation_of_the_beneficiary(label: str, deal: Deal) -> None:
+    body = _offer(deal)
+    if not deal.has_commission:
+        assert "apport d’affaires" not in body and "contrat signé" not in body, label
+        assert "aucun contrat à signer" in body, label
+        return
+    t = derive(deal, reference="REF")
+    for needed in (
+        f"dans les {t.commission.notify_days} de sa signature",  # notify each contract
+        f"plus tard le {t.commission.statement_day} de chaque mois",  # monthly statement
+        "conserver les pièces",  # records
+        "article 14 du RGPD",  # the client's personal-data notice
+        f"{t.obligations.confidentiality} après sa fin",  # confidentiality and its length
+        "ne pas contourner",  # non-circumvention...
+        t.duration.until,  # ...and its window
+        "déclaration DAS2",
+        # the payment sequence: statement -> invoice -> payment, deadline, late costs
+        "relevé", "vous facture ses commissions", f"au plus tard {t.commission.payment_ceiling}",
+        t.commission.due, t.commission.recovery_indemnity, "pénalités",
+        # what happens when the client leaves or never pays, who ends it, what stays owed
+        "Le client ne vous paie pas", "Le client arrête de travailler avec vous",
+        "Qui peut y mettre fin", f"{t.obligations.cure} qui suivent une mise en demeure",
+        # length, jurisdiction, liability
+        f"conclu pour {t.duration.agreement}", "droit français", "injonction de payer",
+        "Pour accepter", "Pour refuser",
+    ):
+        assert _flat(needed) in body, (needed, label)
+    assert ("Ne prenez pas contact avec lui" in body) == (not deal.client.informed), label
+    if t.duration.early_ending:
+        assert f"avec un préavis de {_flat(t.duration.notice)}" in body, label
+    assert ("se renouvelle tacitement" in body) == t.duration.renewal, label
+    assert ("ne fait jamais recommencer ni rouvrir" in body) == t.duration.renewal, label
+    if t.duration.tail:
+        assert f"dans les {_flat(t.duration.tail)} qui suivent donne encore lieu" in body
+        assert "manquement grave de l’apporteur" in body, label
+    else:
+        assert "pas de droit de suite" in body, label
+    cap = {"commissions": _flat(t.liability.floor), "none": "ne plafonne pas",
+           "amount": _flat(t.liability.amount or "")}[t.liability.cap]
+    assert cap in body, label
+    if t.jurisdiction:
+        assert f"tribunal compétent de {t.jurisdiction}" in body, label
+
+
+@pytest.mark.parametrize(("label", "deal"), MATRIX, ids=[m[0][:40] for m in MATRIX])
+def test_never_invented_never_repeated_never_overclaimed(label: str, deal: Deal) -> None:
+    body = _offer(deal)
+    assert "faute de disponibilité" not in body, label  # no deal says so
+    assert "reprend exactement" not in body, label  # the offer is a summary
+    assert "avant le " not in body.replace("avant le signer", ""), label  # "au plus tard le"
+    name = deal.introducer.name
+    for paragraph in text(offer_bytes(deal, "REF")).splitlines():
+        for sentence in re.split(r"(?<=[.!?:;])\s", paragraph):
+            assert sentence.count(name) <= 1, (sentence, label)
+
+
+@pytest.mark.parametrize(("label", "deal"), [m for m in MATRIX if m[1].has_commission],
+                         ids=[m[0][:40] for m in MATRIX if m[1].has_commission])
+def test_the_two_bases_really_differ(label: str, deal: Deal) -> None:
+    body = _offer(deal)
+    if deal.commission.base == "invoiced":
+        assert "que le client paie ou non" in body and "risque d’impayé" in body, label
+        assert "la commission reste due sur ce que vous lui avez facturé" in body, label
+        assert "qu’il les ait déjà réglées" not in body, label
+    else:
+        assert "n’est jamais due sur une somme qu’il ne paie pas" in body, label
+        assert "que le client paie ou non" not in body, label
+
+
+def test_one_shot_with_follow_on_says_how_long() -> None:
+    deal = variant("site-vitrine-ponctuel", **{"commission.covers_follow_on": True,
+                                               "duration.tail_months": 3})
+    body = _offer(deal)
+    assert ("Chaque nouvelle mission que vous signez avec le client pendant la durée du "
+            "contrat ou dans les trois (3) mois qui suivent sa fin donne lieu à sa propre "
+            "commission unique") in body
+    without = _offer(variant("site-vitrine-ponctuel", **{"commission.covers_follow_on": False}))
+    assert "Les missions suivantes ne donnent lieu à aucune commission" in without
+
+
+def test_a_single_commission_month_with_follow_on_is_not_called_a_trial() -> None:
+    deal = variant("julie-atelier-bois", **{"duration.commission_months": 1})
+    body = _offer(deal)
+    assert "seul ce mois d’essai" not in body and "seul le mois d’essai" not in body
+    assert "de commission au total sur un (1) mois" in body
+
+
+def test_the_trial_is_defined_objectively() -> None:
+    body = _offer(variant("julie-atelier-bois", **{"commission.covers_trial": False}))
+    assert "désigné par écrit comme un essai, d’une durée d’au plus un (1) mois" in body
+    assert "ne fait pas commencer la période de commission" in body
+
+
+def test_a_beneficiary_under_the_franchise_sees_what_she_really_pays() -> None:
+    deal = variant("julie-atelier-bois", **{"introducer.vat": "liable",
+                                            "beneficiary.vat": "franchise",
+                                            "beneficiary.vat_number": None})
+    body = _offer(deal)
+    # 15 % of 600 = 90 HT, 108 TTC; over 12 months 1 296 TTC; she keeps 492
+    assert "vous coûte en réalité 108,00 € TTC, soit 1 296,00 € TTC au total" in body
+    assert "vous gardez 492,00 €" in body
+    liable = _offer(variant("julie-atelier-bois", **{"introducer.vat": "liable"}))
+    assert "en réalité" not in liable
+
+
+def test_the_rounding_is_explained() -> None:
+    assert "arrondis au centime pour chaque paiement" in _offer(checked("julie-atelier-bois").deal)
+
+
+def test_das2_reaches_the_beneficiary_with_the_estimate() -> None:
+    body = _offer(checked("cabinet-conseil-succes").deal)
+    assert "déclaration DAS2" in body and "4 320,00 € TTC sur douze mois" in body
+
+
+def test_rate_zero_sheet_has_no_contract_in_its_header() -> None:
+    import reading
+
+    data = sample_offer("avec-le-coeur")
+    assert "contrat signé" not in reading.header_footer_text(data)
+    assert "contrat signé" in reading.header_footer_text(sample_offer("julie-atelier-bois"))
+
+
+def test_offer_text_and_word_say_the_same() -> None:
+    c = checked("julie-atelier-bois")
+    plain = _flat(offer_text(c.deal, reference=c.reference,
+                             library=load_kit_offer_library()))
+    word = _offer(c.deal)
+    for phrase in ("Qui peut y mettre fin", "Vos engagements si vous acceptez",
+                   "plus tard le dix (10) de chaque mois"):
+        assert phrase in plain and phrase in word
+
+
+def load_kit_offer_library():
+    from documents_helpers import kit
+
+    return kit().offer_library

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from conftest import needs_libreoffice
+from conftest import needs_libreoffice, page_count
 from strategies import yaml_text
 
 from generator.build import Sources, load_kit
@@ -25,7 +25,7 @@ from generator.deals import check_file, validate_loaded
 from generator.library import OPTIONS, option_deals, pairwise
 from generator.loading import load_bytes
 from generator.offer import build_offer
-from generator.pdf import convert, page_count
+from generator.pdf import convert
 
 PAGES = {"contrat": range(4, 11), "offre": range(1, 3)}
 

@@ -7,10 +7,10 @@ Skipped, with the reason, only where LibreOffice is absent; CI installs it
 from __future__ import annotations
 
 import pytest
-from conftest import needs_libreoffice
+from conftest import needs_libreoffice, page_count
 from documents_helpers import SAMPLES, sample_contract, sample_offer
 
-from generator.pdf import convert, page_count
+from generator.pdf import convert
 
 
 @needs_libreoffice

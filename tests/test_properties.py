@@ -27,6 +27,7 @@ from typing import Any
 
 import docx
 import pytest
+import reading
 from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis_profiles import PROFILE
@@ -42,7 +43,7 @@ from strategies import (
     yaml_text,
 )
 
-from generator import french, reading
+from generator import french
 from generator.build import Sources, build, load_kit
 from generator.contract import build_contract
 from generator.deals import validate_loaded

@@ -46,3 +46,17 @@ def test_ci_runs_the_readme_lint_and_type_checks_verbatim() -> None:
     for line in checks.splitlines():
         assert line in ci, line
     assert "ruff check" in checks and "mypy generator" in checks
+
+
+def test_ci_runs_the_guides_install_commands_verbatim() -> None:
+    guide = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
+    install = guide[guide.index("## 2. "):guide.index("## 3. ")]
+    commands = [line for block in re.findall(r"```sh\n(.*?)```", install, flags=re.S)
+                for line in block.splitlines()]
+    assert "pipx install ." in commands and "python3 -m venv ~/.apport" in commands
+    assert not any("pip install ." in line and "venv" not in line and ".apport" not in line
+                   for line in commands), "a bare pip install fails on Debian, Ubuntu, Homebrew"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci_lines = {line.strip() for line in ci.splitlines()}
+    for command in commands:
+        assert command in ci_lines, command

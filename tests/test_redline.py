@@ -22,17 +22,17 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import needs_libreoffice
+import reading
+from conftest import needs_libreoffice, page_count
 from documents_helpers import ROOT, checked, kit, variant
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from generator import reading
 from generator.clauses import load_library
 from generator.contract import build_contract
 from generator.model import Deal
-from generator.pdf import convert, page_count
+from generator.pdf import convert
 from generator.redline import (
     Change,
     RedlineError,
@@ -68,9 +68,9 @@ def _contract(deal: Deal | None = None, clauses: Path | None = None, *,
 def _edit_clause(folder: Path) -> None:
     path = folder / "120-confidentialite.md"
     text = path.read_text(encoding="utf-8")
-    assert "pendant deux (2) ans après sa fin" in text
-    path.write_text(text.replace("pendant deux (2) ans après sa fin",
-                                 "pendant trois (3) ans après sa fin"), encoding="utf-8")
+    assert "pendant {{ obligations.confidentiality }} après sa fin" in text
+    path.write_text(text.replace("pendant {{ obligations.confidentiality }} après sa fin",
+                                 "pendant trois (3)\u00a0ans après sa fin"), encoding="utf-8")
 
 
 def _add_clause(folder: Path) -> None:
@@ -215,7 +215,7 @@ def test_identical_and_compare_agree(pairs, scenario: str) -> None:
 
 def test_a_clause_edit_is_shown_word_by_word(pairs) -> None:
     pair = pairs["clause-edited", False]
-    assert "pendant [-deux-]{+trois+} ([-2-]{+3+}) ans après sa fin" in diff_text(
+    assert "pendant [-deux-]{+trois+} ([-2-]{+3+})\u00a0ans après sa fin" in diff_text(
         pair.old, pair.new, color=False)
     (change,) = compare(pair.old, pair.new)
     assert change.kind == "changed" and change.heading.startswith("Article 12")

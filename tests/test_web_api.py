@@ -11,7 +11,8 @@ from click.testing import CliRunner
 pytest.importorskip("starlette")
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 
-from generator import reading  # noqa: E402
+import reading  # noqa: E402
+
 from generator.cli import cli  # noqa: E402
 from tests.conftest import SAMPLES, sample_dict, set_path, to_yaml  # noqa: E402
 from tests.web_helpers import client, html_lines, make_workspace  # noqa: E402

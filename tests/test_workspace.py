@@ -5,16 +5,17 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import reading
 from click.testing import CliRunner
 from conftest import needs_libreoffice
 from test_wizard import MINIMAL
 
-from generator import reading
 from generator.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,19 @@ def test_init_makes_a_workspace_and_refuses_to_overwrite_it(in_tmp) -> None:
     again = run("init", "espace")
     assert again.exit_code == 1 and "already exists" in again.output
     assert "Traceback" not in again.output
+
+
+def test_the_workspace_notes_point_to_files_that_are_there(in_tmp) -> None:
+    assert run("init", "espace").exit_code == 0
+    notes = (in_tmp / "espace" / "LISEZMOI.md").read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)]*)\)", notes)
+    assert links, "the notes link to the guide"
+    for link in links:  # no placeholder address: files of the workspace
+        assert "://" not in link and (in_tmp / "espace" / link).is_file(), link
+    for name in re.findall(r"`([\w./-]+/)`", notes):  # the folders it describes
+        assert (in_tmp / "espace" / name).is_dir() or name == "out/", name
+    guide = (in_tmp / "espace" / "GUIDE.md").read_text(encoding="utf-8")
+    assert guide == (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")
 
 
 def test_init_refuses_a_non_empty_folder(in_tmp) -> None:

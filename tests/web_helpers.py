@@ -36,7 +36,7 @@ def client(workspace, *, with_token: bool = True, port: int = PORT):
 
 
 def html_lines(fragment: str) -> list[str]:
-    """The text of a preview, block by block, as :func:`generator.reading.paragraphs` reads a
+    """The text of a preview, block by block, as tests/reading.py's ``paragraphs`` reads a
     ``.docx``: a paragraph per line (``<br>`` a newline), a table row's cells joined by `` | ``,
     each cell's paragraphs by newlines."""
     from lxml import html

@@ -3,7 +3,7 @@
 The preview is made from the very Word file the deal produces (rendered by
 the same clauses, terms and template), read back paragraph by paragraph,
 so that it cannot say anything the document does not: its text, read the
-way :mod:`generator.reading` reads a ``.docx``, is the document's text.
+way the tests read a ``.docx`` (``tests/reading.py``), is the document's text.
 Values taken from the deal (the review mode's character style) are marked.
 """
 

@@ -1,4 +1,5 @@
-"""Reading Word documents back as text (tests, golden files, ``apport diff``).
+"""Reading Word documents back as text, for the tests and golden files (``apport diff``
+reads them its own way, in :mod:`generator.redline`).
 
 The text of a document is the list of its paragraphs in reading order:
 body paragraphs and table cells (row by row, cells joined by `` | ``);
@@ -48,6 +49,7 @@ def text(source: str | Path | bytes) -> str:
 
 
 def header_footer_text(source: str | Path | bytes) -> str:
+    """The headers' and footers' paragraphs, one per line."""
     doc = _open(source)
     parts: list[str] = []
     for section in doc.sections:
