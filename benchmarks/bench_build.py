@@ -169,7 +169,7 @@ def in_process(deals: Path, out: Path, warm: Path) -> Callable[[], dict[str, flo
         start, cpu = time.perf_counter(), time.process_time()
         report = build([deals], out, sources=sources, jobs=1)
         result = {"wall": time.perf_counter() - start, "cpu": time.process_time() - cpu}
-        assert report.ok, report.summary
+        assert report.ok and report.count("built") == len(report.documents), report.summary
         return result
 
     return once

@@ -376,22 +376,30 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
 # --- rendering (in workers) ----------------------------------------------------------------------
 
 
-def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
-    """The bytes of one document, and its job with the clauses it used filled in."""
+def render_document(deal: Any, kind: Kind | str, *, reference: str, kit: Kit,
+                    warnings: Iterable[Diagnostic] = ()) -> Any:
+    """One document of a valid deal (a ``contract.BuiltDocument``), as ``build`` renders it;
+    ``apport serve`` previews with it too."""
     from .contract import build_contract
     from .notice import build_notice
     from .offer import build_offer
 
-    if job.kind in (Kind.CONTRACT, Kind.REVIEW):
-        built = build_contract(job.deal, reference=job.reference, library=kit.contract_library,
-                               template=kit.contract_template, review=job.review,
-                               warnings=job.warnings)
-    elif job.kind is Kind.CLIENT:
-        built = build_notice(job.deal, reference=job.reference, library=kit.client_library,
-                             template=kit.client_template)
-    else:
-        built = build_offer(job.deal, reference=job.reference, library=kit.offer_library,
-                            template=kit.offer_template)
+    kind = Kind(kind)
+    if kind in (Kind.CONTRACT, Kind.REVIEW):
+        return build_contract(deal, reference=reference, library=kit.contract_library,
+                              template=kit.contract_template, review=kind is Kind.REVIEW,
+                              warnings=tuple(warnings))
+    if kind is Kind.CLIENT:
+        return build_notice(deal, reference=reference, library=kit.client_library,
+                            template=kit.client_template)
+    return build_offer(deal, reference=reference, library=kit.offer_library,
+                       template=kit.offer_template)
+
+
+def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
+    """The bytes of one document, and its job with the clauses it used filled in."""
+    built = render_document(job.deal, job.kind, reference=job.reference, kit=kit,
+                            warnings=job.warnings)
     if job.clauses is None:
         job = dataclasses.replace(job, clauses={c.key: c.sha256 for c in built.clauses})
     return built.data, job

@@ -38,7 +38,7 @@ from .diagnostics import ClauseError
 from .french import typography
 from .resources import CLAUSE_SUFFIX
 from .sandbox import MAX_OUTPUT, TIME_LIMIT, Budget, Sandbox, Timeout, check_value, time_limit
-from .text import Block, Run
+from .text import Block, Run, elided
 from .workers import doing
 
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
@@ -452,7 +452,7 @@ def _inline(text: str, values: _Values) -> list[Run]:
             position = match.end()
         if chunk[position:]:
             runs.append(Run(chunk[position:], bold=bold))
-    return [r for r in runs if r.text]
+    return elided([r for r in runs if r.text])
 
 
 def parse_markup(text: str, values: _Values) -> list[Block]:

@@ -36,6 +36,7 @@ from docxtpl import DocxTemplate, RichText
 from jinja2.sandbox import SecurityError
 
 from .diagnostics import TemplateError
+from .french import NBHY, ORDINAL_SUFFIX
 from .sandbox import DOCUMENT_OUTPUT, DOCUMENT_TIME_LIMIT, Sandbox, Timeout
 from .text import Block, Run
 from .workers import doing
@@ -345,12 +346,29 @@ def _custom_xml(custom: Mapping[str, str]) -> bytes:
 # --- rich text for templates ---------------------------------------------------------------
 
 
+def _run_xml(text: str, *, bold: bool, style: str | None, superscript: bool = False) -> str:
+    """One Word run; its properties in the schema's order, no-break hyphens as Word's own."""
+    props = (f'<w:rStyle w:val="{style}"/>' if style else "") + ("<w:b/>" if bold else "") + (
+        '<w:vertAlign w:val="superscript"/>' if superscript else "")
+    content = "<w:noBreakHyphen/>".join(f'<w:t xml:space="preserve">{escape(piece)}</w:t>'
+                                        for piece in text.split(NBHY))
+    return f"<w:r>{f'<w:rPr>{props}</w:rPr>' if props else ''}{content}</w:r>"
+
+
 def rich(runs: Iterable[Run], *, review: bool = False) -> RichText:
-    """Runs -> a docxtpl RichText; deal values highlighted in review mode."""
+    """Runs -> a docxtpl RichText; deal values highlighted in review mode.
+
+    The « er » of « 1er » before a month is set in superscript (plain text keeps "1er").
+    """
     text = RichText()
     for run in runs:
         style = VALUE_STYLE if review and run.value else None
-        text.add(run.text, bold=run.bold, style=style)
+        position = 0
+        for match in ORDINAL_SUFFIX.finditer(run.text):
+            text.xml += _run_xml(run.text[position:match.start()], bold=run.bold, style=style)
+            text.xml += _run_xml(match.group(), bold=run.bold, style=style, superscript=True)
+            position = match.end()
+        text.xml += _run_xml(run.text[position:], bold=run.bold, style=style)
     return text
 
 
