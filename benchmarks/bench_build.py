@@ -178,16 +178,17 @@ def in_process(deals: Path, out: Path, warm: Path) -> Callable[[], dict[str, flo
 # Parts that differ from one document to the next; every other part of a template is
 # compressed once and copied.
 _PER_DOCUMENT = ("word/document.xml", "docProps/core.xml", "docProps/custom.xml")
+FLOOR_LEVEL = 1  # zlib's fastest deflate: the floor does not depend on the engine's choice
 
 
 def floor(out: Path) -> Callable[[], dict[str, float]]:
     """One round of the physical floor for the documents in ``out``: deflating their
-    per-document parts (at the engine's level), zipping them with the precompressed
+    per-document parts (deflate level 1), zipping them with the precompressed
     static parts and writing each one atomically (temporary file, rename)."""
     import zipfile
     import zlib
 
-    from generator.documents import FAST, _Entry, _zip
+    from generator.documents import _Entry, _zip
 
     documents: list[list[Any]] = []
     for path in sorted(out.glob("*.docx")):
@@ -211,7 +212,7 @@ def floor(out: Path) -> Callable[[], dict[str, float]]:
             entries = []
             for part in parts:
                 if isinstance(part, tuple):
-                    c = zlib.compressobj(FAST, zlib.DEFLATED, -15)
+                    c = zlib.compressobj(FLOOR_LEVEL, zlib.DEFLATED, -15)
                     packed = c.compress(part[1]) + c.flush()
                     part = _Entry(part[0], zlib.crc32(part[1]), len(part[1]), packed)
                 entries.append(part)
