@@ -24,13 +24,10 @@ with their known French quirks corrected here:
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-
-from babel.dates import get_month_names
-from babel.numbers import format_currency, format_decimal
-from num2words import num2words
 
 __all__ = [
     "NBHY",
@@ -145,6 +142,42 @@ def _int(n: int) -> int:
     return n
 
 
+# babel and num2words are imported on first use (``apport validate`` never formats a
+# figure), and their answers are kept: the same rates, amounts and counts recur across
+# the deals of a batch. Each key is a canonical value (an int, or a Decimal already
+# quantized or normalised), so equal inputs always print the same.
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(n: int) -> str:
+    """``num2words(n, lang="fr")``."""
+    from num2words import num2words
+
+    return num2words(n, lang="fr")
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_decimal(value: Decimal | int, pattern: str) -> str:
+    from babel.numbers import format_decimal
+
+    return _nbsp(format_decimal(value, format=pattern, locale=LOCALE))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_euros(cents: Decimal) -> str:
+    from babel.numbers import format_currency
+
+    return _nbsp(format_currency(cents, "EUR", locale=LOCALE))
+
+
+@functools.lru_cache(maxsize=1)
+def _month_names() -> dict[int, str]:
+    from babel.dates import get_month_names
+
+    return {m: name.lower()
+            for m, name in get_month_names("wide", context="format", locale=LOCALE).items()}
+
+
 def _nbsp(text: str) -> str:
     """Replace every kind of space babel may emit by U+00A0."""
     return text.replace(NNBSP, NBSP).replace(" ", NBSP).replace("\u2009", NBSP)
@@ -176,13 +209,13 @@ def number_in_words(n: int, *, feminine: bool = False) -> str:
         n: the integer ("quatre-vingts", "vingt et un", "deux cents").
         feminine: agree a final "un" with a feminine noun ("une semaine").
     """
-    words = num2words(_int(n), lang="fr")
+    words = _words(_int(n))
     return _feminine(words) if feminine else words
 
 
 def _figures(n: int) -> str:
     """Group an integer's digits the French way, with U+00A0."""
-    return _nbsp(format_decimal(n, format="#,##0", locale=LOCALE))
+    return _format_decimal(n, "#,##0")
 
 
 def number_full(n: int, *, feminine: bool = False) -> str:
@@ -212,12 +245,12 @@ def count(n: int, singular: str, plural: str, *, feminine: bool = False) -> str:
 
 def amount(value: Number) -> str:
     """Amount in figures: "1 500,00 €" (two decimals, U+00A0 everywhere)."""
-    return _nbsp(format_currency(_money(value), "EUR", locale=LOCALE))
+    return _format_euros(_money(value))
 
 
 def _euros_words(euros: int) -> str:
     """Spell the euro part: "un euro", "zéro euro", "un million d'euros"."""
-    words = num2words(euros, lang="fr")
+    words = _words(euros)
     last = words.rsplit(" ", 1)[-1].removesuffix("s")
     if last in _BIG_NUMBER_NOUNS:
         return f"{words} d’euros"
@@ -234,7 +267,7 @@ def amount_in_words(value: Number) -> str:
     euros, cents = divmod(cents_total, 100)
     if cents == 0:
         return _euros_words(euros)
-    cents_words = f"{num2words(cents, lang='fr')} {'centime' if cents < 2 else 'centimes'}"
+    cents_words = f"{_words(cents)} {'centime' if cents < 2 else 'centimes'}"
     if euros == 0:
         return cents_words
     return f"{_euros_words(euros)} et {cents_words}"
@@ -255,7 +288,7 @@ def percent(rate: Number) -> str:
     dec = _rate(rate)
     places = _decimals(dec)
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    return _nbsp(format_decimal(dec, format=pattern, locale=LOCALE)) + NBSP + "%"
+    return _format_decimal(dec, pattern) + NBSP + "%"
 
 
 def percent_in_words(rate: Number) -> str:
@@ -266,11 +299,11 @@ def percent_in_words(rate: Number) -> str:
     """
     dec = _rate(rate)
     integer, _, fraction = format(dec, "f").partition(".")
-    words = num2words(int(integer), lang="fr")
+    words = _words(int(integer))
     if fraction:
         significant = fraction.lstrip("0")
         zeros = ["zéro"] * (len(fraction) - len(significant))
-        words += " virgule " + " ".join([*zeros, num2words(int(significant), lang="fr")])
+        words += " virgule " + " ".join([*zeros, _words(int(significant))])
     return f"{words} pour cent"
 
 
@@ -296,7 +329,7 @@ def date_long(d: date) -> str:
     """Long date "1er mars 2027", glued with U+00A0 so it never breaks."""
     if not isinstance(d, date):
         raise TypeError(f"expected a date, got {type(d).__name__}")
-    month = get_month_names("wide", context="format", locale=LOCALE)[d.month].lower()
+    month = _month_names()[d.month]
     return f"{ordinal_day(d)}{NBSP}{month}{NBSP}{d.year}"
 
 
