@@ -176,6 +176,9 @@ def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bo
     return {
         "reference": terms.reference,
         "draft_notice": "" if final and not review else terms.draft_notice,
+        # « dénommée » for a company, « dénommé » for an individual entrepreneur
+        "introducer": {"designated": terms.introducer.designated},
+        "beneficiary": {"designated": terms.beneficiary.designated},
         "introducer_identity": rich(terms.introducer.identity, review=review),
         "beneficiary_identity": rich(terms.beneficiary.identity, review=review),
         "articles": [

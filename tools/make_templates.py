@@ -279,11 +279,11 @@ def contract() -> Document:
 
     _p(doc, "Entre les soussignés\u00a0:")
     _p(doc, "{{r introducer_identity }},")
-    _p(doc, "ci-après dénommé «\u00a0l’Apporteur\u00a0»,")
+    _p(doc, "ci-après {{ introducer.designated }} «\u00a0l’Apporteur\u00a0»,")
     _p(doc, "d’une part,")
     _p(doc, "Et")
     _p(doc, "{{r beneficiary_identity }},")
-    _p(doc, "ci-après dénommé «\u00a0le Bénéficiaire\u00a0»,")
+    _p(doc, "ci-après {{ beneficiary.designated }} «\u00a0le Bénéficiaire\u00a0»,")
     _p(doc, "d’autre part,")
     _p(doc, "ci-après ensemble dénommés «\u00a0les Parties\u00a0».")
     _p(doc, "Il a été convenu ce qui suit\u00a0:")
