@@ -25,13 +25,9 @@ The library never prints: progress goes to callbacks, the outcome is a
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -450,7 +446,9 @@ class _DealResult:
 def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     result = _DealResult(task.index)
     from .deals import check_file
+    from .workers import doing
 
+    doing(task.file)
     checked = check_file(Path(task.path), task.file, strict=task.strict)
     result.diagnostics = list(checked.diagnostics)
     if not checked.ok:
@@ -642,36 +640,6 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
     return result
 
 
-_WORKER_KIT: Kit | None = None
-
-
-def _worker_init(sources: Sources) -> None:
-    global _WORKER_KIT
-    _die_with_parent()
-    _WORKER_KIT = load_kit(sources)
-
-
-def _die_with_parent() -> None:
-    """A worker ends when the build that started it is killed (Linux), instead of
-    finishing its queue alone."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _worker_run(tasks: list[_DealTask]) -> list[_DealResult]:
-    assert _WORKER_KIT is not None
-    return [_run_deal(task, _WORKER_KIT) for task in tasks]
-
-
 # --- the build ---------------------------------------------------------------------------------
 
 
@@ -797,7 +765,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     total = len(tasks)
     if progress:
         progress(0, total)
-    for done, result in enumerate(_execute(tasks, sources, kit, jobs), start=1):
+    for done, result in enumerate(_execute(tasks, kit, jobs), start=1):
         results[result.index] = result
         if journal is not None:
             _commit(Path(out), journal, result)
@@ -1020,30 +988,17 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
     return kept[path].name if path in kept else None
 
 
-def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,
+def _execute(tasks: list[_DealTask], kit: Kit | None,
              jobs: int | None) -> Iterable[_DealResult]:
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    """Every task's result, from worker processes under the budgets of :mod:`.workers`."""
+    from .workers import Stopped, run
+
     if not tasks:
         return
     assert kit is not None
-    if workers <= 1:
-        for task in tasks:
-            yield _run_deal(task, kit)
-        return
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    gc.freeze()  # forked workers share the parent's objects instead of copying them
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                                 initargs=(sources,)) as pool:
-            # Small batches: fewer round trips between processes, yet both workers
-            # stay busy to the end and progress still moves.
-            size = max(1, min(8, len(tasks) // (workers * 8)))
-            batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-            futures = [pool.submit(_worker_run, batch) for batch in batches]
-            for future in as_completed(futures):
-                yield from future.result()
-    finally:
-        gc.unfreeze()
+    for index, result in run(lambda task: _run_deal(task, kit), tasks, jobs=jobs):
+        if isinstance(result, Stopped):
+            task = tasks[index]
+            yield _DealResult(task.index, failure=result.message(task.file))
+        else:
+            yield result

@@ -114,8 +114,8 @@ def _summary(deal: Deal, terms: Terms) -> list[Block]:
         ("Responsabilité", cap),
         ("Durée du contrat", f"{d.agreement}, " + ("renouvellement tacite" if d.renewal
                                                   else "sans renouvellement tacite")),
-        ("Résiliation pour convenance", f"par l’une ou l’autre Partie, préavis de {d.notice}"
-         if d.early_ending else "exclue (préavis de 0 jour)"),
+        ("Résiliation pour convenance", f"par l’une ou l’autre Partie, {d.notice} à l’avance"
+         if d.early_ending else "exclue"),
         ("Droit de suite", d.tail or "aucun"),
         ("TVA de l’Apporteur", "assujetti" if c.vat_liable else "franchise en base"),
         ("Juridiction", t.jurisdiction or "règles de droit commun"),

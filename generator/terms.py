@@ -381,10 +381,10 @@ def _period_start(base: str) -> tuple[str, str]:
 
 def _until(renewal: bool, tail_months: int) -> str:
     """The window in which a contract with the client must be signed to earn commission."""
-    window = "pendant la durée du contrat" + (", renouvellements compris," if renewal else "")
-    if tail_months:
-        window += (f" ou dans les {french.count(tail_months, 'mois', 'mois')} qui suivent "
-                   "sa fin")
+    # no comma inside: the window is followed by « . », « , » or a verb in the clauses
+    window = "pendant la durée du contrat" + (" et de ses renouvellements" if renewal else "")
+    if tail_months:  # « au plus tard un (1) mois après », never « dans les un (1) mois »
+        window += f" ou au plus tard {french.count(tail_months, 'mois', 'mois')} après sa fin"
     return window
 
 
@@ -421,7 +421,7 @@ def _signature(deal: Deal) -> SignatureTerms:
         place=s.place, date=date, date_or_blank=date_or_blank, originals=originals,
         originals_number=s.originals,
         closing=f"Fait à {s.place}, {date_or_blank}, en {originals} exemplaires originaux, "
-                "dont un pour chaque partie.",
+                "dont un pour chaque Partie.",
     )
 
 

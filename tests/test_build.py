@@ -320,7 +320,7 @@ def test_a_review_contract_depends_on_every_clause_it_lists(deals, out, sources,
     using = {n for n, e in manifest(out).items()
              if ".revue." not in n and any(k.startswith(f"{clause.id}@") for k in e["clauses"])}
     path = Path(clause.file)
-    edit(path, "version: 1", "version: 2")
+    edit(path, f"version: {clause.version}", f"version: {clause.version + 1}")
 
     report = run(deals, out, sources, review=True)
 

@@ -117,8 +117,8 @@ def test_trial_and_follow_on(trial: bool, follow_on: bool, phrase: str) -> None:
 def test_tail_period() -> None:
     with_tail = _body(checked("julie-atelier-bois").deal)
     without = _body(variant("julie-atelier-bois", **{"duration.tail_months": 0}))
-    assert "droit de suite" in with_tail and "six (6)\u00a0mois qui suivent la fin" in with_tail
-    assert "six (6)\u00a0mois qui suivent la fin" not in without
+    assert "droit de suite" in with_tail and "six (6)\u00a0mois après celle-ci" in with_tail
+    assert "six (6)\u00a0mois après celle-ci" not in without
 
 
 def test_jurisdiction_clause_only_when_asked_and_in_bold() -> None:

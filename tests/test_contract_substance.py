@@ -18,7 +18,7 @@ import pytest
 from documents_helpers import contract_bytes, text
 from test_clause_library import DELETE, make_deal, plain, render, text_of
 
-from generator import terms
+from generator import french, terms
 from generator.library import option_deals
 from generator.model import Deal
 
@@ -126,7 +126,7 @@ def test_without_renewal_no_renewal_sentence() -> None:
 
 
 @pytest.mark.parametrize("tail, until", [
-    ("6", "pendant la durée du contrat ou dans les six (6) mois qui suivent sa fin"),
+    ("6", "pendant la durée du contrat ou au plus tard six (6) mois après sa fin"),
     ("0", "pendant la durée du contrat donne lieu"),
 ])
 def test_one_shot_follow_on_says_for_how_long(tail: str, until: str) -> None:
@@ -246,18 +246,99 @@ def test_amicable_step_does_not_block_an_injunction_to_pay() -> None:
 
 def test_review_annex_states_the_early_ending() -> None:
     for days, phrase in (("15", "Résiliation pour convenance : par l’une ou l’autre Partie, "
-                                "préavis de quinze (15) jours"),
-                         ("0", "Résiliation pour convenance : exclue")):
+                                "quinze (15) jours à l’avance"),
+                         ("1", "Résiliation pour convenance : par l’une ou l’autre Partie, "
+                               "un (1) jour à l’avance"),
+                         ("0", "Résiliation pour convenance : exclue\n")):
         deal = make_deal({"duration.renewal": "none", "duration.notice_days": days})
         body = text(contract_bytes(deal, review=True)).replace("\u00a0", " ")
         assert phrase in body, phrase
         assert "Préavis :" not in body
+        assert "préavis de 0 jour" not in body and "de un (1)" not in body
 
 
 def test_defined_term_parties_keeps_its_capital() -> None:
     text = text_of({"disputes.jurisdiction": "Lyon"})
     assert not re.search(r"\b(les|des|deux|chaque|aucune|une|la|l'autre) parties?\b", text), \
         re.findall(r".{30}\bparties?\b.{10}", text)
+
+
+# --- the second reading (jurist): wording that broke on unusual combinations --------------------
+
+def wording_problems(text: str) -> list[str]:
+    """Punctuation and elisions a proof-reader marks, whatever the combination."""
+    return [m.group(0) for m in re.finditer(r".{25}(?:,[.,;]|\b(?:de|les) une?\b).{10}", text)]
+
+
+@pytest.mark.parametrize("changes", [
+    {"duration.renewal": "tacit", **ONE_SHOT},
+    {"duration.renewal": "tacit", "duration.tail_months": "6"},
+    {"duration.renewal": "tacit"},
+])
+def test_the_signing_window_leaves_no_dangling_comma(changes: dict[str, Any]) -> None:
+    text = text_of(changes)
+    assert "pendant la durée du contrat et de ses renouvellements" in article(
+        text, "Contrats ouvrant droit à commission")
+    assert not wording_problems(text), wording_problems(text)
+
+
+@pytest.mark.parametrize("changes, phrase", [
+    ({"duration.agreement_months": "1", "duration.commission_months": "1"},
+     "Il est conclu à durée déterminée, pour un (1) mois à compter de cette date"),
+    ({"duration.agreement_months": "1", "duration.commission_months": "1",
+      "duration.renewal": "tacit"},
+     "pour une nouvelle période de même durée, soit un (1) mois"),
+    ({"duration.commission_months": "1"}, "et s'achève un (1) mois plus tard"),
+    ({"commission.payment_days": "1"}, "un (1) jour après sa réception"),
+    ({"duration.tail_months": "1"},
+     "après la fin du présent contrat, au plus tard un (1) mois après celle-ci, ouvre"),
+    ({"duration.tail_months": "1"}, "pendant la durée du contrat ou au plus tard un (1) mois "
+                                    "après sa fin"),
+    ({**ONE_SHOT, "duration.tail_months": "1"}, "soit jusqu'à un (1) mois après sa fin"),
+    ({"liability.cap": "amount", "liability.cap_amount": "1000000"},
+     "est limitée à un million d'euros (1 000 000,00 €)"),
+])
+def test_de_never_stands_before_un(changes: dict[str, Any], phrase: str) -> None:
+    text = text_of(changes)
+    assert phrase in text
+    assert not wording_problems(text), wording_problems(text)
+
+
+@pytest.mark.parametrize("city, phrase", [("Annecy", "du ressort d'Annecy"),
+                                          ("Lyon", "du ressort de Lyon")])
+def test_jurisdiction_city_is_elided(city: str, phrase: str) -> None:
+    assert phrase in article(text_of({"disputes.jurisdiction": city}),
+                             "Droit applicable et litiges")
+
+
+@pytest.mark.parametrize("originals", ["2", "3"])
+def test_closing_keeps_the_capital_of_parties(originals: str) -> None:
+    deal = make_deal({"signature.originals": originals})
+    body = plain(text(contract_bytes(deal)))
+    assert "exemplaires originaux, dont un pour chaque Partie." in body
+    assert "chaque partie" not in body
+
+
+@pytest.mark.parametrize("changes", [FOLLOW_ON_ONLY, {}])
+def test_the_contract_after_the_trial_is_not_signed_outside_the_period(
+        changes: dict[str, Any]) -> None:
+    # Recurring: the period starts with the first commissioned payment, so the contract
+    # that follows the trial is signed *before* it starts; « conclus pendant la Période de
+    # commission » would exclude the very contract the coverage is about.
+    contracts = article(text_of(changes), "Contrats ouvrant droit à commission")
+    assert "Contrats ultérieurs conclus avant le terme de la Période de commission" in contracts
+    assert "Contrats ultérieurs conclus pendant la Période de commission" not in contracts
+
+
+@pytest.mark.parametrize("renewal", ["none", "tacit"])
+def test_ending_the_agreement_to_dodge_the_commission_is_circumvention(renewal: str) -> None:
+    clause = article(text_of({"duration.renewal": renewal, "duration.tail_months": "0"}),
+                     "Confidentialité et non-contournement")
+    assert "ou en mettant fin au présent contrat" in clause
+    assert ("ou en refusant son renouvellement" in clause) == (renewal == "tacit")
+    assert "dans le but de conclure ensuite avec le Client un contrat qui aurait ouvert droit " \
+        "à commission" in clause
+    assert "une indemnité égale à la commission qui aurait été due" in clause
 
 
 # --- the jurist's checklist, on every contract of the pairwise matrix ----------------------------
@@ -279,7 +360,7 @@ def _checklist(deal: Deal, body: str) -> list[str]:
     d, c = t.duration, t.commission
     assert d is not None and deal.liability is not None
     cap = {"commissions": "au plus élevé des deux montants suivants",
-           "amount": f"est limitée à la somme de {t.liability.amount}" if t.liability else "",
+           "amount": f"est limitée à {t.liability.amount}" if t.liability else "",
            "none": "ne plafonne pas la responsabilité des Parties"}[deal.liability.cap]
     points = {
         1: ["".join(r.text for r in t.introducer.identity),
@@ -297,16 +378,16 @@ def _checklist(deal: Deal, body: str) -> list[str]:
             ("commission unique" if d.one_shot else f"pendant {d.months}"),
             "Contrat d’essai", c.vat_mention, "soixante (60) jours", c.recovery_indemnity],
         6: ["en toute transparence", "article 14 du règlement (UE) 2016/679"],
-        7: [f"durée déterminée de {d.agreement}",
+        7: [f"à durée déterminée, pour {d.agreement}",
             "tacite reconduction", "manquement grave",
             (f"au moins {d.notice} à l’avance" if d.early_ending
              else "Aucune Partie ne peut mettre fin au présent contrat avant son terme"),
-            (f"dans les {d.tail} qui suivent la fin" if d.tail
+            (f"au plus tard {d.tail} après celle-ci" if d.tail
              else "ne comporte pas de droit de suite")],
         8: [f"pendant {t.obligations.confidentiality} après sa fin",
             "s’interdit de contourner l’Apporteur", "limité au seul Client"],
         9: ["soumis au droit français", "solution amiable", "article 750-1",
-            f"ressort de {t.jurisdiction}" if t.jurisdiction else "règles de droit commun"],
+            f"ressort {french.de(t.jurisdiction)}" if t.jurisdiction else "règles de droit commun"],
         10: [t.signature.closing, "Pour l’Apporteur", "Pour le Bénéficiaire",
              t.introducer.signer, t.beneficiary.signer],
         11: [t.draft_notice],
@@ -323,6 +404,7 @@ def test_jurist_checklist_on_every_contract_of_the_matrix() -> None:
     problems = []
     for label, deal, body in matrix():
         problems += [f"{label}: {p}" for p in _checklist(deal, body)]
+        problems += [f"{label}: proof-reading: {w!r}" for w in wording_problems(body)]
         if "Lu et approuvé" in body:
             problems.append(f"{label}: « Lu et approuvé » has no legal force")
     assert not problems, "\n".join(problems)

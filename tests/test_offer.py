@@ -225,7 +225,7 @@ def test_one_shot_with_follow_on_says_how_long() -> None:
                                                "duration.tail_months": 3})
     body = _offer(deal)
     assert ("Chaque nouvelle mission que vous signez avec le client pendant la durée du "
-            "contrat ou dans les trois (3) mois qui suivent sa fin donne lieu à sa propre "
+            "contrat ou au plus tard trois (3) mois après sa fin donne lieu à sa propre "
             "commission unique") in body
     without = _offer(variant("site-vitrine-ponctuel", **{"commission.covers_follow_on": False}))
     assert "Les missions suivantes ne donnent lieu à aucune commission" in without
