@@ -273,7 +273,9 @@ def contract() -> Document:
                  pages=f"PAGEREF {END_OF_CONTRACT} \\h")
 
     _p(doc, "Contrat d’apporteur d’affaires", "Title")
+    _p(doc, "{%p if draft_notice %}")  # empty in the copy to sign (build --final)
     _p(doc, "{{ draft_notice }}", "Subtitle")
+    _p(doc, "{%p endif %}")
 
     _p(doc, "Entre les soussignés\u00a0:")
     _p(doc, "{{r introducer_identity }},")
