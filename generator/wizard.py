@@ -471,6 +471,8 @@ _WIZARD_WORDING = {"number-expected": "wizard-number-expected",
 
 def _parse(f: _Field, raw: str) -> Any:
     """The value to store for an answer, or :class:`_Invalid` with the reason in French."""
+    if f.required and not raw.strip():
+        raise _Invalid(render("wizard-required", lang="fr"))
     prepared = _prepare(f, raw)
     try:
         value = _adapter(f.path).validate_python(prepared)
@@ -583,10 +585,13 @@ class _Wizard:
             if not text or (q.default is not None and raw == q.default):
                 if current is not None or not f.required:
                     return current
-                self.say("Cette réponse est obligatoire.")
+                self.say(render("wizard-required-blank", lang="fr"))
                 continue
-            if text == "-" and not f.required:
-                return None
+            if text == "-":
+                if not f.required:
+                    return None
+                self.say(render("wizard-required-dash", lang="fr"))
+                continue
             try:
                 return _parse(f, raw)
             except _Invalid as e:

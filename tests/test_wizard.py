@@ -620,3 +620,32 @@ def test_front_end_api_reads_french_habits_and_hides_irrelevant_fields():
     data = wizard.deal_data({"commission.rate": Decimal(0), "duration.mission": "recurring",
                              "reference": "X"})
     assert data == {"reference": "X", "commission": {"rate": Decimal(0)}}
+
+
+# --- everyday rough edges (issue 13) -----------------------------------------------------------
+
+
+def _answers(answers: Mapping[str, str | Sequence[str]]) -> str:
+    """``answers`` as lines on standard input, in the order the wizard asks."""
+    return _stdin(answers)
+
+
+def test_a_required_answer_left_blank_or_cleared_says_obligatoire(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stdin = _answers(minimal(introducer__siret=["", "-", "  ", "987 789 328 00018"]))
+    result = CliRunner().invoke(_new_command(), ["deal.yaml"], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert "ne doit contenir que des chiffres" not in result.output
+    assert result.output.count("Cette réponse est obligatoire.") == 2
+    assert "Cette réponse est obligatoire : « - » n'efface qu'une réponse facultative." in \
+        result.output
+    assert (tmp_path / "deal.yaml").is_file()
+    # the other front ends (apport serve) read a blank required answer the same way
+    from generator.messages import render
+    from generator.wizard import parse_answer
+
+    for path in ("introducer.siret", "commission.rate", "signature.originals", "client.name"):
+        with pytest.raises(ValueError) as refused:
+            parse_answer(path, " ")
+        assert str(refused.value) == render("wizard-required", lang="fr") and \
+            "obligatoire" in str(refused.value)
