@@ -26,6 +26,7 @@ text, never the user's.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import textwrap
@@ -44,7 +45,7 @@ from stdnum.fr import siret as stdnum_siret
 
 from .diagnostics import Diagnostic
 from .errors import ApportError, OutputError, WizardError
-from .messages import render
+from .messages import Msg, render
 from .model import Deal, message_of, model_of
 
 __all__ = [
@@ -428,6 +429,16 @@ _NO = {"n", "non", "no", "false", "faux", "0"}
 _FRENCH_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
 
 
+def _closest(f: _Field, text: str) -> str | None:
+    """The choice value a mistyped answer most likely meant (``franchize``: ``franchise``)."""
+    spellings = {}
+    for value in choice_values(f.path):
+        spellings[value.casefold()] = value
+        spellings.setdefault(f.labels.get(value, value).casefold(), value)
+    close = difflib.get_close_matches(text.casefold(), list(spellings), n=1, cutoff=0.75)
+    return spellings[close[0]] if close else None
+
+
 def _prepare(f: _Field, raw: str) -> Any:
     """The answer as the model expects it: French habits (12,5 ; 01/12/2026 ; oui) converted."""
     text = raw.strip()
@@ -444,8 +455,12 @@ def _prepare(f: _Field, raw: str) -> Any:
         for value in values:
             if text.casefold() in (value.casefold(), f.labels.get(value, value).casefold()):
                 return value
-        raise _Invalid(render("wizard-choice", {"count": len(values), "values": values},
-                              lang="fr"))
+        choices = Msg("wizard-choice", {"count": len(values), "values": values})
+        suggestion = _closest(f, text)
+        if suggestion is not None:
+            raise _Invalid(render("wizard-choice-did-you-mean",
+                                  {"suggestion": suggestion, "choices": choices}, lang="fr"))
+        raise _Invalid(choices.render("fr"))
     if f.kind == "number":
         number = re.sub(r"[\s\u00a0\u202f]", "", text).removesuffix("€").removesuffix("%")
         if number.count(",") == 1 and "." not in number:

@@ -649,3 +649,19 @@ def test_a_required_answer_left_blank_or_cleared_says_obligatoire(tmp_path, monk
             parse_answer(path, " ")
         assert str(refused.value) == render("wizard-required", lang="fr") and \
             "obligatoire" in str(refused.value)
+
+
+def test_a_mistyped_choice_gets_a_did_you_mean(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stdin = _answers(minimal(introducer__vat=["franchize", "Franchise"],
+                             role__involvement=["introducton", "1"],
+                             duration__mission=["zzz", "recurring"]))
+    result = CliRunner().invoke(_new_command(), ["deal.yaml"], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert ("Réponse refusée : vouliez-vous dire « franchise » ? Sinon, choisissez un numéro de "
+            "1 à 2 ou l'une des valeurs : franchise, liable. Recommencez.") in result.output
+    assert "vouliez-vous dire « introduction » ?" in result.output
+    # nothing close: the choices only
+    assert ("Réponse refusée : choisissez un numéro de 1 à 2 ou l'une des valeurs : one_shot, "
+            "recurring. Recommencez.") in result.output
+    assert result.output.count("vouliez-vous dire") == 2
