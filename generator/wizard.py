@@ -144,6 +144,7 @@ class _Field:
     required: bool = True
     default: Any = _NO_DEFAULT  # a stored value; _NO_DEFAULT: the model's default, if any
     labels: Mapping[str, str] = field(default_factory=dict)  # choice value -> French label
+    heading: bool = True  # False: asked inside the section before it (no title of its own)
 
     @property
     def section(self) -> str:
@@ -215,7 +216,7 @@ _FIELDS_LIST: list[_Field] = [
     _Field("client.estimated_revenue", "Chiffre d'affaires estimé (euros HT)",
            "Ce que le client devrait rapporter au bénéficiaire, en euros hors taxes : par mois "
            "pour une mission récurrente, au total pour une mission ponctuelle. Sert à l'exemple "
-           "chiffré de la fiche d'offre.", "number", required=False),
+           "chiffré de la fiche d'offre.", "number", required=False, heading=False),
     _Field("client.informed", "Le client est-il informé ?",
            "Le client sait-il que la mise en relation passe par un contrat d'apporteur "
            "d'affaires avec une commission ? C'est la bonne pratique ; sinon, un avertissement "
@@ -320,6 +321,16 @@ _SECTIONS = {
     "offer": ("La fiche d'offre", "Ce que le bénéficiaire reçoit pour accepter ou refuser."),
 }
 
+# The revenue question as the mission type reads it (asked just after it).
+_REVENUE = {
+    "recurring": ("Chiffre d'affaires mensuel estimé du client (euros HT)",
+                  "Ce que le client devrait rapporter chaque mois au bénéficiaire, en euros hors "
+                  "taxes. Sert à l'exemple chiffré de la fiche d'offre."),
+    "one_shot": ("Chiffre d'affaires total estimé du client (euros HT)",
+                 "Ce que la mission ponctuelle devrait rapporter au bénéficiaire en tout, en "
+                 "euros hors taxes. Sert à l'exemple chiffré de la fiche d'offre."),
+}
+
 # When a cross-field rule fails on a field, these are asked again with it.
 _RELATED = {
     "introducer.vat_number": ("introducer.siret",),
@@ -340,19 +351,21 @@ def _plan(answers: Mapping[str, Any]) -> Iterator[_Field]:
         yield FIELDS[f"{party}.vat"]
         if answers.get(f"{party}.vat") == "liable":
             yield FIELDS[f"{party}.vat_number"]
-    for name in ("name", "activity", "need", "estimated_revenue", "informed",
-                 "named_in_offer"):
+    for name in ("name", "activity", "need", "informed", "named_in_offer"):
         yield FIELDS[f"client.{name}"]
     yield FIELDS["role.involvement"]
     yield FIELDS["role.commitment"]
     yield FIELDS["commission.rate"]
-    if answers.get("commission.rate") != 0:
+    if answers.get("commission.rate") == 0:
+        yield FIELDS["client.estimated_revenue"]
+    else:
         for name in ("base", "payment_days", "covers_trial", "covers_follow_on"):
             yield FIELDS[f"commission.{name}"]
         yield FIELDS["liability.cap"]
         if answers.get("liability.cap") == "amount":
             yield FIELDS["liability.cap_amount"]
         yield FIELDS["duration.mission"]
+        yield FIELDS["client.estimated_revenue"]  # its meaning depends on the mission
         if answers.get("duration.mission") == "recurring":
             yield FIELDS["duration.commission_months"]
         for name in ("agreement_months", "renewal", "notice_days", "tail_months"):
@@ -564,12 +577,14 @@ class _Wizard:
     def question(self, f: _Field, current: Any) -> Question:
         choices = tuple(Choice(v, f.labels.get(v, v)) for v in choice_values(f.path)) \
             if f.kind == "choice" else ()
-        prompt = f.prompt if f.required else f"{f.prompt} (facultatif)"
+        prompt, help = _REVENUE.get(self.answers.get("duration.mission"), (f.prompt, f.help)) \
+            if f.path == "client.estimated_revenue" else (f.prompt, f.help)
+        prompt = prompt if f.required else f"{prompt} (facultatif)"
         default = None if f.kind == "message" else _shown(f, current)
-        return Question(f.path, prompt, f.help, choices, default, f.required, f.kind)
+        return Question(f.path, prompt, help, choices, default, f.required, f.kind)
 
     def enter(self, f: _Field) -> None:
-        if f.section != self.section:
+        if f.section != self.section and f.heading:
             self.section = f.section
             title, text = _SECTIONS[f.section]
             self.say("")

@@ -128,11 +128,11 @@ FULL_RECURRING = [
     "Assist'Pro", "sasu", "94651236500002", "3 place Bellecour, 69002 Lyon", "",
     "1 000", "Lyon", "Julie Martin", "Présidente", "2", "FR 41 946512365",
     "Atelier Bois & Co", "Menuiserie artisanale", "Gestion administrative, 10 h par mois",
-    "600", "o", "non",                  # client
+    "o", "non",                         # client
     "2", "recommendation",              # role: by number, by value
     "12,5", "", "", "", "",             # commission: French decimal, then the defaults
     "",                                 # liability: commissions
-    "", "24", "", "2", "60", "6",       # duration: recurring, 24 months, ..., tacit
+    "", "600", "24", "", "2", "60", "6",  # duration: recurring, 600 a month, 24 months...
     "",                                 # disputes: none
     "Lyon", "01/12/2026", "",           # signature: French date, 2 originals
     "2026-11-24", "Bonjour Julie,", ".", "Un client pour toi.", "",
@@ -186,6 +186,8 @@ def test_the_questions_come_section_by_section(tmp_path):
     script.run(target=tmp_path / "x.yaml")
     sections = []
     for q in script.questions:
+        if q.path == "client.estimated_revenue":  # asked with the mission type (see below)
+            continue
         section = q.path.split(".")[0]
         if not sections or sections[-1] != section:
             sections.append(section)
@@ -665,3 +667,26 @@ def test_a_mistyped_choice_gets_a_did_you_mean(tmp_path, monkeypatch):
     assert ("Réponse refusée : choisissez un numéro de 1 à 2 ou l'une des valeurs : one_shot, "
             "recurring. Recommencez.") in result.output
     assert result.output.count("vouliez-vous dire") == 2
+
+
+@pytest.mark.parametrize(("mission", "meaning"), [("", "mensuel"), ("1", "total")])
+def test_the_revenue_is_asked_after_the_mission_type_which_gives_its_meaning(
+        tmp_path, monkeypatch, mission, meaning):
+    monkeypatch.chdir(tmp_path)
+    stdin = _answers(minimal(duration__mission=mission, client__estimated_revenue="1 000"))
+    result = CliRunner().invoke(_new_command(), ["deal.yaml"], input=stdin)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    revenue = out.index(f"Chiffre d'affaires {meaning} estimé du client (euros HT) (facultatif)")
+    assert out.index("Type de mission") < revenue < out.index("Durée du contrat d'apporteur")
+    assert out.count("— Le client —") == 1  # asked in place, no second client heading
+    deal = checked((tmp_path / "deal.yaml").read_text(encoding="utf-8"), tmp_path).deal
+    assert deal is not None and deal.client.estimated_revenue == 1000
+
+
+def test_at_rate_0_the_revenue_is_asked_after_the_rate():
+    script = Script(minimal(commission__rate="0", client__estimated_revenue="500"))
+    text = script.run()
+    paths = [q.path for q in script.questions]
+    assert paths.index("client.estimated_revenue") == paths.index("commission.rate") + 1
+    assert "  estimated_revenue: 500" in text
