@@ -556,32 +556,47 @@ def new(file: str | None, from_deal: str | None) -> None:
       apport new deals/julie-atelier.yaml
       apport new deals/paul-garage.yaml --from deals/julie-atelier.yaml
     """
-    from .wizard import Question, check_target, prefill_from, run_wizard, write_deal
+    from . import wizard
+    from .messages import render
 
     if file is not None:
-        check_target(file)
+        wizard.check_target(file)
     if sys.stdin is None or sys.stdin.closed:
         raise click.UsageError("apport new asks questions: it needs a terminal, or the "
                                "answers on its standard input, which is closed")
-    prefill = prefill_from(from_deal) if from_deal else None
+    prefill = wizard.prefill_from(from_deal) if from_deal else None
 
-    def ask(question: Question) -> str:
+    def ask(question: wizard.Question) -> str:
         try:
             return str(click.prompt(question.prompt, default=question.default or "",
                                     show_default=question.default is not None,
                                     prompt_suffix=" : ", err=True))
-        except click.Abort:
-            if sys.stdin.isatty():
-                raise
+        except click.Abort as e:
+            if sys.stdin.isatty() or isinstance(e.__context__, KeyboardInterrupt):
+                raise KeyboardInterrupt from None  # Ctrl-C (or Ctrl-D at a terminal)
             raise click.UsageError("the standard input ended before the last question; "
                                    "nothing written") from None
 
-    text = run_wizard(ask=ask, say=lambda line: click.echo(line, err=True),
-                      prefill=prefill, target=file)
+    def say(line: str) -> None:
+        click.echo(line, err=True)
+
+    draft = wizard.read_draft(file) if file is not None else None
+    resume = draft if draft and wizard.ask_resume(ask, say, draft) else None
+    try:
+        text = wizard.run_wizard(ask=ask, say=say, prefill=prefill, target=file, resume=resume)
+    except wizard.Abandoned as stop:
+        say("")
+        if file is None:
+            say(render("wizard-abandoned-no-file", lang="fr"))
+        else:
+            kept = wizard.write_draft(file, stop.answers)
+            say(render("wizard-abandoned", {"draft": kept, "target": file}, lang="fr"))
+        sys.exit(130)
     if file is None:
         click.echo(text, nl=False)
     else:
-        write_deal(file, text)
+        wizard.write_deal(file, text)
+        wizard.remove_draft(file)
         click.echo(f"écrit : {file} ; vérifiez-le avec « apport validate {file} »", err=True)
 
 

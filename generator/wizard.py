@@ -52,14 +52,20 @@ __all__ = [
     "Choice",
     "FIELDS",
     "Question",
+    "Abandoned",
     "WizardError",
+    "ask_resume",
     "choice_values",
     "check_target",
     "deal_to_yaml",
+    "draft_path",
     "prefill_from",
+    "read_draft",
+    "remove_draft",
     "run_wizard",
     "schema_reference",
     "write_deal",
+    "write_draft",
     # the same table and readings for other front ends (apport serve)
     "SECTIONS",
     "deal_data",
@@ -552,12 +558,21 @@ INTRO = (
 )
 
 
+class Abandoned(Exception):
+    """The user stopped the wizard (Ctrl-C); ``answers`` holds what was answered so far."""
+
+    def __init__(self, answers: Mapping[str, Any]) -> None:
+        super().__init__("abandoned")
+        self.answers = dict(answers)
+
+
 class _Wizard:
-    def __init__(self, ask: Ask, say: Say, prefill: Mapping[str, Any]) -> None:
+    def __init__(self, ask: Ask, say: Say, prefill: Mapping[str, Any],
+                 resume: Mapping[str, Any]) -> None:
         self.ask = ask
         self.say = say
         self.prefill = _flatten(prefill)
-        self.answers: dict[str, Any] = {}
+        self.answers: dict[str, Any] = dict(resume)
         self.section: str | None = None
 
     # one field
@@ -657,9 +672,21 @@ class _Wizard:
     # the whole deal
 
     def run(self, target: Path | None) -> str:
+        try:
+            return self.conversation(target)
+        except KeyboardInterrupt:
+            raise Abandoned(self.answers) from None
+
+    def conversation(self, target: Path | None) -> str:
         for line in INTRO.split("\n"):
             self.say(line)
+        # resumed answers: what was asked before the last of them was answered, or left blank
+        resumed = {f.path for f in _plan(self.answers)} & set(self.answers)
         for f in _plan(self.answers):
+            if resumed:
+                resumed.discard(f.path)
+                self.answers.setdefault(f.path, None)
+                continue
             self.ask_field(f)
         schema = schema_reference(target)
         while True:
@@ -741,7 +768,7 @@ def _validate(text: str, data: Mapping[str, Any]) -> list[Diagnostic]:
 
 
 def run_wizard(*, ask: Ask, say: Say, prefill: Mapping[str, Any] | None = None,
-               target: str | Path | None = None) -> str:
+               target: str | Path | None = None, resume: Mapping[str, Any] | None = None) -> str:
     """Ask every question (asking a wrong answer again) and return the deal file's text.
 
     Args:
@@ -753,14 +780,19 @@ def run_wizard(*, ask: Ask, say: Say, prefill: Mapping[str, Any] | None = None,
             (``{"introducer": {"name": ...}}``), e.g. from :func:`prefill_from`.
         target: where the file will be written, for the relative
             ``$schema`` line; ``None``: relative to the current folder.
+        resume: the answers of an abandoned run (:func:`read_draft`): the
+            questions up to the last of them are not asked again.
 
     Returns:
         The YAML text of a deal that validates with no error (warnings are said).
 
     Raises:
+        Abandoned: when ``ask`` raises :class:`KeyboardInterrupt` (Ctrl-C), with
+            the answers so far (keep them with :func:`write_draft`).
         WizardError: on an internal inconsistency (a bug), never for an answer.
     """
-    return _Wizard(ask, say, prefill or {}).run(Path(target) if target is not None else None)
+    return _Wizard(ask, say, prefill or {}, resume or {}).run(
+        Path(target) if target is not None else None)
 
 
 # --- the same table and readings for other front ends (apport serve) -------------------------
@@ -1090,3 +1122,76 @@ def write_deal(path: str | Path, text: str) -> None:
     from .writing import write_new
 
     write_new(path, text.encode("utf-8"))
+
+
+# --- a draft: the answers of an abandoned run -------------------------------------------------
+
+
+def draft_path(target: str | Path) -> Path:
+    """Where the answers for ``target`` are kept when the wizard is abandoned: a hidden file
+    beside it, whose name does not end in .yaml (``apport build`` never takes it for a deal)."""
+    target = Path(target)
+    return target.with_name(f".{target.name}.brouillon")
+
+
+def write_draft(target: str | Path, answers: Mapping[str, Any]) -> Path:
+    """Keep ``answers`` (those of :class:`Abandoned`) beside ``target``; return the draft's path.
+
+    The draft is a deal file, as far as it goes; a blank answer is not in it.
+
+    Raises:
+        OutputError: when it cannot be written.
+    """
+    from .writing import write_replacing
+
+    path = draft_path(target)
+    kept = {p: answers[p] for p in _ORDER if answers.get(p) is not None}
+    text = deal_to_yaml(_nest(kept), description=render("wizard-draft-description", {
+        "target": Path(target).name, "count": len(kept)}, lang="fr"))
+    write_replacing(path, text.encode("utf-8"))
+    return path
+
+
+def read_draft(target: str | Path) -> dict[str, Any] | None:
+    """The answers kept for ``target`` (for ``resume``), or None when there is no usable draft.
+
+    An answer the model no longer accepts is left out (it is asked again).
+    """
+    from .loading import load_file
+
+    path = draft_path(target)
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        flat = _flatten(load_file(path).data)
+    except ApportError:
+        return None
+    answers: dict[str, Any] = {}
+    for p, value in flat.items():
+        if p in FIELDS:
+            try:
+                answers[p] = _stored(FIELDS[p], value)
+            except _Invalid:
+                continue
+    return answers or None
+
+
+def remove_draft(target: str | Path) -> None:
+    """Remove the draft kept for ``target`` (the deal is written); a link is left alone."""
+    path = draft_path(target)
+    if path.is_file() and not path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def ask_resume(ask: Ask, say: Say, answers: Mapping[str, Any]) -> bool:
+    """Offer to resume a draft of ``answers``: True for yes."""
+    say(render("wizard-draft-found", {"count": len(answers)}, lang="fr"))
+    question = Question("brouillon", render("wizard-draft-resume", lang="fr"), default="o",
+                        kind="bool")
+    while True:
+        text = ask(question).strip().casefold()
+        if not text or text in _YES:
+            return True
+        if text in _NO:
+            return False
+        say(render("wizard-yes-no", lang="fr"))

@@ -223,6 +223,27 @@ def write_new(path: str | Path, data: Data) -> None:
             os.unlink(temp)
 
 
+def write_replacing(path: str | Path, data: Data) -> None:
+    """Write ``path`` whole, replacing a regular file there at once (a draft, a note).
+
+    Written under a temporary name then renamed over, so the file is never
+    half written; a link, a folder or a special file there is refused.
+
+    Raises:
+        WriteError: the target is not a regular file, or the write fails.
+    """
+    path = Path(path)
+    check_target(path)
+    ensure_folder(path.parent)
+    temp = _write_temp(path.parent, PART_PREFIX, data, path)
+    try:
+        os.replace(temp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise os_error(path, e) from None
+
+
 def copy_tree_new(source: Path, target: Path) -> int:
     """Copy the files below ``source`` into ``target`` (new files only); their count.
 

@@ -690,3 +690,75 @@ def test_at_rate_0_the_revenue_is_asked_after_the_rate():
     paths = [q.path for q in script.questions]
     assert paths.index("client.estimated_revenue") == paths.index("commission.rate") + 1
     assert "  estimated_revenue: 500" in text
+
+
+def _interrupted_at(tmp_path: Path, answers: Sequence[str], waiting_for: str) -> Any:
+    """Run the real ``apport new deal.yaml``, type ``answers``, and press Ctrl-C at the
+    question ``waiting_for`` (a SIGINT, as the terminal sends it)."""
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    process = subprocess.Popen([sys.executable, "-m", "generator", "new", "deal.yaml"],
+                               cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, env={**os.environ, "LANG": "C.UTF-8"})
+    assert process.stdin is not None and process.stderr is not None
+    process.stdin.write("".join(a + "\n" for a in answers).encode())
+    process.stdin.flush()
+    seen = b""
+    deadline = time.monotonic() + 60
+    while waiting_for.encode() not in seen:
+        assert time.monotonic() < deadline, seen.decode()
+        ready, _, _ = select.select([process.stderr], [], [], 1)
+        if ready:
+            chunk = os.read(process.stderr.fileno(), 65536)
+            assert chunk, seen.decode()
+            seen += chunk
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    process.stderr.close()
+    return process.returncode, (seen + err).decode()
+
+
+def test_ctrl_c_keeps_a_draft_which_the_next_run_offers_to_resume(tmp_path):
+    first = ["AA-1", "Sophie Leroy", "", "987 789 328 00018"]
+    code, err = _interrupted_at(tmp_path, first, "Adresse de l'apporteur")
+    assert code == 130, err
+    draft = tmp_path / ".deal.yaml.brouillon"
+    assert ("Abandon : vos réponses sont gardées dans .deal.yaml.brouillon ; « apport new "
+            "deal.yaml » les reprendra.") in err
+    assert "Traceback" not in err and not (tmp_path / "deal.yaml").exists()
+    kept = load_bytes(draft.read_bytes(), "draft").data
+    assert kept["reference"] == "AA-1" and kept["introducer"]["siret"] == "987 789 328 00018"
+    # the next run offers it; yes: the questions already answered are not asked again
+    from generator.wizard import read_draft
+
+    resume = read_draft(tmp_path / "deal.yaml")
+    script = Script(minimal(introducer__name="NOT ASKED"))
+    script.run(resume=resume)
+    assert script.asked("introducer.name") == 0 and script.asked("reference") == 0
+    stdin = "o\n" + "".join(a + "\n" for a in script.given)
+    result = CliRunner().invoke(_new_command(), [str(tmp_path / "deal.yaml")], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert "Un brouillon de ce dossier est gardé (4 réponses)." in result.output
+    deal = checked((tmp_path / "deal.yaml").read_text(encoding="utf-8"), tmp_path).deal
+    assert deal is not None and deal.reference == "AA-1" and deal.introducer.name == "Sophie Leroy"
+    assert not draft.exists()  # gone once the deal is written
+
+
+def test_a_draft_declined_starts_again_and_is_gone_once_the_deal_is_written(tmp_path,
+                                                                           monkeypatch):
+    from generator.wizard import write_draft
+
+    monkeypatch.chdir(tmp_path)
+    write_draft("deal.yaml", {"reference": "ANCIEN", "introducer.name": "Ancienne"})
+    stdin = "peut-être\nn\n" + _answers(minimal())
+    result = CliRunner().invoke(_new_command(), ["deal.yaml"], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert "répondez o (oui) ou n (non)" in result.output
+    deal = checked((tmp_path / "deal.yaml").read_text(encoding="utf-8"), tmp_path).deal
+    assert deal is not None and deal.reference is None and deal.introducer.name == "Sophie Leroy"
+    assert not (tmp_path / ".deal.yaml.brouillon").exists()
