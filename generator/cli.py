@@ -541,7 +541,8 @@ def diff(old: str, new: str, color: bool | None) -> None:
 @cli.command(name="new")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--from", "from_deal", type=click.Path(exists=True, dir_okay=False),
-              help="Start from this deal: same introducer, beneficiary and terms, a new client.")
+              help="Start from this deal: same introducer, beneficiary and terms, kept without "
+                   "asking; only the new client is asked for, then a summary to confirm.")
 @_handle_errors
 def new(file: str | None, from_deal: str | None) -> None:
     """Create a deal file by answering questions (in French).
@@ -550,6 +551,10 @@ def new(file: str | None, from_deal: str | None) -> None:
     '?' shows the help again; '-' clears an optional field); every answer is
     checked at once (a SIRET is verified as you type it). Without FILE, the
     deal is printed. An existing FILE is never overwritten.
+
+    Ctrl-C keeps the answers given so far in a hidden draft beside FILE
+    (.FILE.brouillon) and exits 130; the next 'apport new FILE' offers to
+    resume it, and the draft is removed once the deal is written.
 
     \b
     Examples:
@@ -583,7 +588,8 @@ def new(file: str | None, from_deal: str | None) -> None:
     draft = wizard.read_draft(file) if file is not None else None
     resume = draft if draft and wizard.ask_resume(ask, say, draft) else None
     try:
-        text = wizard.run_wizard(ask=ask, say=say, prefill=prefill, target=file, resume=resume)
+        text = wizard.run_wizard(ask=ask, say=say, prefill=prefill, target=file, resume=resume,
+                                 keep=prefill is not None)
     except wizard.Abandoned as stop:
         say("")
         if file is None:

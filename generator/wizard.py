@@ -568,9 +568,10 @@ class Abandoned(Exception):
 
 class _Wizard:
     def __init__(self, ask: Ask, say: Say, prefill: Mapping[str, Any],
-                 resume: Mapping[str, Any]) -> None:
+                 resume: Mapping[str, Any], keep: bool = False) -> None:
         self.ask = ask
         self.say = say
+        self.keep = keep
         self.prefill = _flatten(prefill)
         self.answers: dict[str, Any] = dict(resume)
         self.section: str | None = None
@@ -589,11 +590,31 @@ class _Wizard:
                          ": saisissez-la de nouveau.")
         return _default(f)
 
+    def kept(self, f: _Field) -> bool:
+        """In ``keep`` mode, take a shared field from the prefill without asking (True)."""
+        if not self.keep or not _shared(f.path):
+            return False
+        if self.prefill.get(f.path) is None:
+            if f.required and _default(f) is None:
+                return False
+            self.answers[f.path] = _default(f)
+            return True
+        try:
+            self.answers[f.path] = _stored(f, self.prefill[f.path])
+        except _Invalid:
+            return False  # asked, saying why
+        return True
+
+    def wording(self, f: _Field) -> tuple[str, str]:
+        """The field's question and help, as the answers so far read them."""
+        if f.path == "client.estimated_revenue":
+            return _REVENUE.get(self.answers.get("duration.mission"), (f.prompt, f.help))
+        return f.prompt, f.help
+
     def question(self, f: _Field, current: Any) -> Question:
         choices = tuple(Choice(v, f.labels.get(v, v)) for v in choice_values(f.path)) \
             if f.kind == "choice" else ()
-        prompt, help = _REVENUE.get(self.answers.get("duration.mission"), (f.prompt, f.help)) \
-            if f.path == "client.estimated_revenue" else (f.prompt, f.help)
+        prompt, help = self.wording(f)
         prompt = prompt if f.required else f"{prompt} (facultatif)"
         default = None if f.kind == "message" else _shown(f, current)
         return Question(f.path, prompt, help, choices, default, f.required, f.kind)
@@ -682,25 +703,85 @@ class _Wizard:
             self.say(line)
         # resumed answers: what was asked before the last of them was answered, or left blank
         resumed = {f.path for f in _plan(self.answers)} & set(self.answers)
+        if self.keep:
+            self.say(render("wizard-from-kept", lang="fr"))
         for f in _plan(self.answers):
             if resumed:
                 resumed.discard(f.path)
                 self.answers.setdefault(f.path, None)
                 continue
-            self.ask_field(f)
+            if not self.kept(f):
+                self.ask_field(f)
         schema = schema_reference(target)
         while True:
             data = self.data()
             text = deal_to_yaml(data, schema=schema)
             diagnostics = _validate(text, data)
             errors = [d for d in diagnostics if d.severity == "error"]
-            if not errors:
-                self.say("")
-                for d in diagnostics:
-                    self.say(f"Attention ({self.label(d.path)}) : {d.text('fr')}")
-                self.say("Le dossier est complet et valide.")
-                return text
-            self.ask_again(errors)
+            if errors:
+                self.ask_again(errors)
+                continue
+            self.say("")
+            for d in diagnostics:
+                self.say(f"Attention ({self.label(d.path)}) : {d.text('fr')}")
+            if self.keep and not self.confirmed():
+                continue
+            self.say("Le dossier est complet et valide.")
+            return text
+
+    def summary(self) -> None:
+        """Every answer, section by section, as the user would read them back."""
+        sections: dict[str, list[_Field]] = {}
+        for f in _plan(self.answers):
+            sections.setdefault(f.section, []).append(f)
+        for section, fields in sections.items():
+            self.say(f"— {_SECTIONS[section][0]} —")
+            for f in fields:
+                value = self.answers.get(f.path)
+                if value is None:
+                    shown = render("wizard-summary-empty", lang="fr")
+                elif f.kind == "choice":
+                    shown = f.labels.get(value, value)
+                elif f.kind == "bool":
+                    shown = "oui" if value else "non"
+                else:
+                    shown = " / ".join(str(_shown(f, value)).split("\n"))
+                self.say(f"  {self.wording(f)[0]} : {shown}")
+
+    def confirmed(self) -> bool:
+        """Show the summary and ask whether it is right; False after a section was re-asked."""
+        self.say(render("wizard-summary", lang="fr"))
+        self.summary()
+        sections = list(dict.fromkeys(f.section for f in _plan(self.answers)))
+        right = Question("confirmer", render("wizard-summary-right", lang="fr"), default="o",
+                         kind="bool")
+        while True:
+            text = self.ask(right).strip().casefold()
+            if not text or text in _YES:
+                return True
+            if text in _NO:
+                break
+            self.say(render("wizard-yes-no", lang="fr"))
+        choices = tuple(Choice(s, _SECTIONS[s][0]) for s in sections)
+        which = Question("partie", render("wizard-summary-which", lang="fr"), choices=choices,
+                         kind="choice")
+        self.say("")
+        for line in which.details():
+            self.say(line)
+        while True:
+            text = self.ask(which).strip()
+            chosen = next((s for i, s in enumerate(sections, 1)
+                           if text == str(i) or text.casefold() in
+                           (s.casefold(), _SECTIONS[s][0].casefold())), None)
+            if chosen is not None:
+                break
+            self.say(render("wizard-choice", {"count": len(sections), "values": sections},
+                            lang="fr"))
+        self.section = None
+        for f in _plan(self.answers):
+            if f.section == chosen:
+                self.ask_field(f)
+        return False
 
     def ask_again(self, errors: list[Diagnostic]) -> None:
         plan = [f.path for f in _plan(self.answers)]
@@ -768,7 +849,8 @@ def _validate(text: str, data: Mapping[str, Any]) -> list[Diagnostic]:
 
 
 def run_wizard(*, ask: Ask, say: Say, prefill: Mapping[str, Any] | None = None,
-               target: str | Path | None = None, resume: Mapping[str, Any] | None = None) -> str:
+               target: str | Path | None = None, resume: Mapping[str, Any] | None = None,
+               keep: bool = False) -> str:
     """Ask every question (asking a wrong answer again) and return the deal file's text.
 
     Args:
@@ -780,6 +862,9 @@ def run_wizard(*, ask: Ask, say: Say, prefill: Mapping[str, Any] | None = None,
             (``{"introducer": {"name": ...}}``), e.g. from :func:`prefill_from`.
         target: where the file will be written, for the relative
             ``$schema`` line; ``None``: relative to the current folder.
+        keep: take what ``prefill`` gives for the parties and the terms
+            (:func:`prefill_from`) without asking, ask the rest (the new
+            client), then show a summary to confirm, or a section to change.
         resume: the answers of an abandoned run (:func:`read_draft`): the
             questions up to the last of them are not asked again.
 
@@ -791,7 +876,7 @@ def run_wizard(*, ask: Ask, say: Say, prefill: Mapping[str, Any] | None = None,
             the answers so far (keep them with :func:`write_draft`).
         WizardError: on an internal inconsistency (a bug), never for an answer.
     """
-    return _Wizard(ask, say, prefill or {}, resume or {}).run(
+    return _Wizard(ask, say, prefill or {}, resume or {}, keep).run(
         Path(target) if target is not None else None)
 
 
@@ -869,6 +954,12 @@ def deal_data(answers: Mapping[str, Any]) -> dict[str, Any]:
 _SHARED_SECTIONS = ("introducer", "beneficiary", "role", "liability", "commission", "duration",
                     "disputes")
 _SHARED_SIGNATURE = ("place", "originals")
+
+
+def _shared(path: str) -> bool:
+    """Whether the next deal with the same parties shares this field (:func:`prefill_from`)."""
+    section, _, rest = path.partition(".")
+    return section in _SHARED_SECTIONS or section == "signature" and rest in _SHARED_SIGNATURE
 
 
 def prefill_from(path: str | Path) -> dict[str, Any]:

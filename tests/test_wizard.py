@@ -436,8 +436,9 @@ def test_any_name_and_address_typed_come_back_identical(name, address):
     kept_name = _model_text("client.name", name)
     kept_address = _model_text("beneficiary.address", address)
     assume(kept_name is not None and kept_address is not None)
-    # the two answers that mean something: "?" (the help again), "-" (clear an optional field)
-    assume(name.strip() != "?" and address.strip() not in ("?", "-"))
+    # the two answers that mean something: "?" (the help again), "-" (clear an optional field,
+    # refused for a required one)
+    assume(name.strip() not in ("?", "-") and address.strip() not in ("?", "-"))
     script = Script(minimal(client__name=name, introducer__name=name, beneficiary__address=address,
                             client__need=address))
     loaded = load_bytes(script.run().encode("utf-8"), "x")
@@ -551,9 +552,10 @@ def _new_command() -> click.Command:
 
 
 def _stdin(answers: Mapping[str, str | Sequence[str]], prefill: Any = None) -> str:
-    """The lines to pipe in for ``answers``: a dry run records them in the order asked."""
+    """The lines to pipe in for ``answers``: a dry run records them in the order asked
+    (with a prefill, as ``--from`` asks: the parties and terms kept, a summary)."""
     script = Script(answers)
-    script.run(prefill=prefill)
+    script.run(prefill=prefill, keep=prefill is not None)
     return "".join(answer + "\n" for answer in script.given)
 
 
@@ -762,3 +764,33 @@ def test_a_draft_declined_starts_again_and_is_gone_once_the_deal_is_written(tmp_
     deal = checked((tmp_path / "deal.yaml").read_text(encoding="utf-8"), tmp_path).deal
     assert deal is not None and deal.reference is None and deal.introducer.name == "Sophie Leroy"
     assert not (tmp_path / ".deal.yaml.brouillon").exists()
+
+
+def test_from_asks_only_for_the_new_client_then_a_summary_to_confirm_or_change(tmp_path):
+    answers = {"client.name": "Cabinet Martin", "client.informed": "o",
+               "confirmer": ["non", "o"], "partie": ["99", "commission"],
+               "commission.rate": "20"}
+    target = tmp_path / "suivant.yaml"
+    result = CliRunner().invoke(_new_command(), [str(target), "--from", str(JULIE)],
+                                input=_stdin(answers, prefill_from(JULIE)))
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Les parties et les conditions sont reprises de l'autre dossier" in out
+    for kept in ("SIRET de l'apporteur", "Nom du bénéficiaire", "Type de mission"):
+        assert f"{kept} :" not in out.split("Récapitulatif du dossier :")[0], kept
+    assert "Nom du client :" in out and "Chiffre d'affaires mensuel estimé" in out
+    summary = out[out.index("Récapitulatif du dossier :"):]
+    assert "  Nom du bénéficiaire : Assist'Pro" in summary
+    assert "  Nom du client : Cabinet Martin" in summary
+    assert "  Taux de commission (%) : 15" in summary
+    assert "Tout est correct ? [o] : " in out and "Quelle partie voulez-vous changer ?" in out
+    assert "  6) La commission (commission)" in out
+    assert "choisissez un numéro de 1 à 11 ou l'une des valeurs : reference, introducer" in out
+    assert out.count("Récapitulatif du dossier :") == 2
+    assert "  Taux de commission (%) : 20" in out.split("Récapitulatif du dossier :")[2]
+    new = checked(target.read_text(encoding="utf-8"), tmp_path, "relu.yaml").deal
+    old = check_file(JULIE).deal
+    assert new is not None and old is not None
+    assert new.commission.rate == 20 and new.client.name == "Cabinet Martin"
+    for section in ("introducer", "beneficiary", "role", "liability", "duration"):
+        assert getattr(new, section) == getattr(old, section), section
