@@ -257,3 +257,31 @@ def test_pages_render(workspace):
     assert c.get("/new?name=autre&from=exemple").status_code == 200
     assert c.get("/new?name=exemple", follow_redirects=False).headers["location"] == \
         "/deals/exemple"
+
+
+def test_deals_page_says_which_documents_are_up_to_date_without_rendering(workspace,
+                                                                         monkeypatch):
+    """The state comes from the manifest and the hashes (planning), not from a build."""
+    import re
+
+    import generator.build
+
+    def state(page: str, name: str) -> str:
+        row = re.search(rf'href="/deals/{name}".*?</tr>', page, re.S)
+        assert row is not None
+        return "à jour" if "à jour" in row.group(0) else "à produire"
+
+    c = client(workspace)
+    assert state(c.get("/").text, "exemple") == "à produire"
+    result = CliRunner().invoke(cli, ["build", str(workspace.deals), "-o", str(workspace.out),
+                                      "-j", "1", "--clauses", str(workspace.clauses),
+                                      "--templates", str(workspace.templates)])
+    assert result.exit_code == 1, result.output  # "trop" is invalid
+    monkeypatch.setattr(generator.build, "build", None)  # the page must not build
+    monkeypatch.setattr(generator.build, "render_document", None)
+    page = c.get("/").text
+    assert state(page, "exemple") == "à jour" and state(page, "essai") == "à jour"
+    assert state(page, "trop") == "à produire"
+    path = workspace.deals / "exemple.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert state(c.get("/").text, "exemple") == "à produire"

@@ -435,25 +435,22 @@ def _library(sources: Sources) -> list[dict[str, Any]]:
 
 
 def _states(deals: Deals, sources: Sources, workspace: Workspace) -> list[dict[str, Any]]:
-    """Each deal with its state: valid or not, warnings, documents up to date or not."""
-    from ..build import build
+    """Each deal with its state: valid or not, warnings, documents up to date or not (as the
+    manifest shows them, without rendering anything: :func:`generator.build.up_to_date`)."""
+    from ..build import up_to_date
 
     names = deals.names()
-    outdated: set[str] = set()
-    if names:
-        try:
-            report = build([deals.path(n) for n in names], workspace.out, sources=sources,
-                           check=True, jobs=1)
-            outdated = {d.name.split(".")[0] for d in report.documents
-                        if d.status == "outdated"}
-        except (ApportError, OSError):
-            outdated = set(names)
+    paths = {name: deals.path(name) for name in names}
+    try:
+        current = up_to_date(list(paths.values()), workspace.out, sources=sources)
+    except (ApportError, OSError):
+        current = set()
     states = []
     for name in names:
         result = _check_name(deals, name)
         states.append({"name": name, "ok": result.ok, "errors": _count(result, "error"),
                        "warnings": _count(result, "warning"),
-                       "current": result.ok and name not in outdated})
+                       "current": result.ok and paths[name] in current})
     return states
 
 
