@@ -15,6 +15,7 @@ from typing import Any
 from .clauses import Clause, Decision, Library, Rendered, render
 from .diagnostics import Diagnostic
 from .documents import WordTemplate, block_context, rich
+from .french import typography
 from .model import Deal
 from .resources import tool_version
 from .terms import Terms, derive, facts
@@ -138,7 +139,8 @@ def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagn
 
     kept = [decision(d) for d in rendered.decisions if d.included]
     left = [decision(d) for d in rendered.decisions if not d.included]
-    notes = [Block((Run(WARNINGS_FR.get(w.path, w.message)),), bullet=True) for w in warnings]
+    notes = [Block((Run(typography(WARNINGS_FR.get(w.path, w.message))),), bullet=True)
+             for w in warnings]
     out: list[dict[str, Any]] = []
 
     def section(title: str, blocks: list[Block], empty: str) -> None:

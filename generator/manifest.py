@@ -31,7 +31,7 @@ import re
 import stat
 import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -223,13 +223,26 @@ def entry_from_json(name: str, data: Any) -> Entry:
 
 
 def entry_to_json(entry: Entry) -> dict[str, Any]:
-    data = asdict(entry)
-    data["kind"] = entry.kind.value
-    if isinstance(entry, DocumentEntry):
-        data["documents"] = list(entry.documents)
-        data["warnings"] = [list(w) for w in entry.warnings]
-        data["clauses"] = dict(entry.clauses) if entry.clauses is not None else None
-    return {k: v for k, v in data.items() if v is not None or k == "clauses"}
+    # Field by field (``dataclasses.asdict`` deep-copies every hash: a sixth of a build's
+    # time went there), in the order of the fields.
+    data: dict[str, Any] = {}
+    for name in _FIELDS[type(entry)]:
+        value = getattr(entry, name)
+        if name == "kind":
+            value = value.value
+        elif name == "documents":
+            value = list(value)
+        elif name == "warnings":
+            value = [list(w) for w in value]
+        elif name == "clauses":
+            data[name] = dict(value) if value is not None else None
+            continue
+        if value is not None:
+            data[name] = value
+    return data
+
+
+_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (DocumentEntry, FileEntry)}
 
 
 def _no_constant(value: str) -> Any:

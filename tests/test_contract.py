@@ -17,6 +17,8 @@ from documents_helpers import (
     variant,
 )
 
+from generator.french import typed
+
 CONTRACT_SAMPLES = ["julie-atelier-bois", "site-vitrine-ponctuel", "cabinet-conseil-succes",
                     "essai-seulement"]
 
@@ -33,7 +35,7 @@ def test_articles_are_numbered_without_gaps(stem: str) -> None:
 def test_parties_closing_and_signatures(stem: str) -> None:
     c = checked(stem)
     body = text(sample_contract(stem))
-    assert c.deal.introducer.name in body and c.deal.beneficiary.name in body
+    assert typed(c.deal.introducer.name) in body and typed(c.deal.beneficiary.name) in body
     assert "ci-après dénommé «\u00a0l’Apporteur\u00a0»" in body
     assert re.search(r"Fait à .+, le .+, en \w+ exemplaires originaux", body)
     assert "Pour l’Apporteur" in body and "Pour le Bénéficiaire" in body
@@ -50,7 +52,7 @@ def test_signature_date_blank_when_absent() -> None:
 
 def test_company_identity_has_capital_registry_and_representative() -> None:
     body = text(sample_contract("julie-atelier-bois"))
-    assert ("Assist'Pro, société par actions simplifiée unipersonnelle (SASU) au capital de "
+    assert ("Assist’Pro, société par actions simplifiée unipersonnelle (SASU) au capital de "
             "1\u00a0000,00\u00a0€, immatriculée au registre du commerce et des sociétés de Lyon"
             in body)
     assert "représentée par Julie Martin, en sa qualité de Présidente" in body
@@ -68,7 +70,7 @@ OPTION_CASES = [
     ("role.commitment", "recommendation", "success", "réussite"),
     ("commission.base", "invoiced", "collected", "encaiss"),
     ("duration.renewal", "none", "tacit", "tacite reconduction, pour"),
-    ("introducer.vat", "liable", "franchise", "293 B du CGI"),
+    ("introducer.vat", "liable", "franchise", "293\u00a0B du CGI"),
 ]
 
 
