@@ -13,7 +13,7 @@ from email.policy import SMTP
 from email.utils import formataddr
 from typing import TYPE_CHECKING
 
-from .french import de
+from .french import de, plain, typed
 from .model import Deal
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ def offer_email(deal: Deal, *, reference: str, library: Library, attachment_name
         message["To"] = formataddr((who, beneficiary.email))
     topic = ("Une recommandation" if not deal.has_commission
              else "Proposition d’apport d’affaires")
-    message["Subject"] = f"{topic} {de(introducer.name)} – réf. {reference}"
+    # the name as the body prints it (typographic apostrophes), in plain text
+    message["Subject"] = plain(f"{topic} {de(typed(introducer.name))} – réf. {reference}")
     message["X-Unsent"] = "1"
     message.set_content(body, subtype="plain", charset="utf-8")
     suffix = attachment_name[attachment_name.rfind("."):].lower()

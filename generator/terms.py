@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -210,8 +210,10 @@ class CommissionTerms:
     recovery_indemnity: str
     statement_day: str
     notify_days: str
-    payment_ceiling: str = french.count(PAYMENT_CEILING_DAYS, "jour", "jours")
-    das2_threshold: str = french.amount(DAS2_THRESHOLD)
+    # formatted when a deal's terms are (not at import: ``apport validate`` formats nothing)
+    payment_ceiling: str = field(
+        default_factory=lambda: french.count(PAYMENT_CEILING_DAYS, "jour", "jours"))
+    das2_threshold: str = field(default_factory=lambda: french.amount(DAS2_THRESHOLD))
     yearly_incl_vat: str | None = None  # the estimated commissions over 12 months, VAT incl.
     das2_expected: bool = False  # the estimate is above the DAS2 threshold
 
@@ -462,8 +464,9 @@ def _example(deal: Deal) -> ExampleTerms | None:
         else:  # the trial alone, or nothing, earns commission
             rows = [line("Mois d’essai", revenue, commission if months else Decimal(0)),
                     line("Chaque mois suivant", revenue, Decimal(0))]
-        rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
-                         revenue * period, commission * months))
+        if period > 1:  # over one month, the total would repeat the month's row
+            rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
+                             revenue * period, commission * months))
     total = expected_commission(deal)
     assert total is not None
     vat_cost = deal.introducer.vat == "liable" and deal.beneficiary.vat == "franchise"

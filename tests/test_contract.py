@@ -36,11 +36,23 @@ def test_parties_closing_and_signatures(stem: str) -> None:
     c = checked(stem)
     body = text(sample_contract(stem))
     assert typed(c.deal.introducer.name) in body and typed(c.deal.beneficiary.name) in body
-    assert "ci-après dénommé «\u00a0l’Apporteur\u00a0»" in body
+    for party, label in ((c.deal.introducer, "l’Apporteur"),
+                         (c.deal.beneficiary, "le Bénéficiaire")):
+        designated = "dénommée" if party.legal_form != "ei" else "dénommé"
+        assert f"ci-après {designated} «\u00a0{label}\u00a0»," in body
     assert re.search(r"Fait à .+, le .+, en \w+ exemplaires originaux", body)
     assert "Pour l’Apporteur" in body and "Pour le Bénéficiaire" in body
     header = reading.header_footer_text(sample_contract(stem))
     assert c.reference in header and "Projet – à faire relire par un juriste" in header
+
+
+def test_parties_block_designates_a_company_in_the_feminine() -> None:
+    """Jurist finding 1: « ci-après dénommée » for a company (une société), « dénommé »
+    for an individual entrepreneur; julie-atelier-bois: EI introducer, SASU beneficiary."""
+    body = text(sample_contract("julie-atelier-bois"))
+    assert "ci-après dénommé «\u00a0l’Apporteur\u00a0»," in body
+    assert "ci-après dénommée «\u00a0le Bénéficiaire\u00a0»," in body
+    assert "ci-après dénommé «\u00a0le Bénéficiaire\u00a0»" not in body
 
 
 def test_signature_date_blank_when_absent() -> None:
