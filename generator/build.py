@@ -25,13 +25,9 @@ The library never prints: progress goes to callbacks, the outcome is a
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -380,22 +376,30 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
 # --- rendering (in workers) ----------------------------------------------------------------------
 
 
-def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
-    """The bytes of one document, and its job with the clauses it used filled in."""
+def render_document(deal: Any, kind: Kind | str, *, reference: str, kit: Kit,
+                    warnings: Iterable[Diagnostic] = ()) -> Any:
+    """One document of a valid deal (a ``contract.BuiltDocument``), as ``build`` renders it;
+    ``apport serve`` previews with it too."""
     from .contract import build_contract
     from .notice import build_notice
     from .offer import build_offer
 
-    if job.kind in (Kind.CONTRACT, Kind.REVIEW):
-        built = build_contract(job.deal, reference=job.reference, library=kit.contract_library,
-                               template=kit.contract_template, review=job.review,
-                               warnings=job.warnings)
-    elif job.kind is Kind.CLIENT:
-        built = build_notice(job.deal, reference=job.reference, library=kit.client_library,
-                             template=kit.client_template)
-    else:
-        built = build_offer(job.deal, reference=job.reference, library=kit.offer_library,
-                            template=kit.offer_template)
+    kind = Kind(kind)
+    if kind in (Kind.CONTRACT, Kind.REVIEW):
+        return build_contract(deal, reference=reference, library=kit.contract_library,
+                              template=kit.contract_template, review=kind is Kind.REVIEW,
+                              warnings=tuple(warnings))
+    if kind is Kind.CLIENT:
+        return build_notice(deal, reference=reference, library=kit.client_library,
+                            template=kit.client_template)
+    return build_offer(deal, reference=reference, library=kit.offer_library,
+                       template=kit.offer_template)
+
+
+def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
+    """The bytes of one document, and its job with the clauses it used filled in."""
+    built = render_document(job.deal, job.kind, reference=job.reference, kit=kit,
+                            warnings=job.warnings)
     if job.clauses is None:
         job = dataclasses.replace(job, clauses={c.key: c.sha256 for c in built.clauses})
     return built.data, job
@@ -450,7 +454,9 @@ class _DealResult:
 def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     result = _DealResult(task.index)
     from .deals import check_file
+    from .workers import doing
 
+    doing(task.file)
     checked = check_file(Path(task.path), task.file, strict=task.strict)
     result.diagnostics = list(checked.diagnostics)
     if not checked.ok:
@@ -642,36 +648,6 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
     return result
 
 
-_WORKER_KIT: Kit | None = None
-
-
-def _worker_init(sources: Sources) -> None:
-    global _WORKER_KIT
-    _die_with_parent()
-    _WORKER_KIT = load_kit(sources)
-
-
-def _die_with_parent() -> None:
-    """A worker ends when the build that started it is killed (Linux), instead of
-    finishing its queue alone."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _worker_run(tasks: list[_DealTask]) -> list[_DealResult]:
-    assert _WORKER_KIT is not None
-    return [_run_deal(task, _WORKER_KIT) for task in tasks]
-
-
 # --- the build ---------------------------------------------------------------------------------
 
 
@@ -797,7 +773,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     total = len(tasks)
     if progress:
         progress(0, total)
-    for done, result in enumerate(_execute(tasks, sources, kit, jobs), start=1):
+    for done, result in enumerate(_execute(tasks, kit, jobs), start=1):
         results[result.index] = result
         if journal is not None:
             _commit(Path(out), journal, result)
@@ -1020,30 +996,17 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
     return kept[path].name if path in kept else None
 
 
-def _execute(tasks: list[_DealTask], sources: Sources, kit: Kit | None,
+def _execute(tasks: list[_DealTask], kit: Kit | None,
              jobs: int | None) -> Iterable[_DealResult]:
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    """Every task's result, from worker processes under the budgets of :mod:`.workers`."""
+    from .workers import Stopped, run
+
     if not tasks:
         return
     assert kit is not None
-    if workers <= 1:
-        for task in tasks:
-            yield _run_deal(task, kit)
-        return
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    gc.freeze()  # forked workers share the parent's objects instead of copying them
-    try:
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                                 initargs=(sources,)) as pool:
-            # Small batches: fewer round trips between processes, yet both workers
-            # stay busy to the end and progress still moves.
-            size = max(1, min(8, len(tasks) // (workers * 8)))
-            batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
-            futures = [pool.submit(_worker_run, batch) for batch in batches]
-            for future in as_completed(futures):
-                yield from future.result()
-    finally:
-        gc.unfreeze()
+    for index, result in run(lambda task: _run_deal(task, kit), tasks, jobs=jobs):
+        if isinstance(result, Stopped):
+            task = tasks[index]
+            yield _DealResult(task.index, failure=result.message(task.file))
+        else:
+            yield result

@@ -24,30 +24,25 @@ import functools
 import hashlib
 import re
 import secrets
-import signal
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import StrictUndefined, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2 import nodes
+from jinja2.sandbox import SecurityError
 
 from . import french
 from .diagnostics import ClauseError
 from .french import typography
 from .resources import CLAUSE_SUFFIX
+from .sandbox import MAX_OUTPUT, TIME_LIMIT, Budget, Sandbox, Timeout, check_value, time_limit
 from .text import Block, Run
+from .workers import doing
 
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
 FRONT_KEYS = {"id", "version", "title", "part_of", "when"}
-MAX_OUTPUT = 100_000  # characters of one rendered clause
-MAX_ITERATIONS = 10_000  # items a clause may produce with range()
-TIME_LIMIT = 2.0  # seconds for one clause
-MAX_INT_BITS = 4096  # size of an integer a clause may compute
 
 _TOKEN = re.compile("\ue000(\\d+)\ue001")
 _VALUES = "__values"
@@ -56,143 +51,19 @@ _VALUES = "__values"
 # --- the sandbox -----------------------------------------------------------------
 
 
-class _Budget:
-    """Counts what one render may spend, so a hostile clause ends in bounded time."""
-
-    def __init__(self) -> None:
-        self.iterations = 0
-
-    def range(self, *args: int) -> Iterator[int]:
-        for i in range(*args):
-            self.iterations += 1
-            if self.iterations > MAX_ITERATIONS:
-                raise SecurityError(f"loops in a clause may produce at most {MAX_ITERATIONS} items")
-            yield i
-
-
-class _Timeout(Exception):
-    pass
-
-
 class _RefError(Exception):
     """``ref()`` named a clause that is not in the document (located by :func:`render_body`)."""
 
 
-def _too_big(what: str) -> SecurityError:
-    return SecurityError(f"a clause may not build {what}")
+def sandbox() -> Sandbox:
+    """The environment of clause bodies and conditions.
 
-
-def _check_binop(operator: str, left: Any, right: Any) -> None:
-    """Refuse, before computing it, a value that would not fit the clause's budget.
-
-    Jinja's sandbox bounds neither: ``'x' * 10**10`` or ``2 ** 10**9`` would fill
-    the memory (or run in C, out of reach of the time limit).
+    The sandbox of :mod:`generator.sandbox` (strict: an undefined name is an
+    error, never a blank in a contract; no globals: a clause sees only what
+    we give it; every value within a clause's budget), with the clauses' own
+    ``de`` filter, and every printed value replaced by a token.
     """
-    sized = (str, bytes, list, tuple)
-    if operator == "*":
-        for seq, times in ((left, right), (right, left)):
-            if isinstance(seq, sized) and isinstance(times, int) and len(seq) * times > MAX_OUTPUT:
-                raise _too_big(f"a value of more than {MAX_OUTPUT} items or characters")
-        if (isinstance(left, int) and isinstance(right, int)
-                and left.bit_length() + right.bit_length() > MAX_INT_BITS):
-            raise _too_big(f"a number of more than {MAX_INT_BITS} bits")
-    elif operator == "**":
-        if (isinstance(left, int) and isinstance(right, int) and right > 0 and abs(left) > 1
-                and right * abs(left).bit_length() > MAX_INT_BITS):
-            raise _too_big(f"a number of more than {MAX_INT_BITS} bits")
-    elif operator == "%" and isinstance(left, str):
-        width = 0
-        for spec in re.finditer(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?", left):
-            for number in spec.groups():
-                if number == "*" or (number and len(number) > 6):
-                    raise _too_big("a formatted text wider than the budget")
-                width += int(number or 0)
-        if width > MAX_OUTPUT:
-            raise _too_big(f"a formatted text of more than {MAX_OUTPUT} characters")
-
-
-def _joined(parts: Any, separator: str = "") -> str:
-    """``separator.join(parts)``, refused before it is built when over the budget.
-
-    Concatenation (``a ~ b``, the text of a macro or a ``{% set %}`` block) is
-    the one way left to grow a text: doubling it thirty times in a recursive
-    macro would fill the memory long before the time limit.
-    """
-    texts = [p if isinstance(p, str) else str(p) for p in parts]
-    if sum(map(len, texts)) + len(separator) * max(len(texts) - 1, 0) > MAX_OUTPUT:
-        raise _too_big(f"a text of more than {MAX_OUTPUT} characters")
-    return separator.join(texts)
-
-
-def _join_filter(value: Any, d: str = "", attribute: Any = None) -> str:
-    if attribute is not None:
-        raise SecurityError("the 'join' filter takes no attribute in a clause")
-    return _joined(value, str(d))
-
-
-# Filters and text methods that can build a text far larger than their input
-# (``x|center(10**9)``, ``s.replace('', big)``, ``''.join([big] * 9999)``): a
-# clause has no need of them, its values come formatted.
-_UNSAFE_FILTERS = ("center", "indent", "wordwrap", "format", "replace")
-_UNSAFE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format",
-                             "format_map", "replace", "join", "translate"})
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    # Intercepted operators are checked at run time and never constant-folded
-    # at compile time (where no budget applies).
-    intercepted_binops = frozenset({"*", "**", "%"})
-    concat = staticmethod(_joined)  # the text of macros and {% set %} blocks
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        _check_binop(operator, left, right)
-        return super().call_binop(context, operator, left, right)
-
-    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
-        if isinstance(obj, str) and attr in _UNSAFE_METHODS:
-            return False
-        return super().is_safe_attribute(obj, attr, value)
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt a render that runs too long (Unix, main thread; else no limit)."""
-    main = threading.current_thread() is threading.main_thread()
-    if not main or not hasattr(signal, "setitimer"):
-        yield
-        return
-
-    def expire(signum: int, frame: Any) -> None:
-        raise _Timeout()
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def sandbox() -> ImmutableSandboxedEnvironment:
-    """The one environment factory for clause bodies and conditions.
-
-    Sandboxed (no attribute starting with ``_``, no mutation of values),
-    strict (an undefined name is an error, never a blank in a contract),
-    and without the default globals (``cycler``, ``joiner``, ``namespace``,
-    ``lipsum``, ``dict``): a clause sees only what we give it. ``*``, ``**``
-    and ``%`` refuse to build values larger than a clause's budget.
-    """
-    env = _Sandbox(
-        undefined=StrictUndefined,
-        autoescape=False,
-        keep_trailing_newline=False,
-        auto_reload=False,
-    )
-    env.globals.clear()
-    for name in _UNSAFE_FILTERS:
-        del env.filters[name]
-    env.filters["join"] = _join_filter
+    env = Sandbox(autoescape=False, keep_trailing_newline=False)
     env.filters["de"] = french.de
     env.finalize = _finalize
     return env
@@ -201,6 +72,7 @@ def sandbox() -> ImmutableSandboxedEnvironment:
 @jinja2.pass_context
 def _finalize(context: Any, value: Any) -> Any:
     """Replace every printed value by a token (see :class:`_Values`)."""
+    check_value(value)
     values = context.get(_VALUES)
     return values.token(value) if isinstance(values, _Values) else value
 
@@ -340,13 +212,16 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         except jinja2.TemplateSyntaxError as e:
             raise ClauseError(file, f"the 'when' condition is not valid: {e.message}",
                               when_line) from None
+        except (ValueError, OverflowError, MemoryError, RecursionError) as e:
+            # a literal too large to read, nesting too deep for the parser
+            raise ClauseError(file, f"the 'when' condition cannot be compiled "
+                              f"({type(e).__name__}: {str(e)[:100]})", when_line) from None
     try:
         source_ast = _ENV.parse(_tag_lines_vanish(body), name=clause_id, filename=file)
         _check_syntax(source_ast, file, body_line)
         code = _ENV.compile(source_ast, name=clause_id, filename=file)
-        template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
-        # ``a ~ b`` compiles to the module's own ``str_join``: bounded too.
-        template.root_render_func.__globals__["str_join"] = _joined
+        template = _ENV.bounded(
+            _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
     except jinja2.TemplateSyntaxError as e:
         raise ClauseError(file, f"template syntax: {e.message}",
                           body_line + (e.lineno or 1) - 1) from None
@@ -489,13 +364,26 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
         if clause.condition is None:
             ok, reason = True, "always"
         else:
+            doing(clause.file)
             try:
-                ok = bool(clause.condition(**facts))
+                with time_limit(TIME_LIMIT):
+                    ok = bool(clause.condition(**facts))
             except jinja2.UndefinedError as e:
                 raise ClauseError(clause.file, f"the 'when' condition reads an unknown field: "
                                   f"{e.message}", clause.when_line) from None
-            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as e:
-                raise ClauseError(clause.file, f"the 'when' condition failed: {e}",
+            except Timeout:
+                raise ClauseError(clause.file, f"the 'when' condition took more than "
+                                  f"{TIME_LIMIT:g} s", clause.when_line) from None
+            except RecursionError:
+                raise ClauseError(clause.file, "the 'when' condition recurses without end",
+                                  clause.when_line) from None
+            except MemoryError:
+                raise ClauseError(clause.file, "the 'when' condition needs too much memory",
+                                  clause.when_line) from None
+            except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
+                    LookupError, AttributeError) as e:
+                detail = f"{type(e).__name__}: {e}" if isinstance(e, LookupError) else str(e)
+                raise ClauseError(clause.file, f"the 'when' condition failed: {detail}",
                                   clause.when_line) from None
             shown = ", ".join(f"{p} = {_show_fact(_lookup(facts, p))}"
                               for p in _condition_paths(clause.when or ""))
@@ -608,19 +496,12 @@ def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
         document, or a render that runs away.
     """
     values = _Values()
-    budget = _Budget()
     env_context = dict(context)
-    env_context["range"] = budget.range
-    out: list[str] = []
-    size = 0
+    env_context["range"] = Budget().range
+    doing(clause.file)
     try:
-        with _time_limit(TIME_LIMIT):
-            for piece in clause.template.generate({**env_context, _VALUES: values}):
-                size += len(piece)
-                if size > MAX_OUTPUT:
-                    raise SecurityError(f"a clause may produce at most {MAX_OUTPUT} characters")
-                out.append(piece)
-    except _Timeout:
+        text = _ENV.render(clause.template, {**env_context, _VALUES: values}, seconds=TIME_LIMIT)
+    except Timeout:
         raise ClauseError(clause.file, f"the clause took more than {TIME_LIMIT:g} s to render "
                           "(an endless or huge loop?)") from None
     except ClauseError:
@@ -640,7 +521,7 @@ def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
             AttributeError) as e:
         raise ClauseError(clause.file, f"cannot render: {e}", _error_line(clause, e)) from None
-    return parse_markup("".join(out), values)
+    return parse_markup(text, values)
 
 
 def render(library: Library, facts: Mapping[str, Any], context: Mapping[str, Any]) -> Rendered:

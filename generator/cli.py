@@ -9,6 +9,7 @@ failed or left unwritten, 2 bad usage.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -532,12 +533,21 @@ def new(file: str | None, from_deal: str | None) -> None:
 
     if file is not None:
         check_target(file)
+    if sys.stdin is None or sys.stdin.closed:
+        raise click.UsageError("apport new asks questions: it needs a terminal, or the "
+                               "answers on its standard input, which is closed")
     prefill = prefill_from(from_deal) if from_deal else None
 
     def ask(question: Question) -> str:
-        return str(click.prompt(question.prompt, default=question.default or "",
-                                show_default=question.default is not None,
-                                prompt_suffix=" : ", err=True))
+        try:
+            return str(click.prompt(question.prompt, default=question.default or "",
+                                    show_default=question.default is not None,
+                                    prompt_suffix=" : ", err=True))
+        except click.Abort:
+            if sys.stdin.isatty():
+                raise
+            raise click.UsageError("the standard input ended before the last question; "
+                                   "nothing written") from None
 
     text = run_wizard(ask=ask, say=lambda line: click.echo(line, err=True),
                       prefill=prefill, target=file)
@@ -591,5 +601,24 @@ def serve(path: str | None, port: int, no_browser: bool) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``apport`` console command."""
-    cli(prog_name="apport")
+    """Entry point of the ``apport`` console command.
+
+    Output that cannot be written (a closed pipe, a full device) ends the
+    command with one line on stderr and exit status 2, never a traceback.
+    """
+    import errno
+    import os
+
+    try:
+        try:
+            cli(prog_name="apport")
+        finally:
+            sys.stdout.flush()
+    except OSError as e:
+        if e.filename is not None or e.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO,
+                                                     errno.EFBIG, errno.EDQUOT):
+            raise
+        with contextlib.suppress(OSError):  # nothing more goes to the broken output
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        click.echo(f"<stdout>: error: cannot write the output: {e.strerror}", err=True)
+        sys.exit(2)

@@ -32,12 +32,13 @@ from xml.sax.saxutils import escape
 
 import jinja2
 from docxtpl import DocxTemplate, RichText
-from jinja2 import StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 from lxml import etree
 
 from .diagnostics import TemplateError
+from .sandbox import DOCUMENT_OUTPUT, DOCUMENT_TIME_LIMIT, Sandbox, Timeout
 from .text import Block, Run
+from .workers import doing
 
 MAIN_PART = "word/document.xml"
 TAGGED = re.compile(r"\{[{%#]|\{_[{%]|[}%]_\}")
@@ -65,12 +66,10 @@ MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
 _DOCXTPL = DocxTemplate.__new__(DocxTemplate)
 
 
-def _environment() -> ImmutableSandboxedEnvironment:
-    """Templates are shared files too: sandboxed, strict, autoescaped for XML."""
-    env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined,
-                                        auto_reload=False)
-    env.globals.clear()
-    return env
+def _environment() -> Sandbox:
+    """Templates are shared files too: the sandbox of clauses (strict, every value
+    within budget), autoescaped for XML, with a document part's output budget."""
+    return Sandbox(autoescape=True, max_output=DOCUMENT_OUTPUT)
 
 
 _ENV = _environment()
@@ -187,10 +186,14 @@ class WordTemplate:
         source = re.sub("|".join(map(re.escape, LITERAL_TAGS)),
                         lambda m: LITERAL_TAGS[m.group()], source)
         try:
-            return _ENV.from_string(source)
+            return _ENV.bounded(_ENV.from_string(source))
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(self.file, f"a tag is not valid ({e.message}) near "
                                 f"«{_near(source, e.lineno)}»") from None
+        except (ValueError, OverflowError, MemoryError, RecursionError) as e:
+            # a literal too large to read, nesting too deep for the parser
+            raise TemplateError(self.file, f"{name}: a tag cannot be compiled "
+                                f"({type(e).__name__}: {str(e)[:100]})") from None
 
     def render(self, context: Mapping[str, Any], properties: Mapping[str, str],
                custom: Mapping[str, str]) -> bytes:
@@ -206,13 +209,24 @@ class WordTemplate:
             produce a valid Word file.
         """
         rendered: dict[str, _Entry] = {}
+        doing(self.file)
         for name, template in self.compiled.items():
             try:
-                xml = template.render(context)
+                xml = _ENV.render(template, context, seconds=DOCUMENT_TIME_LIMIT)
             except jinja2.UndefinedError as e:
                 raise TemplateError(self.file, f"{name}: undefined name: {e.message}") from None
             except SecurityError as e:
                 raise TemplateError(self.file, f"{name}: refused by the sandbox: {e}") from None
+            except Timeout:
+                raise TemplateError(self.file, f"{name}: the template took more than "
+                                    f"{DOCUMENT_TIME_LIMIT:g} s to render (an endless or "
+                                    "huge loop?)") from None
+            except RecursionError:
+                raise TemplateError(self.file, f"{name}: the template recurses without "
+                                    "end") from None
+            except MemoryError:
+                raise TemplateError(self.file, f"{name}: the template needs too much memory "
+                                    "to render") from None
             except (jinja2.TemplateError, TypeError, ValueError, LookupError,
                     AttributeError) as e:
                 raise TemplateError(self.file, f"{name}: cannot render: {e}") from None

@@ -90,6 +90,7 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 MAX_UNPACKED = 200 * 1024 * 1024
+MAX_PACKED = 50 * 1024 * 1024  # bytes of a document read (a contract is some 30 KiB)
 CUTOFF = 0.5  # paragraphs less similar than this are removed and added, not compared
 MAX_PAIRINGS = 40_000  # similarity computations in one stretch before pairing in order
 
@@ -173,17 +174,32 @@ class _Package:
                     for name, data in self.parts)
 
 
+def _read_file(path: str | os.PathLike[str], file: str) -> bytes:
+    """A document's bytes: a regular file of at most MAX_PACKED bytes (a FIFO, which would
+    block, or a device such as /dev/zero, which never ends, is refused)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise RedlineError(file, "not a regular file: give a Word document (.docx)")
+            raw = handle.read(MAX_PACKED + 1)
+    except OSError as e:
+        raise RedlineError(file, f"cannot read the document: {e.strerror or e}") from None
+    if len(raw) > MAX_PACKED:
+        raise RedlineError(file, f"the document is larger than {MAX_PACKED // 2**20} MiB")
+    return raw
+
+
 def _read(source: Source, name: str | None, default: str) -> _Package:
     if isinstance(source, bytes):
         file = name or default
         raw = source
     else:
         file = name or os.fspath(source)
-        try:
-            with open(source, "rb") as handle:
-                raw = handle.read()
-        except OSError as e:
-            raise RedlineError(file, f"cannot read the document: {e.strerror or e}") from None
+        raw = _read_file(source, file)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             infos = [i for i in archive.infolist() if not i.is_dir()]

@@ -19,8 +19,6 @@ import pytest
 from click.testing import CliRunner
 
 from generator.clauses import (
-    MAX_ITERATIONS,
-    MAX_OUTPUT,
     Library,
     Rendered,
     load_library,
@@ -31,6 +29,7 @@ from generator.cli import cli
 from generator.deals import check_file
 from generator.diagnostics import ClauseError
 from generator.resources import OFFER_SUBDIR, clauses_dir, templates_dir
+from generator.sandbox import MAX_ITERATIONS, MAX_OUTPUT
 from generator.terms import derive, facts
 from generator.text import Block, Run
 
@@ -517,7 +516,9 @@ RUNAWAYS = [
                  id="doubling-concatenation"),
     pytest.param("{% set a %}{% for i in range(9000) %}" + "y" * 20 + "{% endfor %}{% endset %}"
                  "{{ a|length }}", "may not build a text", id="set-block"),
-    pytest.param("{{ (['y' * 99999] * 9999)|join }}", "may not build a text", id="join-filter"),
+    pytest.param("{{ (['y' * 99999] * 9999)|join }}", "may not build a value", id="join-filter"),
+    pytest.param("{{ ['y' * 60000, 'y' * 60000]|join }}", "may not build a value",
+                 id="join-filter-of-two"),
     pytest.param("{{ ''.join(['y' * 99999] * 9999) }}", "unsafe", id="join-method"),
     pytest.param("{{ 'x'.center(10**9) }}", "unsafe", id="center-method"),
     pytest.param("{{ ('y' * 99999).replace('', 'y' * 99999) }}", "unsafe", id="replace-method"),

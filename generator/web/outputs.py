@@ -70,28 +70,19 @@ def word(text: bytes, stem: str, kind: str, sources: Sources) -> Built:
 
 
 def render(checked: CheckedDeal, kind: str, sources: Sources, *, review: bool = False) -> bytes:
-    """A document of a valid deal, rendered in memory by the builder ``apport build`` uses.
+    """A document of a valid deal, rendered in memory by the function ``apport build`` uses.
 
     Raises:
-        NoDocument: when the deal has no document of that kind.
+        NoDocument: when the deal has no document of that kind (no contract at rate 0).
     """
-    from ..contract import build_contract
-    from ..offer import build_offer
-
     deal = checked.deal
     assert deal is not None
-    kit = load_kit(sources)
-    if kind == "contrat":
-        if not deal.has_commission:
-            raise NoDocument(f"{checked.stem}.contrat.docx")
-        warnings = [d for d in checked.diagnostics if d.severity == "warning"]
-        return build_contract(deal, reference=checked.reference, library=kit.contract_library,
-                              template=kit.contract_template, review=review,
-                              warnings=warnings).data
-    if kind == "offre":
-        return build_offer(deal, reference=checked.reference, library=kit.offer_library,
-                           template=kit.offer_template).data
-    raise NoDocument(f"{checked.stem}.{kind}.docx")
+    if kind not in building.KINDS or (kind == "contrat" and not deal.has_commission):
+        raise NoDocument(f"{checked.stem}.{kind}.docx")
+    warnings = [d for d in checked.diagnostics if d.severity == "warning"]
+    return building.render_document(deal, "contrat.revue" if review else kind,
+                                    reference=checked.reference, kit=load_kit(sources),
+                                    warnings=warnings).data
 
 
 def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:

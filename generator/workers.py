@@ -1,0 +1,345 @@
+"""Worker processes under budgets the operating system enforces.
+
+Clause files and Word templates are shared files, and a hostile or mistaken
+one can make a render run away in ways Python cannot stop from inside: a
+loop in C (``sum`` of long lists, a comparison of huge nested lists) ignores
+signals, and an allocation of gigabytes happens before any check can run.
+So every render runs in a forked worker process, even with ``-j 1``:
+
+* ``RLIMIT_CPU``: each task may use :data:`CPU_SECONDS` of processor time;
+  past it the kernel ends the worker (``SIGXCPU``), C loop or not;
+* ``RLIMIT_AS``: a worker may grow its address space by
+  :data:`MEMORY_BYTES` beyond what it had when forked; past it an allocation
+  fails (``MemoryError``) instead of filling the machine's memory;
+* a wall clock in the parent: a task that takes longer than
+  :data:`WALL_SECONDS` (blocked, or starved) has its worker killed.
+
+A task stopped so is reported as :class:`Stopped`, naming the file the
+worker was reading or rendering then (see :func:`doing`); its worker is
+replaced and the other tasks go on. Workers end with the process that
+started them (Linux), ignore Ctrl-C (the parent stops them) and leave no
+core file.
+
+These limits need ``fork`` and :mod:`resource` (Linux, macOS and other
+Unix systems; ``RLIMIT_AS`` is not enforced by macOS). Elsewhere
+(:func:`enforced` is false) tasks run in the calling process with only the
+sandbox's own checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import mmap
+import os
+import signal
+import sys
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CPU_SECONDS = 5  # processor time one task may use
+MEMORY_BYTES = 768 * 1024 * 1024  # address space a worker may add to what it had when forked
+WALL_SECONDS = 30.0  # wall-clock time one task may take
+
+_SLOT_SIZE = 1024  # bytes of the shared note saying what a worker is doing
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The budgets of one task."""
+
+    cpu_seconds: int = CPU_SECONDS
+    memory_bytes: int = MEMORY_BYTES
+    wall_seconds: float = WALL_SECONDS
+
+
+@dataclass(frozen=True)
+class Stopped(Generic[T]):
+    """A task its worker could not finish.
+
+    Attributes:
+        reason: why, in words (``used more than 5 s of processor time``).
+        doing: the file the worker was reading or rendering then, if it said.
+    """
+
+    reason: str
+    doing: str | None = None
+
+    def message(self, subject: str) -> str:
+        """One located line: ``FILE: error: REASON (SUBJECT)``."""
+        where = self.doing or subject
+        tail = f" (while rendering {subject})" if self.doing and self.doing != subject else ""
+        return f"{where}: error: the render was stopped: it {self.reason}{tail}"
+
+
+def enforced() -> bool:
+    """True when tasks run in worker processes under OS limits (fork and resource)."""
+    try:
+        import resource  # noqa: F401
+    except ImportError:
+        return False
+    return hasattr(os, "fork") and sys.platform != "emscripten"
+
+
+# --- inside a worker ---------------------------------------------------------------------------
+
+_SLOT: mmap.mmap | None = None
+
+
+def doing(what: str | None) -> None:
+    """Say which file this process is reading or rendering now (cheap; outside a worker,
+    nothing): when the worker is stopped, the parent names that file."""
+    slot = _SLOT
+    if slot is None:
+        return
+    data = (what or "").encode("utf-8", "replace")[:_SLOT_SIZE - 2]
+    slot[0:2] = b"\0\0"
+    slot[2:2 + len(data)] = data
+    slot[0:2] = len(data).to_bytes(2, "little")
+
+
+def _read_slot(slot: mmap.mmap) -> str | None:
+    size = int.from_bytes(slot[0:2], "little")
+    text = slot[2:2 + size].decode("utf-8", "replace")
+    return text or None
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the process that started it is killed (Linux), instead of
+    finishing its queue alone."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _address_space() -> int:
+    """This process's address space now, in bytes (0 when unknown)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * mmap.PAGESIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _limit_memory(extra: int) -> None:
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    base = _address_space() or 256 * 1024 * 1024
+    limit = base + extra
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _limit_cpu(seconds: int) -> None:
+    """Allow ``seconds`` of processor time from now (RLIMIT_CPU counts from the start)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    limit = int(usage.ru_utime + usage.ru_stime) + 1 + seconds
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+
+
+def _serve(conn: Any, fn: Callable[[Any], Any], tasks: Sequence[Any], limits: Limits,
+           slot: mmap.mmap) -> None:
+    """A worker's life: receive lists of task indexes, send back one result per task."""
+    global _SLOT
+    import resource
+
+    _SLOT = slot
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    signal.signal(signal.SIGXCPU, signal.SIG_DFL)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file when a limit hits
+    _limit_memory(limits.memory_bytes)
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            break
+        if batch is None:
+            break
+        for index in batch:
+            doing(None)
+            _limit_cpu(limits.cpu_seconds)
+            try:
+                reply: tuple[Any, ...] = (index, True, fn(tasks[index]))
+            except MemoryError:
+                reply = (index, False, f"needed more than {_mib(limits.memory_bytes)} of memory")
+            except Exception as e:  # a bug: reported for this task, the others go on
+                last = traceback.extract_tb(e.__traceback__)[-1:]
+                where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
+                reply = (index, False, f"failed: internal error ({type(e).__name__}: "
+                                       f"{str(e)[:200]}{where}); please report it")
+            try:
+                conn.send(reply)
+            except (MemoryError, ValueError, TypeError, AttributeError) as e:
+                conn.send((index, False, f"failed: its result could not be sent back ({e})"))
+
+
+def _mib(size: int) -> str:
+    return f"{size // (1024 * 1024)} MiB"
+
+
+# --- in the parent ------------------------------------------------------------------------------
+
+
+class _Worker:
+    def __init__(self, context: Any, fn: Callable[[Any], Any], tasks: Sequence[Any],
+                 limits: Limits) -> None:
+        self.slot = mmap.mmap(-1, _SLOT_SIZE)
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, fn, tasks, limits, self.slot),
+                                       daemon=True)
+        self.process.start()
+        child.close()
+        self.queue: deque[int] = deque()  # task indexes sent, in order; the first is running
+        self.since = time.monotonic()  # when the running task started
+        self.timed_out = False
+
+    def send(self, indexes: list[int]) -> None:
+        if not self.queue:
+            self.since = time.monotonic()
+        self.queue.extend(indexes)
+        self.conn.send(indexes)
+
+    def stop(self, kill: bool) -> None:
+        if kill and self.process.is_alive():
+            with contextlib.suppress(OSError):
+                self.process.kill()
+        with contextlib.suppress(OSError):
+            self.conn.close()
+        self.process.join(None if kill else 5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.process.close()
+        self.slot.close()
+
+    def reason(self, limits: Limits) -> str:
+        code = self.process.exitcode
+        if self.timed_out:
+            return f"took more than {limits.wall_seconds:g} s"
+        if code == -signal.SIGXCPU:
+            return f"used more than {limits.cpu_seconds} s of processor time"
+        if code == -signal.SIGKILL:
+            return "was killed (out of memory?)"
+        if code is not None and code < 0:
+            return f"ended on signal {signal.Signals(-code).name}"
+        return f"ended unexpectedly (exit status {code})"
+
+
+def run(fn: Callable[[T], R], tasks: Sequence[T], *, jobs: int | None = None,
+        limits: Limits | None = None) -> Iterator[tuple[int, R | Stopped[T]]]:
+    """Run ``fn`` on every task, in worker processes under ``limits``.
+
+    Workers are forked, so ``fn`` and ``tasks`` are inherited, never pickled
+    (only results travel back); whatever the caller loaded before (libraries,
+    compiled templates) is shared.
+
+    Args:
+        fn: the work of one task; it may call :func:`doing` to say which file
+            it is on. Its exceptions should be its own results: one that
+            escapes becomes a :class:`Stopped` ("internal error").
+        tasks: the tasks, in order.
+        jobs: worker processes (default: the machine's cores); at least one.
+        limits: the budgets of one task.
+
+    Yields:
+        ``(index, result)`` as tasks complete, in no particular order; the
+        result is ``fn``'s, or a :class:`Stopped` saying why there is none.
+    """
+    if not tasks:
+        return
+    limits = limits or Limits()
+    if not enforced():
+        for index, task in enumerate(tasks):
+            yield index, fn(task)
+        return
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")
+    count = max(1, min(jobs or os.cpu_count() or 1, len(tasks)))
+    # Small batches: fewer round trips, yet every worker stays busy to the end.
+    size = max(1, min(8, len(tasks) // (count * 8)))
+    pending: deque[int] = deque(range(len(tasks)))
+    workers: list[_Worker] = []
+    gc.freeze()  # forked workers share the parent's objects instead of copying them
+    try:
+        workers = [_Worker(context, fn, tasks, limits) for _ in range(count)]
+        while True:
+            for worker in workers:  # keep two batches queued: no worker waits for work
+                while pending and len(worker.queue) < 2 * size:
+                    worker.send([pending.popleft() for _ in range(min(size, len(pending)))])
+            busy = [w for w in workers if w.queue]
+            if not busy:
+                break
+            now = time.monotonic()
+            timeout = max(0.0, min(w.since + limits.wall_seconds for w in busy) - now)
+            ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
+                             timeout))
+            for worker in busy:
+                dead = worker.process.sentinel in ready
+                if worker.conn in ready or dead:
+                    try:
+                        while worker.queue and worker.conn.poll():
+                            index, ok, value = worker.conn.recv()
+                            worker.queue.popleft()
+                            worker.since = time.monotonic()
+                            yield index, value if ok else Stopped(value)
+                    except (EOFError, OSError):
+                        dead = True
+                if not dead and worker.queue and (time.monotonic() - worker.since
+                                                  > limits.wall_seconds):
+                    worker.timed_out = True
+                    worker.process.kill()
+                    worker.process.join()
+                    dead = True
+                if dead:
+                    worker.process.join()
+                    lost = list(worker.queue)
+                    doing_then = _read_slot(worker.slot)
+                    reason = worker.reason(limits)
+                    worker.stop(kill=True)
+                    workers.remove(worker)
+                    if lost:
+                        pending.extendleft(reversed(lost[1:]))  # the others go on
+                        yield lost[0], Stopped(reason, doing_then)
+                    if pending:
+                        workers.append(_Worker(context, fn, tasks, limits))
+    finally:
+        clean = sys.exc_info()[0] is None
+        for worker in workers:
+            worker.stop(kill=not clean)
+        gc.unfreeze()
+
+
+def call(fn: Callable[[], R], *, limits: Limits | None = None) -> R | Stopped[None]:
+    """``fn()`` in one worker process under ``limits`` (for commands that render one
+    document, such as ``apport offer``): its result, or why there is none."""
+    for _index, result in run(lambda _task: fn(), [None], jobs=1, limits=limits):
+        return result
+    raise AssertionError("unreachable: one task gives one result")

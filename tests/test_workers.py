@@ -1,0 +1,213 @@
+"""Worker processes under OS budgets (issue 12, finding 11 and the OS-budget acceptance).
+
+The clause time limit (SIGALRM) cannot stop a loop in C, nor a huge
+allocation: the worker processes of :mod:`generator.workers` run under
+RLIMIT_CPU and RLIMIT_AS with a wall clock in the parent, so such a task
+fails alone, with a located message, and the others complete.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import workers
+from generator.cli import cli
+from generator.resources import clauses_dir, templates_dir
+from generator.workers import Limits, Stopped, doing, run
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+pytestmark = pytest.mark.skipif(not workers.enforced(), reason="no fork/resource here")
+
+
+def results(fn, tasks, **options) -> dict[int, object]:
+    out = dict(run(fn, tasks, **options))
+    assert sorted(out) == list(range(len(tasks)))
+    return out
+
+
+def _c_loop(_task: object) -> int:
+    """Finding 11's loop, in C: ignores signals; about 45 s of CPU."""
+    return len(sum([[1] * 10000] * 2000, []))
+
+
+def test_every_task_runs_in_a_worker_even_with_one_job() -> None:
+    out = results(lambda n: (n * n, os.getpid()), list(range(20)), jobs=1)
+    assert [out[i][0] for i in range(20)] == [n * n for n in range(20)]
+    assert {pid for _, pid in out.values()} != {os.getpid()}
+
+
+def test_a_loop_in_c_is_stopped_by_the_cpu_limit_and_the_others_go_on() -> None:
+    def task(n: int) -> int:
+        if n == 1:
+            doing("clauses/evil.md")
+            return _c_loop(n)
+        return n
+
+    start = time.monotonic()
+    out = results(task, [0, 1, 2, 3], jobs=1, limits=Limits(cpu_seconds=1))
+    assert time.monotonic() - start < 30
+    assert out[0] == 0 and out[2] == 2 and out[3] == 3
+    stopped = out[1]
+    assert isinstance(stopped, Stopped)
+    assert "used more than 1 s of processor time" in stopped.reason
+    assert stopped.message("deals/x.yaml") == (
+        "clauses/evil.md: error: the render was stopped: it used more than 1 s of processor "
+        "time (while rendering deals/x.yaml)")
+
+
+def test_a_huge_allocation_fails_within_the_memory_budget() -> None:
+    def task(n: int) -> int:
+        if n == 0:
+            return len(bytearray(3 * 1024 ** 3))  # 3 GiB
+        return n
+
+    out = results(task, [0, 1], jobs=2, limits=Limits(memory_bytes=256 * 1024 ** 2))
+    assert isinstance(out[0], Stopped) and "needed more than 256 MiB" in out[0].reason
+    assert out[1] == 1
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1024 * 1024  # KiB: 1 GiB
+
+
+def test_a_task_past_the_wall_clock_is_killed() -> None:
+    out = results(lambda n: time.sleep(60) if n == 0 else n, [0, 1, 2], jobs=2,
+                  limits=Limits(wall_seconds=1))
+    assert isinstance(out[0], Stopped) and "took more than 1 s" in out[0].reason
+    assert out[1] == 1 and out[2] == 2
+
+
+def test_a_worker_that_dies_is_replaced() -> None:
+    def task(n: int) -> int:
+        if n == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        if n == 4:
+            os._exit(3)
+        return n
+
+    out = results(task, list(range(8)), jobs=2)
+    assert [out[i] for i in (0, 2, 3, 5, 6, 7)] == [0, 2, 3, 5, 6, 7]
+    assert isinstance(out[1], Stopped) and "ended on signal SIGTERM" in out[1].reason
+    assert isinstance(out[4], Stopped) and "exit status 3" in out[4].reason
+
+
+def test_an_exception_is_reported_for_its_task_only() -> None:
+    out = results(lambda n: 1 // n, [0, 1], jobs=1)
+    assert isinstance(out[0], Stopped) and "internal error (ZeroDivisionError" in out[0].reason
+    assert out[1] == 1
+
+
+def test_call_runs_one_function_under_the_limits() -> None:
+    assert workers.call(lambda: os.getpid()) != os.getpid()
+    stopped = workers.call(lambda: _c_loop(None), limits=Limits(cpu_seconds=1))
+    assert isinstance(stopped, Stopped)
+
+
+# --- the build: a runaway clause or template fails its deal, the others are written -----------
+
+
+def _library(tmp_path: Path) -> tuple[Path, Path]:
+    clauses = tmp_path / "lib" / "clauses"
+    templates = tmp_path / "lib" / "templates"
+    shutil.copytree(clauses_dir(), clauses)
+    shutil.copytree(templates_dir(), templates)
+    deals = tmp_path / "deals"
+    deals.mkdir()
+    for name in ("julie-atelier-bois", "cabinet-conseil-succes", "essai-seulement"):
+        shutil.copy(SAMPLES / f"{name}.yaml", deals / f"{name}.yaml")
+    return clauses, templates
+
+
+def _build(tmp_path: Path) -> tuple[int, str]:
+    runner = CliRunner()
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        result = runner.invoke(cli, ["build", "deals", "-o", "out", "--clauses", "lib/clauses",
+                                     "--templates", "lib/templates", "-j", "1"])
+    finally:
+        os.chdir(old)
+    return result.exit_code, result.output
+
+
+def _assert_the_others_written(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for stem in ("cabinet-conseil-succes", "essai-seulement"):
+        assert (out / f"{stem}.contrat.docx").is_file()
+        assert (out / f"{stem}.offre.docx").is_file()
+    assert not (out / "julie-atelier-bois.contrat.docx").exists()
+
+
+# Only julie's deal (AA-2026-014) meets the runaway.
+JULIE = "reference == 'AA-2026-014'"
+
+
+def test_finding_11_the_sum_of_lists_fails_its_deal_at_once(tmp_path: Path) -> None:
+    clauses, _ = _library(tmp_path)
+    (clauses / "995-evil.md").write_text(
+        f"---\nid: evil\nversion: 1\ntitle: Mal\nwhen: {JULIE}\n---\n"
+        "{{ ([[1]*10000]*2000)|sum(start=[])|length }}\n", encoding="utf-8")
+    start = time.monotonic()
+    code, output = _build(tmp_path)
+    assert time.monotonic() - start < 60
+    assert code == 1
+    assert "lib/clauses/995-evil.md:7: error: refused by the sandbox" in output, output
+    _assert_the_others_written(tmp_path)
+
+
+def _comparison_in_c(n: int) -> str:
+    """A clause comparing two equal lists of 2000 x 2000 x 10000 items: tens of billions
+    of comparisons in C, which no sandbox check sees (every value is small)."""
+    def nested(name: str, inner: str) -> str:
+        return f"{{% set {name} = [" + ", ".join([inner] * n) + "] %}"
+
+    return ("{% set a = [1] * 10000 %}{% set b = [1] * 10000 %}"
+            + nested("c", "a") + nested("d", "b") + nested("e", "c") + nested("f", "d")
+            + "{{ e == f }}\n")
+
+
+@pytest.mark.slow
+def test_a_loop_in_c_in_a_clause_fails_its_deal_under_the_os_limits(tmp_path: Path) -> None:
+    clauses, _ = _library(tmp_path)
+    (clauses / "995-evil.md").write_text(
+        f"---\nid: evil\nversion: 1\ntitle: Mal\nwhen: {JULIE}\n---\n{_comparison_in_c(2000)}",
+        encoding="utf-8")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
+    code, output = _build(tmp_path)
+    elapsed = time.monotonic() - start
+    assert elapsed < 30, elapsed
+    assert code == 1
+    assert ("lib/clauses/995-evil.md: error: the render was stopped: it used more than "
+            f"{workers.CPU_SECONDS} s of processor time") in output, output
+    _assert_the_others_written(tmp_path)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert after.ru_maxrss < 1024 * 1024, after.ru_maxrss  # KiB: under 1 GiB
+    assert after.ru_utime - before.ru_utime < 30
+
+
+@pytest.mark.slow
+def test_nested_loops_in_a_word_template_fail_their_deal(tmp_path: Path) -> None:
+    from test_hostile import _template_with_text
+
+    _, templates = _library(tmp_path)
+    template = templates / "contrat.docx"
+    template.write_bytes(_template_with_text(
+        "{% if reference == 'AA-2026-014' %}{% for a in 'x' * 99999 %}{% for b in 'x' * 99999 %}"
+        "{% endfor %}{% endfor %}{% endif %}", template))
+    start = time.monotonic()
+    code, output = _build(tmp_path)
+    assert time.monotonic() - start < 30
+    assert code == 1
+    assert "lib/templates/contrat.docx: error: " in output, output
+    assert "took more than" in output or "processor time" in output, output
+    _assert_the_others_written(tmp_path)
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1024 * 1024
+
