@@ -289,6 +289,7 @@ class Job:
     deal: Any  # generator.model.Deal (picklable)
     library_sha256: str = ""
     documents: tuple[str, ...] = ()  # every document of the deal, this one included
+    final: bool = False  # the contract to sign, without the draft notice (--final)
 
     @property
     def review(self) -> bool:
@@ -298,14 +299,15 @@ class Job:
         return Inputs(kind=self.kind, deal_sha256=self.deal_sha256,
                       template_sha256=self.template_sha256,
                       library_sha256=self.library_sha256, tool=tool_version(),
-                      clauses=self.clauses)
+                      clauses=self.clauses, final=self.final)
 
     def entry(self, output_sha256: str, previous: str | None = None) -> DocumentEntry:
         return DocumentEntry(
             kind=self.kind, deal=self.deal_file, sha256=output_sha256,
             deal_sha256=self.deal_sha256, template_sha256=self.template_sha256,
             library_sha256=self.library_sha256, tool=tool_version(),
-            clauses=self.clauses, review=self.review, documents=self.documents,
+            clauses=self.clauses, review=self.review, final=self.final,
+            documents=self.documents,
             warnings=tuple((w.line, w.column, w.path, w.severity, w.message)
                            for w in self.warnings),
             deal_path=self.deal_path, previous_sha256=previous)
@@ -334,9 +336,10 @@ def _kinds(has_commission: bool, stem: str, review: bool,
 
 
 def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
-          listed: Iterable[str] = ()) -> list[Job]:
+          listed: Iterable[str] = (), final: bool = False) -> list[Job]:
     """The documents of a deal. Which clauses each uses is worked out here only for the
-    documents ``listed`` in the manifest (to compare); for a new one, rendering tells."""
+    documents ``listed`` in the manifest (to compare); for a new one, rendering tells.
+    ``final``: the contract is the copy to sign (the review copy stays a draft)."""
     from .clauses import select
     from .terms import facts
 
@@ -369,6 +372,7 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
             template_sha256=kit.template(kind.source).sha256,
             warnings=warnings, deal=deal,
             library_sha256=kit.library_sha256(kind.source), documents=names,
+            final=final and kind is Kind.CONTRACT,
         ))
     return jobs
 
@@ -377,9 +381,9 @@ def _jobs(checked: CheckedDeal, kit: Kit, review: bool,
 
 
 def render_document(deal: Any, kind: Kind | str, *, reference: str, kit: Kit,
-                    warnings: Iterable[Diagnostic] = ()) -> Any:
+                    warnings: Iterable[Diagnostic] = (), final: bool = False) -> Any:
     """One document of a valid deal (a ``contract.BuiltDocument``), as ``build`` renders it;
-    ``apport serve`` previews with it too."""
+    ``apport serve`` previews with it too. ``final``: a contract without the draft notice."""
     from .contract import build_contract
     from .notice import build_notice
     from .offer import build_offer
@@ -388,7 +392,7 @@ def render_document(deal: Any, kind: Kind | str, *, reference: str, kit: Kit,
     if kind in (Kind.CONTRACT, Kind.REVIEW):
         return build_contract(deal, reference=reference, library=kit.contract_library,
                               template=kit.contract_template, review=kind is Kind.REVIEW,
-                              warnings=tuple(warnings))
+                              warnings=tuple(warnings), final=final and kind is Kind.CONTRACT)
     if kind is Kind.CLIENT:
         return build_notice(deal, reference=reference, library=kit.client_library,
                             template=kit.client_template)
@@ -399,7 +403,7 @@ def render_document(deal: Any, kind: Kind | str, *, reference: str, kit: Kit,
 def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
     """The bytes of one document, and its job with the clauses it used filled in."""
     built = render_document(job.deal, job.kind, reference=job.reference, kit=kit,
-                            warnings=job.warnings)
+                            warnings=job.warnings, final=job.final)
     if job.clauses is None:
         job = dataclasses.replace(job, clauses={c.key: c.sha256 for c in built.clauses})
     return built.data, job
@@ -423,6 +427,7 @@ class _DealTask:
     redline: bool = False  # also write <stem>.contrat.redline.docx against the old one
     only: tuple[str, ...] | None = None  # only these kinds (apport offer --pdf)
     name_limit: int = 255
+    final: bool = False  # the contracts are the copies to sign (--final)
 
 
 @dataclass(frozen=True)
@@ -467,7 +472,7 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     assert checked.deal is not None
     result.without_contract = not checked.deal.has_commission
     try:
-        jobs = _jobs(checked, kit, task.review, task.entries)
+        jobs = _jobs(checked, kit, task.review, task.entries, final=task.final)
     except ApportError as e:  # a clause condition that fails for this deal only
         result.failure = f"{e} (while choosing the clauses of {checked.file})"
         return result
@@ -606,7 +611,7 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
 
 def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[str, Entry],
                 hashes: dict[str, tuple[str | None, str | None]], review: bool,
-                strict: bool) -> _DealResult | None:
+                strict: bool, final: bool = False) -> _DealResult | None:
     """The result of a deal whose documents the manifest shows up to date, without reading
     the deal again (``None``: it must be validated, planned and maybe rendered).
 
@@ -632,7 +637,7 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
         library, template = hashes[entry.kind.source]
         inputs = Inputs(kind=entry.kind, deal_sha256=deal_sha, template_sha256=template,
                         library_sha256=library, tool=tool_version(), documents=names,
-                        warnings=offer.warnings)
+                        warnings=offer.warnings, final=final and entry.kind is Kind.CONTRACT)
         if assess(entry, inputs, sha256_file(out / name)) != []:
             return None
         if entry.deal != display or entry.deal_path != deal_path:
@@ -660,7 +665,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           sources: Sources | None = None, review: bool = False, force: bool = False,
           check: bool = False, strict: bool = False, jobs: int | None = None,
           redline: bool = False, prune: bool = False, pdf: bool = False,
-          only: Sequence[Kind] | None = None, progress: Progress | None = None,
+          final: bool = False, only: Sequence[Kind] | None = None, progress: Progress | None = None,
           pdf_progress: Progress | None = None, notify: Notify | None = None) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
@@ -680,6 +685,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
         prune: remove the files no deal produces any more, unless a person edited them.
         pdf: a PDF beside each document (LibreOffice), converted again only when the
             document changed.
+        final: the contracts are the copies to sign: without the draft notice (the
+            review copy stays a draft). A build without it makes them drafts again.
         only: render only these kinds of document (``apport offer --pdf``); no stale
             files are looked for.
         progress: called with (done, total) as the deals to look at complete (deals
@@ -714,7 +721,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             _build_deals(files, clashing, out, sources, manifest, journal, report,
                          review=review, force=force, check=check, strict=strict, jobs=jobs,
                          redline=redline, only=tuple(only) if only else None,
-                         progress=progress)
+                         progress=progress, final=final)
             if only is None:
                 _stale(out, manifest, journal, report, prune=prune)
             if pdf and not check:
@@ -742,7 +749,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
                  sources: Sources, manifest: Manifest, journal: Journal | None,
                  report: BuildReport, *, review: bool, force: bool, check: bool,
                  strict: bool, jobs: int | None, redline: bool, only: tuple[str, ...] | None,
-                 progress: Progress | None) -> None:
+                 progress: Progress | None, final: bool = False) -> None:
     entries_of = manifest.entries
     results: list[_DealResult | None] = [None] * len(files)
     tasks: list[_DealTask] = []
@@ -756,7 +763,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
         if redline_name in entries_of:
             entries[redline_name] = entries_of[redline_name]
         if stem not in clashing and not force and only is None:
-            quick = _up_to_date(index, path, display, out, entries, hashes, review, strict)
+            quick = _up_to_date(index, path, display, out, entries, hashes, review, strict,
+                                final)
             if quick is not None:
                 results[index] = quick
                 report.unchanged_deals.add(display)
@@ -765,7 +773,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
                 continue
         tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
                                check, strict, write=stem not in clashing, redline=redline,
-                               only=only, name_limit=limit))
+                               only=only, name_limit=limit, final=final))
 
     # The libraries and templates are loaded (and their errors raised) only when a deal
     # must be looked at: here, so that forked workers inherit them.

@@ -38,7 +38,7 @@ from .diagnostics import ClauseError
 from .french import typography
 from .resources import CLAUSE_SUFFIX
 from .sandbox import MAX_OUTPUT, TIME_LIMIT, Budget, Sandbox, Timeout, check_value, time_limit
-from .text import Block, Run
+from .text import Block, Run, elided
 from .workers import doing
 
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
@@ -294,11 +294,25 @@ class Article:
 
 @dataclass(frozen=True)
 class Decision:
-    """Why a clause is in or out of a document (for the jurist's annex)."""
+    """Why a clause is in or out of a document (for the jurist's annex).
+
+    The reason of a ``when`` condition, with the values it read, is worded only when
+    :attr:`reason` is read (a review contract): ``why`` then holds the condition and
+    ``facts`` the deal's fields.
+    """
 
     clause: Clause
     included: bool
-    reason: str
+    why: str
+    facts: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def reason(self) -> str:
+        if self.facts is None:
+            return self.why
+        shown = ", ".join(f"{p} = {_show_fact(_lookup(self.facts, p))}"
+                          for p in _condition_paths(self.why))
+        return f"{self.why} ({shown})" if shown else self.why
 
 
 @dataclass(frozen=True)
@@ -362,7 +376,7 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
                                       f"its article '{clause.part_of}' is not included"))
             continue
         if clause.condition is None:
-            ok, reason = True, "always"
+            ok, decision = True, Decision(clause, True, "always")
         else:
             doing(clause.file)
             try:
@@ -385,12 +399,10 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
                 detail = f"{type(e).__name__}: {e}" if isinstance(e, LookupError) else str(e)
                 raise ClauseError(clause.file, f"the 'when' condition failed: {detail}",
                                   clause.when_line) from None
-            shown = ", ".join(f"{p} = {_show_fact(_lookup(facts, p))}"
-                              for p in _condition_paths(clause.when or ""))
-            reason = f"{clause.when} ({shown})" if shown else clause.when or ""
+            decision = Decision(clause, ok, clause.when or "", facts)
         if ok and clause.is_article:
             included_articles.add(clause.id)
-        decisions.append(Decision(clause, ok, reason))
+        decisions.append(decision)
     return decisions
 
 
@@ -452,7 +464,7 @@ def _inline(text: str, values: _Values) -> list[Run]:
             position = match.end()
         if chunk[position:]:
             runs.append(Run(chunk[position:], bold=bold))
-    return [r for r in runs if r.text]
+    return elided([r for r in runs if r.text])
 
 
 def parse_markup(text: str, values: _Values) -> list[Block]:

@@ -186,6 +186,7 @@ Examples:
   apport build deals/julie.yaml              -> out/julie.contrat.docx, out/julie.offre.docx
   apport build deals/ -o contrats/           every deal below deals/
   apport build deals/ --review               + NAME.contrat.revue.docx for the jurist
+  apport build deals/ --final                the contracts to sign, without "Projet"
   apport build deals/ --check                exit 1 when a document is out of date
   apport build deals/ --prune                remove documents no deal produces any more
   apport build deals/ --redline              tracked changes for the jurist after an update
@@ -202,6 +203,11 @@ Examples:
                    "every value from the deal highlighted, and an annex listing each clause "
                    "(id@version), why it is in or out, the warnings and a summary of the deal. "
                    "Kept up to date by later builds.")
+@click.option("--final", is_flag=True,
+              help="Write each NAME.contrat.docx as the copy to sign, once a jurist approved "
+                   "the draft: without the header and subtitle 'Projet – à faire relire par "
+                   "un juriste'. The review copy stays a draft; a later build without "
+                   "--final makes the contracts drafts again.")
 @click.option("--force", is_flag=True,
               help="Render every document again; a document edited by hand is first kept "
                    "beside the new one as <name>.edited.docx.")
@@ -226,14 +232,15 @@ Examples:
               help="Folder holding contrat.docx, offre.docx and client.docx (default: the "
                    "workspace's, else built-in).")
 @_handle_errors
-def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, check: bool,
-          pdf: bool, redline: bool, prune: bool, strict: bool, jobs: int | None,
+def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, force: bool,
+          check: bool, pdf: bool, redline: bool, prune: bool, strict: bool, jobs: int | None,
           clauses: str | None, templates: str | None) -> None:
     """Write the contract, the offer sheet and the client notice of every deal.
 
     For each deal file NAME.yaml: OUT/NAME.contrat.docx (only when there is a
     commission), OUT/NAME.offre.docx and OUT/NAME.client.docx (with --review,
-    also OUT/NAME.contrat.revue.docx for the jurist). Only what changed since the
+    also OUT/NAME.contrat.revue.docx for the jurist; with --final, the contract is
+    the copy to sign, without the draft notice). Only what changed since the
     last build is rendered again (the deal, a clause the deal uses, a template,
     the tool); a document edited by hand since is never overwritten (exit 1,
     unless --force). Documents no deal produces any more are listed (--check
@@ -248,7 +255,8 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, force: bool, ch
     try:
         report = run_build(ctx.paths, ctx.out, sources=ctx.sources, review=review,
                            force=force, check=check, strict=strict, jobs=jobs,
-                           redline=redline, prune=prune, pdf=pdf, progress=bar.update,
+                           redline=redline, prune=prune, pdf=pdf, final=final,
+                           progress=bar.update,
                            pdf_progress=pdf_bar.update,
                            notify=lambda line: click.echo(line, err=True))
     finally:

@@ -15,12 +15,14 @@ from typing import Any
 from .clauses import Clause, Decision, Library, Rendered, render
 from .diagnostics import Diagnostic
 from .documents import WordTemplate, block_context, rich
+from .french import typography
 from .model import Deal
 from .resources import tool_version
 from .terms import Terms, derive, facts
 from .text import Block, Run, paragraph, value
 
 TOOL = "apport"
+FINAL_SUBJECT = "Contrat à signer"
 
 # The warnings of generator.rules, for a French reader (by field path).
 WARNINGS_FR = {
@@ -131,14 +133,15 @@ def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagn
 
     def decision(d: Decision) -> Block:
         clause = d.clause
-        label = clause.title or f"partie de « {clause.part_of} »"
+        label = typography(clause.title or f"partie de « {clause.part_of} »")
         return Block((Run(clause.key, bold=True), Run(f" – {label}\u00a0: "),
                       Run("toujours présente" if d.reason == "always" else d.reason)),
                      bullet=True)
 
     kept = [decision(d) for d in rendered.decisions if d.included]
     left = [decision(d) for d in rendered.decisions if not d.included]
-    notes = [Block((Run(WARNINGS_FR.get(w.path, w.message)),), bullet=True) for w in warnings]
+    notes = [Block((Run(typography(WARNINGS_FR.get(w.path, w.message))),), bullet=True)
+             for w in warnings]
     out: list[dict[str, Any]] = []
 
     def section(title: str, blocks: list[Block], empty: str) -> None:
@@ -161,8 +164,9 @@ def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagn
 
 
 def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bool,
-                     warnings: Sequence[Diagnostic], template: WordTemplate) -> dict[str, Any]:
-    """The variables of ``contrat.docx``."""
+                     warnings: Sequence[Diagnostic], template: WordTemplate,
+                     final: bool = False) -> dict[str, Any]:
+    """The variables of ``contrat.docx`` (``final``: the copy to sign, no draft notice)."""
     def signatory(heading: str, who: Any) -> dict[str, str]:
         line = (f"représentée par {who.signer}, {who.capacity}" if who.is_company
                 else "en son nom propre")
@@ -171,7 +175,10 @@ def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bo
 
     return {
         "reference": terms.reference,
-        "draft_notice": terms.draft_notice,
+        "draft_notice": "" if final and not review else terms.draft_notice,
+        # « dénommée » for a company, « dénommé » for an individual entrepreneur
+        "introducer": {"designated": terms.introducer.designated},
+        "beneficiary": {"designated": terms.beneficiary.designated},
         "introducer_identity": rich(terms.introducer.identity, review=review),
         "beneficiary_identity": rich(terms.beneficiary.identity, review=review),
         "articles": [
@@ -190,8 +197,12 @@ def contract_context(deal: Deal, terms: Terms, rendered: Rendered, *, review: bo
 
 
 def build_contract(deal: Deal, *, reference: str, library: Library, template: WordTemplate,
-                   review: bool = False, warnings: Sequence[Diagnostic] = ()) -> BuiltDocument:
+                   review: bool = False, warnings: Sequence[Diagnostic] = (),
+                   final: bool = False) -> BuiltDocument:
     """Render a deal's contract into Word bytes.
+
+    ``final``: the copy to sign, once a jurist approved the draft: without the notice
+    « Projet – à faire relire par un juriste » (a review copy is always a draft).
 
     Raises:
         ClauseError, TemplateError: naming the clause or template at fault.
@@ -202,10 +213,11 @@ def build_contract(deal: Deal, *, reference: str, library: Library, template: Wo
     terms = derive(deal, reference=reference)
     rendered = render(library, facts(deal), terms.as_context())
     context = contract_context(deal, terms, rendered, review=review, warnings=warnings,
-                               template=template)
+                               template=template, final=final)
     properties = {
         "title": f"Contrat d’apporteur d’affaires – {reference}",
-        "subject": "Projet de contrat à faire relire par un juriste",
+        "subject": (FINAL_SUBJECT if final and not review
+                    else "Projet de contrat à faire relire par un juriste"),
         "language": "fr-FR",
     }
     data = template.render(context, properties,

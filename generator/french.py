@@ -24,22 +24,22 @@ with their known French quirks corrected here:
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from babel.dates import get_month_names
-from babel.numbers import format_currency, format_decimal
-from num2words import num2words
-
 __all__ = [
+    "NBHY",
     "NBSP",
+    "ORDINAL_SUFFIX",
     "amount",
     "amount_full",
     "amount_in_words",
     "count",
     "date_long",
     "de",
+    "elide_before",
     "join_words",
     "number_full",
     "number_in_words",
@@ -47,6 +47,9 @@ __all__ = [
     "percent",
     "percent_full",
     "percent_in_words",
+    "plain",
+    "punctuation",
+    "typed",
     "typography",
 ]
 
@@ -55,6 +58,10 @@ NBSP = "\u00a0"
 
 NNBSP = "\u202f"
 """Narrow no-break space emitted by babel for French grouping."""
+
+NBHY = "\u2011"
+"""No-break hyphen: inside a legal reference ("L.\u00a0441\u201110"); Word shows it as
+``w:noBreakHyphen``, plain text as "-"."""
 
 LOCALE = "fr_FR"
 _CENT = Decimal("0.01")
@@ -135,6 +142,42 @@ def _int(n: int) -> int:
     return n
 
 
+# babel and num2words are imported on first use (``apport validate`` never formats a
+# figure), and their answers are kept: the same rates, amounts and counts recur across
+# the deals of a batch. Each key is a canonical value (an int, or a Decimal already
+# quantized or normalised), so equal inputs always print the same.
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(n: int) -> str:
+    """``num2words(n, lang="fr")``."""
+    from num2words import num2words
+
+    return num2words(n, lang="fr")
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_decimal(value: Decimal | int, pattern: str) -> str:
+    from babel.numbers import format_decimal
+
+    return _nbsp(format_decimal(value, format=pattern, locale=LOCALE))
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_euros(cents: Decimal) -> str:
+    from babel.numbers import format_currency
+
+    return _nbsp(format_currency(cents, "EUR", locale=LOCALE))
+
+
+@functools.lru_cache(maxsize=1)
+def _month_names() -> dict[int, str]:
+    from babel.dates import get_month_names
+
+    return {m: name.lower()
+            for m, name in get_month_names("wide", context="format", locale=LOCALE).items()}
+
+
 def _nbsp(text: str) -> str:
     """Replace every kind of space babel may emit by U+00A0."""
     return text.replace(NNBSP, NBSP).replace(" ", NBSP).replace("\u2009", NBSP)
@@ -166,13 +209,13 @@ def number_in_words(n: int, *, feminine: bool = False) -> str:
         n: the integer ("quatre-vingts", "vingt et un", "deux cents").
         feminine: agree a final "un" with a feminine noun ("une semaine").
     """
-    words = num2words(_int(n), lang="fr")
+    words = _words(_int(n))
     return _feminine(words) if feminine else words
 
 
 def _figures(n: int) -> str:
     """Group an integer's digits the French way, with U+00A0."""
-    return _nbsp(format_decimal(n, format="#,##0", locale=LOCALE))
+    return _format_decimal(n, "#,##0")
 
 
 def number_full(n: int, *, feminine: bool = False) -> str:
@@ -202,12 +245,12 @@ def count(n: int, singular: str, plural: str, *, feminine: bool = False) -> str:
 
 def amount(value: Number) -> str:
     """Amount in figures: "1 500,00 €" (two decimals, U+00A0 everywhere)."""
-    return _nbsp(format_currency(_money(value), "EUR", locale=LOCALE))
+    return _format_euros(_money(value))
 
 
 def _euros_words(euros: int) -> str:
     """Spell the euro part: "un euro", "zéro euro", "un million d'euros"."""
-    words = num2words(euros, lang="fr")
+    words = _words(euros)
     last = words.rsplit(" ", 1)[-1].removesuffix("s")
     if last in _BIG_NUMBER_NOUNS:
         return f"{words} d’euros"
@@ -224,7 +267,7 @@ def amount_in_words(value: Number) -> str:
     euros, cents = divmod(cents_total, 100)
     if cents == 0:
         return _euros_words(euros)
-    cents_words = f"{num2words(cents, lang='fr')} {'centime' if cents < 2 else 'centimes'}"
+    cents_words = f"{_words(cents)} {'centime' if cents < 2 else 'centimes'}"
     if euros == 0:
         return cents_words
     return f"{_euros_words(euros)} et {cents_words}"
@@ -245,7 +288,7 @@ def percent(rate: Number) -> str:
     dec = _rate(rate)
     places = _decimals(dec)
     pattern = "#,##0" + ("." + "0" * places if places else "")
-    return _nbsp(format_decimal(dec, format=pattern, locale=LOCALE)) + NBSP + "%"
+    return _format_decimal(dec, pattern) + NBSP + "%"
 
 
 def percent_in_words(rate: Number) -> str:
@@ -256,11 +299,11 @@ def percent_in_words(rate: Number) -> str:
     """
     dec = _rate(rate)
     integer, _, fraction = format(dec, "f").partition(".")
-    words = num2words(int(integer), lang="fr")
+    words = _words(int(integer))
     if fraction:
         significant = fraction.lstrip("0")
         zeros = ["zéro"] * (len(fraction) - len(significant))
-        words += " virgule " + " ".join([*zeros, num2words(int(significant), lang="fr")])
+        words += " virgule " + " ".join([*zeros, _words(int(significant))])
     return f"{words} pour cent"
 
 
@@ -286,7 +329,7 @@ def date_long(d: date) -> str:
     """Long date "1er mars 2027", glued with U+00A0 so it never breaks."""
     if not isinstance(d, date):
         raise TypeError(f"expected a date, got {type(d).__name__}")
-    month = get_month_names("wide", context="format", locale=LOCALE)[d.month].lower()
+    month = _month_names()[d.month]
     return f"{ordinal_day(d)}{NBSP}{month}{NBSP}{d.year}"
 
 
@@ -306,10 +349,26 @@ def join_words(items: list[str]) -> str:
 _VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿœæ")
 
 
+# « de » + article: « du Havre », « des Sables-d’Olonne » (« de La Rochelle » stays).
+_ARTICLE_NAME = re.compile(r"(?P<article>Le|Les|le|les)[ \u00a0](?=\S)")
+# Words that begin with a vowel yet take no elision: « de onze », « de ouistitis ».
+_NO_ELISION = re.compile(r"(?:onze|onzième|ouate|ouistiti|yacht|yaourt)s?\b", re.IGNORECASE)
+
+
 def de(name: str) -> str:
-    """The preposition « de » before a name, elided before a vowel: « d’Inès », « de Marie »."""
-    first = name.strip()[:1].lower()
-    return f"d’{name}" if first in _VOWELS else f"de {name}"
+    """The preposition « de » before a name: elided before a vowel (« d’Inès », « de Marie »),
+    contracted with the article « Le »/« Les » (« du Havre », « des Sables-d’Olonne »).
+
+    For names only: a count is written « de onze (11) mois », never through this.
+    """
+    text = name.strip()
+    article = _ARTICLE_NAME.match(text)
+    if article:
+        return ("du " if article["article"].lower() == "le" else "des ") + text[article.end():]
+    first = text[:1].lower()
+    if first in _VOWELS and not _NO_ELISION.match(text):
+        return f"d’{name}"
+    return f"de {name}"
 
 
 # --------------------------------------------------------------------------
@@ -322,6 +381,7 @@ _PROTECTED = re.compile(
     r"""
       (?:https?|ftp|file)://[^\s<>«»"]*[^\s<>«»".,;:!?)'’]
     | (?:mailto:|www\.)[^\s<>«»"]*[^\s<>«»".,;:!?)'’]
+    | [\w.+'’-]+@[\w-]+(?:\.[\w-]+)+
     | \{\{.*?\}\}
     | \{%.*?%\}
     | \{\#.*?\#\}
@@ -349,11 +409,13 @@ def _protected_mask(text: str) -> list[bool]:
     return mask
 
 
-def _space_before(out: list[str], punct: str) -> None:
+def _space_before(out: list[str], punct: str, *, insert: bool = True) -> None:
     """Ensure exactly one U+00A0 before ``punct`` at the end of ``out``.
 
     Nothing is inserted at the start of a line, after an opening bracket,
-    or between two high punctuation marks ("?!" stays grouped).
+    between two high punctuation marks ("?!" stays grouped), or when
+    ``insert`` is false (a sign inside a word, "w:t", where an existing space
+    is still made no-break).
     """
     end = len(out)
     start = end
@@ -364,14 +426,14 @@ def _space_before(out: list[str], punct: str) -> None:
         return
     if start < end:
         out[start:] = [NBSP]
-    elif prior in _OPENERS or (punct in _HIGH_PUNCT and prior in _HIGH_PUNCT):
+    elif not insert or prior in _OPENERS or (punct in _HIGH_PUNCT and prior in _HIGH_PUNCT):
         return
     else:
         out.append(NBSP)
 
 
-def typography(text: str) -> str:
-    """Apply French punctuation spacing to our own literal clause text.
+def punctuation(text: str) -> str:
+    """French punctuation: typographic apostrophes and no-break spaces.
 
     Straight apostrophes become ’; the space before ; : ! ? » and after « is
     made (or inserted as) a single U+00A0 so that the sign never starts a
@@ -395,8 +457,8 @@ def typography(text: str) -> str:
                 and i + 1 < n
                 and text[i + 1].isdigit()
             )
-            if not is_time:
-                _space_before(out, ch)
+            if not is_time:  # a sign glued to the next word is not punctuation: "w:t"
+                _space_before(out, ch, insert=not (i + 1 < n and text[i + 1].isalnum()))
             out.append(ch)
         elif ch == "«":
             out.append(ch)
@@ -414,3 +476,104 @@ def typography(text: str) -> str:
             out.append(ch)
         i += 1
     return "".join(out)
+
+
+def typed(text: str) -> str:
+    """Text typed in a deal (names, need, message...), as a document prints it.
+
+    Only its punctuation changes (apostrophes, no-break spaces before
+    « : ; ! ? » and inside guillemets): the words are the user's.
+    """
+    return punctuation(text)
+
+
+def plain(text: str) -> str:
+    """Document text for a plain-text medium (an email): ordinary spaces and hyphens."""
+    return text.replace(NBSP, " ").replace(NBHY, "-").replace(NNBSP, " ")
+
+
+# --------------------------------------------------------------------------
+# Our own text: references, dates, amounts and elision, then punctuation
+# --------------------------------------------------------------------------
+
+_SPACE = "[ \u00a0]"
+_MONTHS = ("janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|"
+           "décembre")
+# "article 1212", "articles 1214 et 1215", "art. 293 B", "art. L. 441-10": the word
+# stays with the number.
+_ARTICLE = re.compile(rf"\b(articles?|art\.){_SPACE}+(?=\d|[LRDA]\.?{_SPACE}?\d)",
+                      re.IGNORECASE)
+# "L. 441-10", "L441-10", "R123-237", "D441-5": a code's article, in one piece.
+_CODE_ARTICLE = re.compile(rf"(?<![\w.])([LRD])(\.?)({_SPACE}?)(\d{{1,4}}(?:-\d+)+)(?![\w-])")
+# A hyphenated article number of the Code civil after "article": "1231-3".
+_ARTICLE_NUMBER = re.compile(r"((?:articles?|art\.)\u00a0)(\d+(?:-\d+)+)(?![\w-])",
+                             re.IGNORECASE)
+# "293 B", "242 nonies A": the number keeps its suffixes.
+_SUFFIXES = re.compile(rf"((?:articles?|art\.)\u00a0[\dLRD][\w.\u00a0{NBHY}]*?\d)"
+                       r"((?: (?:bis|ter|quater|quinquies|sexies|septies|octies|nonies|decies"
+                       r"|[A-Z])(?![\w'’]))+)", re.IGNORECASE)
+# "1er décembre 2026", "10 décembre": a date never breaks.
+_DATE = re.compile(rf"\b(1er|[12]?\d|3[01]){_SPACE}+({_MONTHS})\b(?:{_SPACE}+(\d{{4}})\b)?")
+# "40 €", "2 400 €", "12,5 €": one format for every amount, "40,00 €".
+_AMOUNT = re.compile(rf"(?<![\d,.])(\d{{1,3}}(?:[ \u00a0{NNBSP}]\d{{3}})+|\d+)(?:,(\d{{1,2}}))?"
+                     rf"[ \u00a0{NNBSP}]?€")
+_PERCENT = re.compile(rf"(\d)[ {NNBSP}]%")
+_NUMERO = re.compile(r"(?<!\w)(n°|nº|N°)[ ]+(?=\d)")  # "décret n° 2022-725"
+# "de un mois" -> "d’un mois": before "un"/"une", as before any vowel.
+_ELIDABLE = r"(?<![\w’'-])(de|que|lorsque|puisque|jusque)"
+_ELISION = re.compile(_ELIDABLE + rf"{_SPACE}+(?=une?\b)", re.IGNORECASE)
+_ELIDABLE_END = re.compile(_ELIDABLE + rf"{_SPACE}+$", re.IGNORECASE)
+_ELIDING_START = re.compile(r"une?\b", re.IGNORECASE)
+
+
+ORDINAL_SUFFIX = re.compile(rf"(?<=(?<![\w\d])1)er(?=\u00a0(?:{_MONTHS})\b)")
+"""The « er » of « 1er » before its month: set in superscript where the medium can."""
+
+
+def _amount_match(match: re.Match[str]) -> str:
+    euros = re.sub(r"\D", "", match.group(1))
+    cents = (match.group(2) or "").ljust(2, "0")
+    return amount(Decimal(f"{euros}.{cents}"))
+
+
+def _references(text: str) -> str:
+    """No-break spaces and hyphens in legal references, dates and amounts; elision."""
+    text = _ELISION.sub(lambda m: m.group(1)[:-1] + "’", text)
+    text = _ARTICLE.sub(lambda m: m.group(1) + NBSP, text)
+    text = _CODE_ARTICLE.sub(lambda m: m.group(1) + m.group(2) + (NBSP if m.group(3) else "")
+                             + m.group(4).replace("-", NBHY), text)
+    text = _ARTICLE_NUMBER.sub(lambda m: m.group(1) + m.group(2).replace("-", NBHY), text)
+    text = _SUFFIXES.sub(lambda m: m.group(1) + m.group(2).replace(" ", NBSP), text)
+    text = _DATE.sub(lambda m: NBSP.join(g for g in m.groups() if g), text)
+    text = _AMOUNT.sub(_amount_match, text)
+    text = _NUMERO.sub(lambda m: m.group(1) + NBSP, text)
+    return _PERCENT.sub(lambda m: m.group(1) + NBSP + "%", text)
+
+
+def typography(text: str) -> str:
+    """French typography of our own text (clauses, titles), applied when it is rendered.
+
+    :func:`punctuation`, and: a legal reference never breaks across a line
+    ("article\u00a01212", "art.\u00a0293\u00a0B", "L.\u00a0441‑10" with a no-break
+    hyphen), nor a date ("1er\u00a0décembre\u00a02026"); every amount in figures
+    has the one format of :func:`amount` ("40,00\u00a0€"); "de un" elides
+    ("d’un"). URLs, e-mail addresses and Jinja tags are left alone. Idempotent.
+    """
+    pieces: list[str] = []
+    position = 0
+    for match in _PROTECTED.finditer(text):
+        pieces += [_references(text[position:match.start()]), match.group()]
+        position = match.end()
+    pieces.append(_references(text[position:]))
+    return punctuation("".join(pieces))
+
+
+def elide_before(preceding: str, following: str) -> str:
+    """``preceding`` with its final « de » elided when ``following`` starts with un/une.
+
+    For a text followed by a value: « de » + « un (1) mois » -> « d’ » + « un (1) mois ».
+    """
+    match = _ELIDABLE_END.search(preceding)
+    if match and _ELIDING_START.match(following):
+        return preceding[:match.start()] + match.group(1)[:-1] + "’"
+    return preceding

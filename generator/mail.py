@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr
 
-from .french import de
+from .french import de, plain, typed
 from .model import Deal
 
 MIME_TYPES = {
@@ -39,7 +39,8 @@ def offer_email(deal: Deal, *, reference: str, body: str, attachment_name: str,
         message["To"] = formataddr((who, beneficiary.email))
     topic = ("Une recommandation" if not deal.has_commission
              else "Proposition d’apport d’affaires")
-    message["Subject"] = f"{topic} {de(introducer.name)} – réf. {reference}"
+    # the name as the body prints it (typographic apostrophes), in plain text
+    message["Subject"] = plain(f"{topic} {de(typed(introducer.name))} – réf. {reference}")
     message["X-Unsent"] = "1"
     message.set_content(body, subtype="plain", charset="utf-8")
     suffix = attachment_name[attachment_name.rfind("."):].lower()

@@ -18,7 +18,7 @@ from typing import Any
 from .clauses import Article, Library, Rendered, render
 from .contract import BuiltDocument, custom_properties
 from .documents import WordTemplate, block_context
-from .french import de
+from .french import de, plain
 from .model import Deal
 from .terms import Terms, derive, facts
 
@@ -130,7 +130,7 @@ def plain_text(head: list[str], sections: Sequence[Article], *, width: int = 78,
             out += extra(section)
         if out[-1] != "":
             out.append("")
-    return "\n".join(out).replace("\u00a0", " ").rstrip() + "\n"
+    return plain("\n".join(out)).rstrip() + "\n"
 
 
 def _table(terms: Terms) -> list[str]:

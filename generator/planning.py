@@ -2,8 +2,8 @@
 
 A document is up to date when the manifest's entry for it shows the very
 inputs it would be built from now (the deal's bytes, the clauses it uses or
-its whole library, its template, the tool's version, review mode) and the
-file still holds the bytes apport wrote. Anything else is a reason, said to
+its whole library, its template, the tool's version, review mode, draft or copy
+to sign) and the file still holds the bytes apport wrote. Anything else is a reason, said to
 the user ("deal changed", "clause `commission@3` changed", "file missing"...).
 
 Also here: which documents of a folder no deal produces any more
@@ -49,12 +49,15 @@ class Inputs:
     clauses: Mapping[str, str] | None = None
     documents: tuple[str, ...] | None = None
     warnings: tuple[tuple[int, int, str, str, str], ...] | None = None
+    final: bool = False  # the contract to sign (--final): without the draft notice
 
     @property
     def review(self) -> bool:
         return self.kind is Kind.REVIEW
 
 
+FINAL_REASON = "the copy to sign (--final)"
+DRAFT_REASON = "a draft again (without --final)"
 UNKNOWN: list[str] | None = None  # assess(): cannot tell without choosing the clauses
 
 
@@ -87,6 +90,8 @@ def assess(entry: Entry | None, inputs: Inputs, on_disk: str | None) -> list[str
         reasons.append(f"apport {entry.tool} -> {inputs.tool}")
     if review_changed:
         reasons.append("review mode changed")
+    if entry.final != inputs.final:
+        reasons.append(FINAL_REASON if inputs.final else DRAFT_REASON)
     if inputs.documents is not None and entry.documents != inputs.documents:
         return UNKNOWN
     if inputs.warnings is not None and entry.warnings != inputs.warnings:

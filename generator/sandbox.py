@@ -251,7 +251,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         check_value(value, self.max_output)
         return value
 
-    def concat(self, parts: Iterable[Any]) -> str:  # type: ignore[override]
+    def concat(self, parts: Iterable[Any]) -> str:
         """The text of a macro, a ``{% set %}`` block or a render, refused before it is
         built when over the budget (doubling a text thirty times in a recursive
         macro would fill the memory long before the time limit)."""

@@ -9,7 +9,8 @@ text (or a boolean to choose a wording); raw YAML never reaches a document.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -154,29 +155,31 @@ def _party(party: Party) -> PartyTerms:
     groups = (party.siret[:3], party.siret[3:6], party.siret[6:9], party.siret[9:])
     siret = french.NBSP.join(groups)
     siren = french.NBSP.join(groups[:3])
-    address = one_line(party.address)
-    runs: list[Run] = [value(party.name)]
+    typed = french.typed  # the deal's text keeps its words, with French punctuation
+    name, address = typed(party.name), typed(one_line(party.address))
+    runs: list[Run] = [value(name)]
     if party.is_company:
         runs.append(Run(f", {form} ({short})"))
         if party.share_capital is not None:
             runs += [Run(" au capital de "), value(french.amount(party.share_capital))]
         if party.registry:
             runs += [Run(", immatriculée au registre du commerce et des sociétés de "),
-                     value(party.registry), Run(" sous le numéro "), value(siren)]
+                     value(typed(party.registry)), Run(" sous le numéro "), value(siren)]
         runs += [Run(", SIRET "), value(siret), Run(", dont le siège social est situé "),
                  value(address)]
         runs += _vat_number(party)
         assert party.representative is not None
-        signer, capacity = party.representative.name, party.representative.capacity
+        signer = typed(party.representative.name)
+        capacity = typed(party.representative.capacity)
         runs += [Run(", représentée par "), value(signer), Run(", en sa qualité de "),
                  value(capacity)]
     else:
         runs += [Run(f", {form} ({short}), SIRET "), value(siret),
                  Run(", dont l’adresse professionnelle est "), value(address)]
         runs += _vat_number(party)
-        signer, capacity = party.name, f"{form[0].upper()}{form[1:]}"
+        signer, capacity = name, f"{form[0].upper()}{form[1:]}"
     return PartyTerms(
-        name=party.name, form=f"{form} ({short})", form_short=short, siret=siret,
+        name=name, form=f"{form} ({short})", form_short=short, siret=siret,
         siren=siren, address=address, email=party.email, vat_number=party.vat_number,
         is_company=party.is_company, signer=signer, capacity=capacity,
         identity=tuple(runs), vat_liable=party.vat == "liable",
@@ -207,8 +210,10 @@ class CommissionTerms:
     recovery_indemnity: str
     statement_day: str
     notify_days: str
-    payment_ceiling: str = french.count(PAYMENT_CEILING_DAYS, "jour", "jours")
-    das2_threshold: str = french.amount(DAS2_THRESHOLD)
+    # formatted when a deal's terms are (not at import: ``apport validate`` formats nothing)
+    payment_ceiling: str = field(
+        default_factory=lambda: french.count(PAYMENT_CEILING_DAYS, "jour", "jours"))
+    das2_threshold: str = field(default_factory=lambda: french.amount(DAS2_THRESHOLD))
     yearly_incl_vat: str | None = None  # the estimated commissions over 12 months, VAT incl.
     das2_expected: bool = False  # the estimate is above the DAS2 threshold
 
@@ -342,7 +347,7 @@ def _commission(deal: Deal) -> CommissionTerms:
         payment_days_number=c.payment_days,
         covers_trial=c.covers_trial,
         covers_follow_on=c.covers_follow_on,
-        vat_mention=("TVA non applicable, art. 293 B du CGI" if not liable
+        vat_mention=(french.typography("TVA non applicable, art. 293 B du CGI") if not liable
                      else "majorée de la TVA au taux en vigueur"),
         vat_liable=liable,
         collected=c.base == "collected",
@@ -417,10 +422,11 @@ def _signature(deal: Deal) -> SignatureTerms:
     date = french.date_long(s.date) if s.date else None
     originals = french.number_in_words(s.originals)
     date_or_blank = f"le {date}" if date else f"le {BLANK_DATE}"
+    place = french.typed(s.place)
     return SignatureTerms(
-        place=s.place, date=date, date_or_blank=date_or_blank, originals=originals,
+        place=place, date=date, date_or_blank=date_or_blank, originals=originals,
         originals_number=s.originals,
-        closing=f"Fait à {s.place}, {date_or_blank}, en {originals} exemplaires originaux, "
+        closing=f"Fait à {place}, {date_or_blank}, en {originals} exemplaires originaux, "
                 "dont un pour chaque Partie.",
     )
 
@@ -432,9 +438,10 @@ def _example(deal: Deal) -> ExampleTerms | None:
     one_shot = deal.duration.mission == "one_shot"
     months = 1 if one_shot else example_months(deal)
     rate = deal.commission.rate
-    vat_note = ("La commission est facturée hors taxes, majorée de la TVA (20\u00a0%)."
-                if deal.introducer.vat == "liable"
-                else "La commission est facturée sans TVA (art. 293 B du CGI).")
+    vat_note = french.typography(
+        "La commission est facturée hors taxes, majorée de la TVA (20 %)."
+        if deal.introducer.vat == "liable"
+        else "La commission est facturée sans TVA (art. 293 B du CGI).")
     if revenue is None:
         what = "montant de la mission (HT)" if one_shot else "montant mensuel (HT)"
         row = ExampleRow("Mission" if one_shot else "Chaque mois", what,
@@ -457,8 +464,9 @@ def _example(deal: Deal) -> ExampleTerms | None:
         else:  # the trial alone, or nothing, earns commission
             rows = [line("Mois d’essai", revenue, commission if months else Decimal(0)),
                     line("Chaque mois suivant", revenue, Decimal(0))]
-        rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
-                         revenue * period, commission * months))
+        if period > 1:  # over one month, the total would repeat the month's row
+            rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
+                             revenue * period, commission * months))
     total = expected_commission(deal)
     assert total is not None
     vat_cost = deal.introducer.vat == "liable" and deal.beneficiary.vat == "franchise"
@@ -474,12 +482,15 @@ def _example(deal: Deal) -> ExampleTerms | None:
 
 
 def paragraphs(text: str | None) -> tuple[str, ...]:
-    """Free text -> paragraphs: blank lines separate them, single newlines join."""
+    """Free text -> paragraphs: blank lines separate them, single newlines join.
+
+    A line of spaces counts as blank; each paragraph gets French punctuation.
+    """
     if not text:
         return ()
     chunks = [" ".join(line.strip() for line in chunk.split("\n") if line.strip())
-              for chunk in text.replace("\r\n", "\n").split("\n\n")]
-    return tuple(c for c in chunks if c)
+              for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n"))]
+    return tuple(french.typed(c) for c in chunks if c)
 
 
 @functools.lru_cache(maxsize=16)  # the contract and the offer of a deal share one derivation
@@ -504,8 +515,9 @@ def derive(deal: Deal, *, reference: str) -> Terms:
         introducer=_party(deal.introducer),
         beneficiary=_party(deal.beneficiary),
         client=ClientTerms(
-            name=deal.client.name, activity=deal.client.activity,
-            need=one_line(deal.client.need) if deal.client.need else None,
+            name=french.typed(deal.client.name),
+            activity=french.typed(deal.client.activity) if deal.client.activity else None,
+            need=french.typed(one_line(deal.client.need)) if deal.client.need else None,
             informed=deal.client.informed, named_in_offer=deal.client.named_in_offer,
         ),
         involvement=deal.role.involvement,
@@ -520,7 +532,8 @@ def derive(deal: Deal, *, reference: str) -> Terms:
             cure=french.count(CURE_DAYS, "jour", "jours"),
             amicable=french.count(AMICABLE_DAYS, "jour", "jours"),
         ),
-        jurisdiction=deal.disputes.jurisdiction,
+        jurisdiction=french.typed(deal.disputes.jurisdiction) if deal.disputes.jurisdiction
+        else None,
         signature=_signature(deal),
         example=_example(deal),
         reply_by=french.date_long(deal.offer.reply_by) if deal.offer.reply_by else None,

@@ -8,7 +8,10 @@ runs into Word runs; plain-text outputs join them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from .french import elide_before
 
 
 @dataclass(frozen=True)
@@ -40,3 +43,17 @@ def value(text: str) -> Run:
 def paragraph(*runs: Run | str) -> Block:
     """A paragraph from runs; bare strings are our own (non-deal) text."""
     return Block(tuple(Run(r) if isinstance(r, str) else r for r in runs if r))
+
+
+def elided(runs: Sequence[Run]) -> list[Run]:
+    """Elide our own « de » before a value that starts with « un »: « d’un (1) mois ».
+
+    The value's words are never changed; the text before it is ours.
+    """
+    out = list(runs)
+    for i in range(len(out) - 1):
+        if not out[i].value:
+            text = elide_before(out[i].text, out[i + 1].text)
+            if text != out[i].text:
+                out[i] = replace(out[i], text=text)
+    return out

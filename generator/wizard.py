@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -949,10 +950,9 @@ def prefill_from(path: str | Path) -> dict[str, Any]:
 
 # --- the file ---------------------------------------------------------------------------------
 
-HEADER = (
-    "# Dossier d'apport d'affaires (format 1), créé par « apport new ».\n"
-    "# Vérifier : apport validate FICHIER ; produire les documents : apport build FICHIER\n"
-)
+CHECK_LINE = ("# Vérifier : apport validate FICHIER ; "
+              "produire les documents : apport build FICHIER\n")
+HEADER = "# Dossier d'apport d'affaires (format 1), créé par « apport new ».\n" + CHECK_LINE
 
 _COMMENTS = {
     "signature": "Signature : lieu, date (absente : « le ____ » à remplir à la main), "
@@ -970,10 +970,6 @@ _COMMENTS = {
 }
 _NO_COMMISSION = ("La commission : taux 0, une recommandation sans commission ; seule la fiche "
                   "d'offre est produite.")
-_UNITS = {"share_capital": "euros", "estimated_revenue": "euros HT", "cap_amount": "euros",
-          "rate": "% du chiffre d'affaires HT", "payment_days": "jours",
-          "commission_months": "mois", "agreement_months": "mois", "notice_days": "jours",
-          "tail_months": "mois"}
 
 # YAML 1.1 (PyYAML, many editors) reads these plain words as booleans or null.
 _RESERVED = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"}
@@ -1056,28 +1052,40 @@ def _lines(data: Mapping[str, Any], depth: int, path: str) -> Iterator[str]:
             yield f"{pad}{key}:"
             yield from _lines(value, depth + 1, f"{path}{key}.")
             continue
-        line = f"{pad}{key}: {_scalar(value, 2 * depth + 2)}"
-        comment = _inline_comment(f"{path}{key}", key)
-        if comment and "\n" not in line:
-            line = f"{line}  # {comment}"
-        yield line
+        first, *rest = f"{pad}{key}: {_scalar(value, 2 * depth + 2)}".split("\n")
+        comment = field_comment(f"{path}{key}")
+        yield "\n".join([f"{first}  # {comment}" if comment else first, *rest])
 
 
-def _inline_comment(path: str, key: str) -> str | None:
+def field_comment(path: str) -> str | None:
+    """What a field is, as its line in a deal file says it: the wizard's question, the
+    allowed values, whether it may be left out (from the field table: one source)."""
     f = FIELDS.get(path)
-    if f is not None and f.kind == "choice":
-        return " | ".join(choice_values(path))
-    return _UNITS.get(key)
+    if f is None:
+        return None
+    comment = f.prompt
+    if f.kind == "choice":
+        comment += " : " + " | ".join(choice_values(path))
+    elif f.kind == "bool":
+        comment += " true (oui) | false (non)"
+    elif f.kind == "date":
+        comment += " (AAAA-MM-JJ)"
+    if not f.required:
+        comment += ", facultatif"
+    return comment
 
 
-def deal_to_yaml(data: Mapping[str, Any], *, schema: str | None = None) -> str:
-    """The text of a deal file for ``data``, commented in French.
+def deal_to_yaml(data: Mapping[str, Any], *, schema: str | None = None,
+                 description: str | None = None) -> str:
+    """The text of a deal file for ``data``, commented in French, field by field.
 
     Args:
         data: the deal, shaped like the file, with Python values (``str``,
             ``bool``, ``int``, ``Decimal``, ``date``); ``None`` values and
             empty sections are left out.
         schema: the path written on the ``$schema`` first line (none: no line).
+        description: what the deal is, on the first comment lines (none: « créé
+            par apport new »).
 
     Every text is written so that the loader reads back exactly that text:
     plain when YAML cannot mistake it, double-quoted with escapes when it
@@ -1087,7 +1095,11 @@ def deal_to_yaml(data: Mapping[str, Any], *, schema: str | None = None) -> str:
     out: list[str] = []
     if schema is not None:
         out.append(f"# yaml-language-server: $schema={schema}")
-    out.append(HEADER.rstrip("\n"))
+    if description:
+        out += [f"# {line}" for line in textwrap.wrap(description, 86)]
+        out.append(CHECK_LINE.rstrip("\n"))
+    else:
+        out.append(HEADER.rstrip("\n"))
     for key, value in data.items():
         if value is None:
             continue

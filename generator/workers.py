@@ -229,6 +229,11 @@ class _Worker:
         if kill and self.process.is_alive():
             with contextlib.suppress(OSError):
                 self.process.kill()
+        elif not kill:
+            # Said, not left to EOF: the forked worker holds a copy of our end of the pipe,
+            # so closing it here never ends its recv() (each build waited 5 s per worker).
+            with contextlib.suppress(OSError, ValueError):
+                self.conn.send(None)
         with contextlib.suppress(OSError):
             self.conn.close()
         self.process.join(None if kill else 5)

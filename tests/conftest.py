@@ -51,8 +51,11 @@ def sample_dict(name: str = BASE_SAMPLE) -> dict[str, Any]:
     return yaml.safe_load((SAMPLES / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-def sample_text(name: str = BASE_SAMPLE) -> str:
-    return (SAMPLES / f"{name}.yaml").read_text(encoding="utf-8")
+def sample_text(name: str = BASE_SAMPLE, *, comments: bool = False) -> str:
+    """A sample's text; without its end-of-line field comments unless ``comments``, so
+    that tests can edit whole lines (``"  place: Lyon\n"``)."""
+    text = (SAMPLES / f"{name}.yaml").read_text(encoding="utf-8")
+    return text if comments else re.sub(r"  # [^\n]*$", "", text, flags=re.M)
 
 
 def to_yaml(data: dict[str, Any]) -> str:

@@ -25,6 +25,7 @@ import yaml
 from hypothesis import strategies as st
 from stdnum import luhn
 
+from generator.french import typed
 from generator.model import MAX_MESSAGE, MAX_TEXT, vat_key
 
 LEGAL_FORMS = ["ei", "eurl", "sarl", "sasu", "sas", "sa"]
@@ -330,8 +331,10 @@ def shown_in_notice(model: Any) -> list[str]:
 
 def printed_pieces(value: str) -> list[str]:
     """What of a written text a document must show: each of its lines (an address
-    prints on one line, a message as paragraphs)."""
-    return [piece for line in value.split("\n") if (piece := line.strip().rstrip(",").strip())]
+    prints on one line, a message as paragraphs), with French punctuation
+    (:func:`generator.french.typed`: typographic apostrophes, no-break spaces)."""
+    return [typed(piece) for line in value.split("\n")
+            if (piece := line.strip().rstrip(",").strip())]
 
 
 def get(deal: dict[str, Any], path: str) -> Any:

@@ -87,7 +87,7 @@ def contract_text(rendered: clauses.Rendered) -> str:
 
 def plain(text: str) -> str:
     """Typographic apostrophes and no-break spaces back to ASCII, for readable asserts."""
-    return text.replace("\u2019", "'").replace("\u00a0", " ")
+    return text.replace("\u2019", "'").replace("\u00a0", " ").replace("\u2011", "-")
 
 
 def text_of(changes: dict[str, Any] | None = None, sample: str = BASE) -> str:
@@ -418,7 +418,7 @@ def test_jurisdiction_clause_in_bold() -> None:
     assert lyon and all(r.bold and r.value for r in lyon)
     assert any(r.bold and "tribunal compétent du ressort" in r.text for r in runs)
     for phrase in ("soumis au droit français", "article 750-1 du Code de procédure civile",
-                   "n'excédant pas 5 000 €"):
+                   "n'excédant pas 5 000,00 €"):
         assert phrase in a and phrase in b
 
 

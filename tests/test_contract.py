@@ -17,6 +17,8 @@ from documents_helpers import (
     variant,
 )
 
+from generator.french import typed
+
 CONTRACT_SAMPLES = ["julie-atelier-bois", "site-vitrine-ponctuel", "cabinet-conseil-succes",
                     "essai-seulement"]
 
@@ -33,12 +35,24 @@ def test_articles_are_numbered_without_gaps(stem: str) -> None:
 def test_parties_closing_and_signatures(stem: str) -> None:
     c = checked(stem)
     body = text(sample_contract(stem))
-    assert c.deal.introducer.name in body and c.deal.beneficiary.name in body
-    assert "ci-après dénommé «\u00a0l’Apporteur\u00a0»" in body
+    assert typed(c.deal.introducer.name) in body and typed(c.deal.beneficiary.name) in body
+    for party, label in ((c.deal.introducer, "l’Apporteur"),
+                         (c.deal.beneficiary, "le Bénéficiaire")):
+        designated = "dénommée" if party.legal_form != "ei" else "dénommé"
+        assert f"ci-après {designated} «\u00a0{label}\u00a0»," in body
     assert re.search(r"Fait à .+, le .+, en \w+ exemplaires originaux", body)
     assert "Pour l’Apporteur" in body and "Pour le Bénéficiaire" in body
     header = reading.header_footer_text(sample_contract(stem))
     assert c.reference in header and "Projet – à faire relire par un juriste" in header
+
+
+def test_parties_block_designates_a_company_in_the_feminine() -> None:
+    """Jurist finding 1: « ci-après dénommée » for a company (une société), « dénommé »
+    for an individual entrepreneur; julie-atelier-bois: EI introducer, SASU beneficiary."""
+    body = text(sample_contract("julie-atelier-bois"))
+    assert "ci-après dénommé «\u00a0l’Apporteur\u00a0»," in body
+    assert "ci-après dénommée «\u00a0le Bénéficiaire\u00a0»," in body
+    assert "ci-après dénommé «\u00a0le Bénéficiaire\u00a0»" not in body
 
 
 def test_signature_date_blank_when_absent() -> None:
@@ -50,7 +64,7 @@ def test_signature_date_blank_when_absent() -> None:
 
 def test_company_identity_has_capital_registry_and_representative() -> None:
     body = text(sample_contract("julie-atelier-bois"))
-    assert ("Assist'Pro, société par actions simplifiée unipersonnelle (SASU) au capital de "
+    assert ("Assist’Pro, société par actions simplifiée unipersonnelle (SASU) au capital de "
             "1\u00a0000,00\u00a0€, immatriculée au registre du commerce et des sociétés de Lyon"
             in body)
     assert "représentée par Julie Martin, en sa qualité de Présidente" in body
@@ -68,7 +82,7 @@ OPTION_CASES = [
     ("role.commitment", "recommendation", "success", "réussite"),
     ("commission.base", "invoiced", "collected", "encaiss"),
     ("duration.renewal", "none", "tacit", "tacite reconduction, pour"),
-    ("introducer.vat", "liable", "franchise", "293 B du CGI"),
+    ("introducer.vat", "liable", "franchise", "293\u00a0B du CGI"),
 ]
 
 

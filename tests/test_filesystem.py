@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import reading
 from click.testing import CliRunner
+from conftest import sample_text
 
 import generator.writing
 from generator.build import STAGING
@@ -62,7 +63,7 @@ def real_apport(*args: str, cwd: Path, **options) -> subprocess.CompletedProcess
 
 def deal(folder: Path, name: str, **replace: str) -> Path:
     """Julie's sample written as ``folder/name``, with some text replaced."""
-    text = JULIE.read_text(encoding="utf-8")
+    text = sample_text(JULIE.stem)
     for old, new in replace.items():
         assert old in text, old
         text = text.replace(old, new)

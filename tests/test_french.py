@@ -24,6 +24,8 @@ from generator.french import (
     percent,
     percent_full,
     percent_in_words,
+    punctuation,
+    typed,
     typography,
 )
 
@@ -363,8 +365,9 @@ def test_join_words(items: list[str], expected: str) -> None:
         ("", ""),
     ],
 )
-def test_typography(text: str, expected: str) -> None:
-    assert typography(text) == expected
+def test_punctuation(text: str, expected: str) -> None:
+    assert punctuation(text) == expected
+    assert typography(expected) == typography(text)  # the full pass includes it
 
 
 @pytest.mark.parametrize(
@@ -419,8 +422,10 @@ def test_percent_round_trips(rate: Decimal) -> None:
 
 
 alphabet = st.sampled_from(
-    list("ab1 2:;!?«»'’()\n\t/.{}%#&")
-    + [NBSP, NNBSP, "http://", "https://x", "{{", "}}", "{%", "%}", "&amp;", "mailto:"]
+    list("ab1 2:;!?«»'’()\n\t/.{}%#&-€")
+    + [NBSP, NNBSP, "http://", "https://x", "{{", "}}", "{%", "%}", "&amp;", "mailto:",
+       "de ", "un", "une", "article ", "art. ", "L. ", "R", "441", "-10", " B", "1er ", "mars",
+       " 2027", "40", ",5", "2 400", "@x.fr"]
 )
 
 
@@ -429,6 +434,8 @@ alphabet = st.sampled_from(
 def test_typography_idempotent(text: str) -> None:
     once = typography(text)
     assert typography(once) == once
+    once = punctuation(text)
+    assert punctuation(once) == once
 
     # Only spacing and apostrophes change: the visible characters are kept.
     def visible(s: str) -> str:
@@ -437,7 +444,133 @@ def test_typography_idempotent(text: str) -> None:
     assert visible(once) == visible(text)
 
 
+# --------------------------------------------------------------------------
+# Our own text: references, dates, amounts, elision (issue 11)
+# --------------------------------------------------------------------------
+
+NBHY = "\u2011"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("conformément à l'article 1212 du Code civil",
+     "conformément à l’article\u00a01212 du Code civil"),
+    ("les articles 1214 et 1215", "les articles\u00a01214 et 1215"),
+    ("l'article 1231-3", f"l’article\u00a01231{NBHY}3"),
+    ("« TVA non applicable, art. 293 B du CGI »",
+     "«\u00a0TVA non applicable, art.\u00a0293\u00a0B du CGI\u00a0»"),
+    ("art. 242 nonies A du CGI", "art.\u00a0242\u00a0nonies\u00a0A du CGI"),
+    ("articles L. 441-10 et D441-5", f"articles\u00a0L.\u00a0441{NBHY}10 et D441{NBHY}5"),
+    ("(Code de commerce R123-237)", f"(Code de commerce R123{NBHY}237)"),
+    ("article L134-1", f"article\u00a0L134{NBHY}1"),
+    ("article 14 du règlement (UE) 2016/679", "article\u00a014 du règlement (UE) 2016/679"),
+    ("(décret n° 2022-725)", "(décret n°\u00a02022-725)"),
+])
+def test_legal_references_never_break(text: str, expected: str) -> None:
+    assert typography(text) == expected
+
+
+@pytest.mark.parametrize("text", ["le point B reste", "la pièce L-2 du lot", "en 2026-2027",
+                                  "voir https://x.fr/R123-237", "Bâtiment A, étage 2"])
+def test_what_is_not_a_reference_is_left_alone(text: str) -> None:
+    assert typography(text) == punctuation(text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("à compter du 1er septembre 2026.", "à compter du 1er\u00a0septembre\u00a02026."),
+    ("le 10 décembre", "le 10\u00a0décembre"),
+    ("au 1er janvier", "au 1er\u00a0janvier"),
+])
+def test_dates_never_break(text: str, expected: str) -> None:
+    assert typography(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("une indemnité forfaitaire de 40 €", "une indemnité forfaitaire de 40,00\u00a0€"),
+    ("quarante euros (40 €)", "quarante euros (40,00\u00a0€)"),
+    ("au-delà de 2 400 € TTC", "au-delà de 2\u00a0400,00\u00a0€ TTC"),
+    ("au-delà de 2400€", "au-delà de 2\u00a0400,00\u00a0€"),
+    ("12,5 € et 0,50 €", "12,50\u00a0€ et 0,50\u00a0€"),
+    ("déjà 1 234,56 €", "déjà 1\u00a0234,56\u00a0€"),
+    ("15 % du total", "15\u00a0% du total"),
+])
+def test_one_amount_format(text: str, expected: str) -> None:
+    assert typography(text) == expected
+    assert typography(text) == typography(typography(text))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("un délai de un mois", "un délai d’un mois"),
+    ("De une part", "D’une part"),
+    ("plus long que un an", "plus long qu’un an"),
+    ("de onze mois, de huit jours", "de onze mois, de huit jours"),
+    ("le mode de une-deux", "le mode d’une-deux"),
+    ("la monnaie de unité", "la monnaie de unité"),
+])
+def test_de_un_elides(text: str, expected: str) -> None:
+    assert typography(text) == expected
+
+
+@pytest.mark.parametrize(("before", "value", "expected"), [
+    ("un préavis de ", "un (1) mois", "un préavis d’"),
+    ("une indemnité de ", "un euro (1,00 €)", "une indemnité d’"),
+    ("pendant plus de ", "un million d’euros", "pendant plus d’"),
+    ("un préavis de ", "onze (11) jours", "un préavis de "),
+    ("un préavis de ", "unanime", "un préavis de "),
+    ("la mode ", "un (1) mois", "la mode "),
+])
+def test_elide_before_a_value(before: str, value: str, expected: str) -> None:
+    assert french.elide_before(before, value) == expected
+
+
+def test_the_ordinal_suffix_of_the_first_day() -> None:
+    dated = date_long(date(2026, 12, 1))
+    assert [m.group() for m in french.ORDINAL_SUFFIX.finditer(dated)] == ["er"]
+    assert french.ORDINAL_SUFFIX.search(dated).start() == 1
+    assert not french.ORDINAL_SUFFIX.search("le 11er décembre ou 1er rang")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Assist'Pro", "Assist’Pro"),
+    ("L'Atelier du Bois : menuiserie ; ébénisterie",
+     "L’Atelier du Bois : menuiserie ; ébénisterie"),
+    ("Vraiment? «Oui»!", "Vraiment ? « Oui » !"),
+    ("o'neil@exemple.fr", "o'neil@exemple.fr"),
+    ("Déjà 40 € pour l'article 12", "Déjà 40 € pour l’article 12"),  # only punctuation
+])
+def test_typed_text_gets_punctuation_only(text: str, expected: str) -> None:
+    assert typed(text) == expected.replace(" :", "\u00a0:").replace(" ;", "\u00a0;").replace(
+        " ?", "\u00a0?").replace(" !", "\u00a0!").replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+
+
+def test_plain_text_has_ordinary_spaces_and_hyphens() -> None:
+    assert french.plain(typography("art. L. 441-10, 40 €")) == "art. L. 441-10, 40,00 €"
+
+
 def test_module_exports() -> None:
     assert french.NBSP == "\u00a0"
     for name in french.__all__:
         assert hasattr(french, name)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Marie", "de Marie"),
+    ("Inès", "d’Inès"),
+    ("Yerres", "d’Yerres"),
+    ("Lyon", "de Lyon"),
+    ("Le Havre", "du Havre"),
+    ("Le Mans", "du Mans"),
+    ("Les Sables-d’Olonne", "des Sables-d’Olonne"),
+    ("Les Abymes", "des Abymes"),
+    ("La Rochelle", "de La Rochelle"),
+    ("L’Haÿ-les-Roses", "de L’Haÿ-les-Roses"),
+    ("Leclerc", "de Leclerc"),
+    ("Lesneven", "de Lesneven"),
+    ("onze", "de onze"),
+    ("Onze Conseil", "de Onze Conseil"),
+    ("11 Conseil", "de 11 Conseil"),
+])
+def test_de_contracts_articles_and_never_elides_before_onze(name: str, expected: str) -> None:
+    """Jurist finding 6: « du Havre », « des Sables-d’Olonne », never « d’onze »."""
+    from generator.french import de
+
+    assert de(name) == expected

@@ -11,6 +11,7 @@ from documents_helpers import SAMPLES, checked, notice_bytes, sample_notice, tex
 
 from generator import library as lib
 from generator.cli import cli
+from generator.french import typed
 from generator.model import Deal
 from generator.resources import clauses_dir
 from generator.terms import DATA_DELETION_MONTHS, derive
@@ -28,10 +29,10 @@ def _flat(body: str) -> str:
 def test_every_sample_has_a_notice_naming_the_three_people(stem: str) -> None:
     deal = checked(stem).deal
     body = text(sample_notice(stem))
-    assert deal.client.name in body  # her own letter names her
-    assert deal.beneficiary.name in body and deal.introducer.name in body
+    assert typed(deal.client.name) in body  # her own letter names her
+    assert typed(deal.beneficiary.name) in body and typed(deal.introducer.name) in body
     if deal.client.need:
-        assert " ".join(deal.client.need.split()) in body.replace("\n", " ")
+        assert typed(" ".join(deal.client.need.split())) in body.replace("\n", " ")
 
 
 @pytest.mark.parametrize("stem", STEMS)
@@ -136,7 +137,7 @@ def test_client_command_prints_the_notice_as_text(stem: str) -> None:
     docx_text = text(sample_notice(stem))
     deal = checked(stem).deal
     for line in ("Vos données personnelles", "Vos droits", "Madame, Monsieur,",
-                 f"Objet : votre mise en relation avec {deal.beneficiary.name}"):
+                 f"Objet : votre mise en relation avec {typed(deal.beneficiary.name)}"):
         assert line in out and line.replace(" : ", "\u00a0: ") in docx_text
     assert deal.introducer.name in out.rstrip().splitlines()[-1]  # signed by the introducer
 

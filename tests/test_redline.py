@@ -288,10 +288,10 @@ def test_table_cells_are_compared_one_by_one(pairs) -> None:
     pair = pairs["party-renamed", False]
     rows = [c for c in compare(pair.old, pair.new) if " | " in c.new]
     assert len(rows) == 1 and rows[0].kind == "changed"
-    assert "[-Assist'Pro-]{+Marie Durand-Lefèvre+}" in rows[0].word_diff()
+    assert "[-Assist’Pro-]{+Marie Durand-Lefèvre+}" in rows[0].word_diff()
     root = etree.fromstring(_parts(pair.red)["word/document.xml"])
     (table,) = root.iter(f"{{{W}}}tbl")
-    assert table.xpath(".//w:del//w:delText[.=\"Assist'Pro\"]", namespaces=NS)
+    assert table.xpath(".//w:del//w:delText[.=\"Assist’Pro\"]", namespaces=NS)
     assert not table.xpath(".//w:trPr/w:ins | .//w:trPr/w:del", namespaces=NS)
 
 

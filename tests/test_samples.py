@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from conftest import SAMPLES, sample_paths
 
 from generator.deals import CheckedDeal, check_file
+from generator.wizard import field_comment
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +79,44 @@ def test_sample_names_are_their_output_names(checked):
     for stem, result in checked.items():
         assert result.stem == stem
         assert (SAMPLES / f"{stem}.yaml").is_file()
+
+
+
+def field_lines(text: str) -> list[tuple[str, str]]:
+    """``(field path, line)`` for every line of a deal file that holds a value."""
+    found: list[tuple[str, str]] = []
+    stack: list[str] = []
+    block: int | None = None  # the indentation of a key whose value is a | block
+    for line in text.splitlines():
+        m = re.match(r"( *)([a-z_]+):(.*)$", line)
+        if m is None or (block is not None and len(m.group(1)) > block):
+            continue
+        block = None
+        indent, key, rest = len(m.group(1)), m.group(2), m.group(3).split("  # ")[0].strip()
+        stack = [*stack[:indent // 2], key]
+        if rest:
+            found.append((".".join(stack), line))
+            if rest.startswith(("|", ">")):
+                block = indent
+    return found
+
+
+@pytest.mark.parametrize("path", sample_paths(), ids=lambda p: p.name)
+def test_every_field_of_every_sample_says_what_it_is_as_apport_new_writes_it(path: Path):
+    text = path.read_text(encoding="utf-8")
+    fields = field_lines(text)
+    assert len(fields) >= 15
+    for field, line in fields:  # the same words as the files `apport new` writes
+        assert line.endswith(f"  # {field_comment(field)}"), (field, line)
+    assert re.search(r"^# .*[éèàçêôûœ«]", text, flags=re.M), "described in French, for its users"
+
+
+def test_the_files_apport_new_writes_say_what_each_field_is() -> None:
+    from generator.wizard import deal_to_yaml
+
+    text = deal_to_yaml({"reference": "X", "client": {"name": "A", "informed": True},
+                         "offer": {"message": "Bonjour,\n\nVoici."}})
+    assert [f for f, _ in field_lines(text)] == ["reference", "client.name", "client.informed",
+                                                  "offer.message"]
+    for field, line in field_lines(text):
+        assert line.endswith(f"  # {field_comment(field)}"), line

@@ -168,7 +168,8 @@ def test_a_full_recurring_deal_with_a_company_beneficiary(tmp_path):
     assert deal.offer.message == "Bonjour Julie,\n\nUn client pour toi."
     # the file reads like the samples: quoted SIRET, block message, comments in French
     assert '  siret: "946 512 365 00002"' in text
-    assert "  message: |-\n    Bonjour Julie,\n\n    Un client pour toi.\n" in text
+    assert ("  message: |-  # Message personnel, facultatif\n"
+            "    Bonjour Julie,\n\n    Un client pour toi.\n") in text
     assert "\n# Le bénéficiaire : " in text
     # the questions carry their meaning and choices in French
     involvement = next(q for q in script.questions if q.path == "role.involvement")
@@ -265,7 +266,7 @@ def test_a_rate_of_0_skips_the_commission_terms_liability_and_duration(tmp_path)
     assert "commission.rate" in asked
     assert not [p for p in asked if p.startswith(("liability.", "duration.", "disputes."))
                 or p.startswith("commission.") and p != "commission.rate"]
-    assert text.endswith("commission:\n  rate: 0  # % du chiffre d'affaires HT\n")
+    assert text.endswith("commission:\n  rate: 0  # Taux de commission (%)\n")
     assert "liability:" not in text and "duration:" not in text
     assert "# La commission : taux 0, une recommandation sans commission" in text
     deal = checked(text, tmp_path).deal
