@@ -102,7 +102,7 @@ def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagn
 
     def decision(d: Decision) -> Block:
         clause = d.clause
-        label = clause.title or f"partie de « {clause.part_of} »"
+        label = typography(clause.title or f"partie de « {clause.part_of} »")
         return Block((Run(clause.key, bold=True), Run(f" – {label}\u00a0: "),
                       Run(d.reason.render("fr"))),
                      bullet=True)

@@ -349,10 +349,26 @@ def join_words(items: list[str]) -> str:
 _VOWELS = frozenset("aeiouyàâäéèêëîïôöùûüÿœæ")
 
 
+# « de » + article: « du Havre », « des Sables-d’Olonne » (« de La Rochelle » stays).
+_ARTICLE_NAME = re.compile(r"(?P<article>Le|Les|le|les)[ \u00a0](?=\S)")
+# Words that begin with a vowel yet take no elision: « de onze », « de ouistitis ».
+_NO_ELISION = re.compile(r"(?:onze|onzième|ouate|ouistiti|yacht|yaourt)s?\b", re.IGNORECASE)
+
+
 def de(name: str) -> str:
-    """The preposition « de » before a name, elided before a vowel: « d’Inès », « de Marie »."""
-    first = name.strip()[:1].lower()
-    return f"d’{name}" if first in _VOWELS else f"de {name}"
+    """The preposition « de » before a name: elided before a vowel (« d’Inès », « de Marie »),
+    contracted with the article « Le »/« Les » (« du Havre », « des Sables-d’Olonne »).
+
+    For names only: a count is written « de onze (11) mois », never through this.
+    """
+    text = name.strip()
+    article = _ARTICLE_NAME.match(text)
+    if article:
+        return ("du " if article["article"].lower() == "le" else "des ") + text[article.end():]
+    first = text[:1].lower()
+    if first in _VOWELS and not _NO_ELISION.match(text):
+        return f"d’{name}"
+    return f"de {name}"
 
 
 # --------------------------------------------------------------------------

@@ -464,8 +464,9 @@ def _example(deal: Deal) -> ExampleTerms | None:
         else:  # the trial alone, or nothing, earns commission
             rows = [line("Mois d’essai", revenue, commission if months else Decimal(0)),
                     line("Chaque mois suivant", revenue, Decimal(0))]
-        rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
-                         revenue * period, commission * months))
+        if period > 1:  # over one month, the total would repeat the month's row
+            rows.append(line(f"Total sur {french.count(period, 'mois', 'mois')}",
+                             revenue * period, commission * months))
     total = expected_commission(deal)
     assert total is not None
     vat_cost = deal.introducer.vat == "liable" and deal.beneficiary.vat == "franchise"

@@ -264,7 +264,7 @@ NOT_YET_PRODUCED = {
     "io-cannot-record", "io-cannot-use-output", "output-folder-busy", "output-folder-waiting",
     "serve-cannot-listen", "template-invalid-xml", "wizard-cannot-correct", "wizard-reads-back",
     "clause-when-memory", "clause-when-recursion", "clause-when-timeout", "template-memory",
-    "template-render-failed",
+    "template-render-failed", "render-stopped",
 }
 
 

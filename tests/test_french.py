@@ -550,3 +550,27 @@ def test_module_exports() -> None:
     assert french.NBSP == "\u00a0"
     for name in french.__all__:
         assert hasattr(french, name)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Marie", "de Marie"),
+    ("Inès", "d’Inès"),
+    ("Yerres", "d’Yerres"),
+    ("Lyon", "de Lyon"),
+    ("Le Havre", "du Havre"),
+    ("Le Mans", "du Mans"),
+    ("Les Sables-d’Olonne", "des Sables-d’Olonne"),
+    ("Les Abymes", "des Abymes"),
+    ("La Rochelle", "de La Rochelle"),
+    ("L’Haÿ-les-Roses", "de L’Haÿ-les-Roses"),
+    ("Leclerc", "de Leclerc"),
+    ("Lesneven", "de Lesneven"),
+    ("onze", "de onze"),
+    ("Onze Conseil", "de Onze Conseil"),
+    ("11 Conseil", "de 11 Conseil"),
+])
+def test_de_contracts_articles_and_never_elides_before_onze(name: str, expected: str) -> None:
+    """Jurist finding 6: « du Havre », « des Sables-d’Olonne », never « d’onze »."""
+    from generator.french import de
+
+    assert de(name) == expected

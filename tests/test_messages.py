@@ -255,3 +255,22 @@ def test_a_file_apport_did_not_write_is_protected_with_its_own_words(tmp_path):
     assert error.code == "protected-not-ours"
     assert "not written by apport (no manifest entry)" in protected_message(
         tmp_path / "a.docx", listed=False)
+
+
+def test_a_document_to_compare_must_be_a_regular_file_of_bounded_size(tmp_path, monkeypatch):
+    import os
+
+    from generator import redline
+    from generator.errors import RedlineError
+
+    fifo = tmp_path / "pipe.docx"
+    os.mkfifo(fifo)
+    with pytest.raises(RedlineError) as error:
+        redline.compare(fifo, fifo)
+    assert error.value.code == "document-not-regular"
+    document = tmp_path / "a.docx"
+    document.write_bytes(b"x" * 100)
+    monkeypatch.setattr(redline, "MAX_PACKED", 10)
+    with pytest.raises(RedlineError) as error:
+        redline.compare(document, document)
+    assert error.value.code == "document-too-large"

@@ -65,6 +65,16 @@ def test_the_first_of_the_month_is_joined_and_in_superscript() -> None:
                      r'\u00a0décembre', xml), "the « er » of « 1er » is a superscript run"
 
 
+def test_the_review_annex_signature_line_has_the_superscript_too() -> None:
+    """Jurist finding 9: « Signature : Lyon, 1er décembre 2026 » in the annex's summary."""
+    xml = part(sample_contract(BASE, review=True))
+    annex = xml[xml.index("Résumé du dossier"):]
+    assert re.search(r'Lyon, 1</w:t></w:r><w:r><w:rPr><w:rStyle w:val="[^"]+"/>'
+                     r'<w:vertAlign w:val="superscript"/></w:rPr><w:t xml:space="preserve">er'
+                     r'</w:t></w:r><w:r><w:rPr><w:rStyle w:val="[^"]+"/></w:rPr>'
+                     r'<w:t xml:space="preserve">\u00a0décembre', annex)
+
+
 def test_plain_text_keeps_1er_and_ordinary_spaces() -> None:
     checked_text = offer_text(variant(BASE, **{"offer.reply_by": "2026-12-01",
                                               "signature.date": "2026-12-10"}),
