@@ -653,6 +653,27 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
     return result
 
 
+def up_to_date(paths: Sequence[Path], out: str | Path, *,
+               sources: Sources | None = None) -> set[Path]:
+    """Those of the deal files ``paths`` whose documents the manifest of ``out`` shows up to
+    date: read from the manifest and the files' hashes alone, as ``build`` first looks (no
+    deal rendered, no lock taken). A deal left out would be looked at again by ``build``
+    (changed, never built, its documents edited or missing...). For ``apport serve``'s list.
+    """
+    out = Path(out)
+    if not out.is_dir():
+        return set()
+    entries_of = Manifest.load(out).entries
+    hashes = _source_hashes(sources or Sources.default())
+    current = set()
+    for index, path in enumerate(paths):
+        entries = {name: entries_of[name] for kind in ALL_KINDS
+                   if (name := document_name(path.stem, kind)) in entries_of}
+        if _up_to_date(index, path, str(path), out, entries, hashes, False, False) is not None:
+            current.add(path)
+    return current
+
+
 # --- the build ---------------------------------------------------------------------------------
 
 

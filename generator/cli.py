@@ -378,9 +378,9 @@ def offer(deal: str, eml: str | None, pdf: bool, out: str | None, clauses: str |
     if checked.deal is None:
         sys.exit(1)
     kit = load_kit(ctx.sources)
-    text = offer_text(checked.deal, reference=checked.reference, library=kit.offer_library)
     if not eml and not pdf:
-        click.echo(text, nl=False)
+        click.echo(offer_text(checked.deal, reference=checked.reference,
+                              library=kit.offer_library), nl=False)
         return
     name = f"{checked.stem}.offre.docx"
     if pdf:
@@ -402,8 +402,9 @@ def offer(deal: str, eml: str | None, pdf: bool, out: str | None, clauses: str |
         from .build import Derived, write_file
         from .mail import offer_email
 
-        message = offer_email(checked.deal, reference=checked.reference, body=text,
-                              attachment_name=attachment_name, attachment=attachment)
+        message = offer_email(checked.deal, reference=checked.reference,
+                              library=kit.offer_library, attachment_name=attachment_name,
+                              attachment=attachment)
         kept = write_file(Path(eml), message, kind=Derived.EMAIL, deal=checked.file,
                           deal_path=Path(deal), source=attachment_name, force=force,
                           notify=lambda line: click.echo(line, err=True))

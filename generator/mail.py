@@ -11,9 +11,13 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr
+from typing import TYPE_CHECKING
 
 from .french import de, plain, typed
 from .model import Deal
+
+if TYPE_CHECKING:
+    from .clauses import Library
 
 MIME_TYPES = {
     ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
@@ -21,15 +25,19 @@ MIME_TYPES = {
 }
 
 
-def offer_email(deal: Deal, *, reference: str, body: str, attachment_name: str,
+def offer_email(deal: Deal, *, reference: str, library: Library, attachment_name: str,
                 attachment: bytes) -> bytes:
-    """The message's bytes.
+    """The message's bytes, as ``apport offer --eml`` and ``apport serve`` give them.
 
     Args:
-        body: the plain-text offer (``offer.offer_text``).
+        library: the offer's clause library: the body is the plain-text offer
+            (``offer.offer_text``).
         attachment_name: the file name shown for the offer sheet (``.docx`` or ``.pdf``).
         attachment: its bytes.
     """
+    from .offer import offer_text
+
+    body = offer_text(deal, reference=reference, library=library)
     message = EmailMessage(policy=SMTP)
     introducer, beneficiary = deal.introducer, deal.beneficiary
     if introducer.email:

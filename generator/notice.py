@@ -17,6 +17,7 @@ from typing import Any
 from .clauses import Library, Rendered, render
 from .contract import BuiltDocument, custom_properties
 from .documents import WordTemplate, block_context
+from .french import de
 from .model import Deal
 from .offer import plain_text
 from .terms import Terms, derive, facts
@@ -47,7 +48,7 @@ def _sender(terms: Terms) -> list[str]:
 
 def _heading(terms: Terms) -> tuple[str, str]:
     """The letter's recipient line and its subject."""
-    return (f"À l’attention de {terms.client.name}",
+    return (f"À l’attention {de(terms.client.name)}",
             f"Objet\u00a0: votre mise en relation avec {terms.beneficiary.name}")
 
 

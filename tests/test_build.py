@@ -241,10 +241,10 @@ def test_editing_one_deal_rebuilds_exactly_its_documents(deals, out, sources):
 
     report = run(deals, out, sources)
 
-    mine = {f"{JULIE}.contrat.docx", f"{JULIE}.offre.docx"}
+    # The three documents state the rate (the client notice too, for transparency).
+    mine = {f"{JULIE}.contrat.docx", f"{JULIE}.offre.docx", f"{JULIE}.client.docx"}
     assert by_status(report, "built") == mine
     assert all(d.reasons == ["deal changed"] for d in report.documents if d.name in mine)
-    # The client notice does not state the rate: rendered again, it is the same document.
     assert by_status(report, "unchanged") == expected_names(deals) - mine
     after = snapshot(out)
     for name in expected_names(deals) - mine:
@@ -420,7 +420,8 @@ def test_a_hand_edited_document_is_left_alone_and_named(deals, out, lib):
     assert str(edited) in result.stderr and "not overwritten" in result.stderr
     assert f"built {out / (JULIE + '.offre.docx')}" in result.stdout  # the rest is built
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("1 built, 12 unchanged, 0 failed, 1 protected"), last
+    # offer and client notice built (both state the rate), the contract protected
+    assert last.startswith("2 built, 11 unchanged, 0 failed, 1 protected"), last
     assert manifest(out)[edited.name]["sha256"] != hashlib.sha256(mine).hexdigest()
 
 

@@ -12,14 +12,17 @@ from documents_helpers import SAMPLES, checked, notice_bytes, sample_notice, tex
 from generator import library as lib
 from generator.cli import cli
 from generator.french import typed
+from generator.model import Deal
 from generator.resources import clauses_dir
-from generator.terms import DATA_DELETION_MONTHS
+from generator.terms import DATA_DELETION_MONTHS, derive
+
+MATRIX = [(label, Deal.model_validate(data)) for label, data in lib.option_deals()]
 
 STEMS = [p.stem for p in SAMPLES]
 
 
 def _flat(body: str) -> str:
-    return body.replace("\u00a0", " ").replace("\u202f", " ")
+    return " ".join(body.replace("\u00a0", " ").replace("\u202f", " ").split())
 
 
 @pytest.mark.parametrize("stem", STEMS)
@@ -38,19 +41,46 @@ def test_the_notice_says_whether_a_commission_is_paid_and_by_whom(stem: str) -> 
     body = text(sample_notice(stem))
     if deal.has_commission:
         assert "contrat d’apporteur d’affaires" in body
-        assert "me verse une commission" in body and "vous ne payez rien de plus" in body
+        assert "je perçois de sa part une commission" in body
+        assert "elle ne vous est jamais facturée" in body
         assert "sans aucune contrepartie" not in body
     else:
         assert "sans aucune contrepartie" in body and "aucune commission" in body
-        assert "me verse une commission" not in body
+        assert "je perçois de sa part une commission" not in body
         assert "Aucun contrat d’apporteur d’affaires" in body
 
 
-def test_the_notice_never_states_the_confidential_rate() -> None:
-    # The contract keeps its financial terms confidential; the client learns that a
-    # commission exists and that she pays nothing for it, not its rate.
-    body = text(sample_notice("julie-atelier-bois"))
-    assert "%" not in body and "pour cent" not in body
+@pytest.mark.parametrize(("label", "deal"), MATRIX, ids=[f"m{i}" for i in range(len(MATRIX))])
+def test_the_notice_states_the_rate_its_base_and_how_long(label: str, deal: Deal) -> None:
+    # Transparency towards the client (the practice's first rule): the letter gives the
+    # rate, on what it is computed and for how long, as the contract says them; the
+    # contract's confidentiality gives way to this information (its transparency article).
+    body = _flat(text(notice_bytes(deal)))
+    if not deal.has_commission:
+        assert "%" not in body and "pour cent" not in body, label
+        return
+    t = derive(deal, reference="REF")
+    assert t.duration is not None
+    assert f"une commission de {_flat(t.commission.rate)} calculée sur les sommes hors taxes" \
+        in body, label
+    base = "que vous lui réglez" if t.commission.collected else "qui vous sont facturées"
+    assert base in body, label
+    if t.duration.recurring:
+        assert f"pendant {_flat(t.duration.months)} au plus" in body, label
+    else:
+        assert "une seule fois" in body, label
+
+
+@pytest.mark.parametrize(("label", "deal"), MATRIX, ids=[f"m{i}" for i in range(len(MATRIX))])
+def test_the_notice_never_genders_the_beneficiary_or_the_introducer(label: str,
+                                                                     deal: Deal) -> None:
+    # « Assist'Pro, représentée par …, professionnel indépendant », « ce professionnel …
+    # lui seul », « je ne suis ni son salarié »: a company, a woman or the introducer
+    # herself were all spoken of in the masculine. The letter names them instead.
+    body = _flat(text(notice_bytes(deal)))
+    for wrong in ("professionnel indépendant", "ce professionnel", "le professionnel",
+                  "avec lui seul", "qu’il fera", "son salarié", "ni à lui"):
+        assert wrong not in body, (wrong, label)
 
 
 @pytest.mark.parametrize("stem", STEMS)
@@ -60,7 +90,7 @@ def test_the_notice_gives_the_clients_data_rights(stem: str) -> None:
     for needed in ("votre nom, vos coordonnées professionnelles et la description de votre "
                    "besoin", "Finalité", "Base légale", "intérêt légitime", "Durée de "
                    "conservation", "accéder", "rectifier", "effacer", "vous opposer", "CNIL",
-                   "article 14 du RGPD", "entièrement libre", "indépendante"):
+                   "article 14 du RGPD", "entièrement libre", "en toute indépendance"):
         assert needed in body, needed
     assert f"({DATA_DELETION_MONTHS}) mois qui suivent" in body
     if deal.introducer.email:
@@ -69,7 +99,7 @@ def test_the_notice_gives_the_clients_data_rights(stem: str) -> None:
 
 def test_retention_follows_the_agreement_and_its_tail() -> None:
     with_tail = _flat(text(sample_notice("julie-atelier-bois")))
-    assert "droit de suite de six (6) mois" in with_tail
+    assert "et jusqu’à six (6) mois après sa fin (droit de suite)" in with_tail
     without = _flat(text(notice_bytes(variant("julie-atelier-bois",
                                               **{"duration.tail_months": 0}))))
     assert "droit de suite" not in without
@@ -78,7 +108,8 @@ def test_retention_follows_the_agreement_and_its_tail() -> None:
 def test_not_informed_client_gets_it_before_any_contact() -> None:
     informed = text(notice_bytes(variant("julie-atelier-bois", **{"client.informed": True})))
     unaware = text(notice_bytes(variant("julie-atelier-bois", **{"client.informed": False})))
-    assert "Avant que le professionnel" in unaware and "Avant que" not in informed
+    assert "Avant tout premier contact entre vous et" in unaware
+    assert "Avant tout premier contact" not in informed
     assert "Comme nous en avons parlé" in informed
 
 
@@ -121,7 +152,7 @@ def test_client_command_refuses_an_invalid_deal(tmp_path) -> None:
 
 def test_the_clause_library_lists_and_checks_the_notice() -> None:
     listing = "\n".join(lib.listing(clauses_dir()))
-    assert "# client notice clauses" in listing and "donnees@1" in listing
+    assert "# client notice clauses" in listing and "droits@" in listing
     problems, combos = lib.check(clauses_dir())
     assert problems == [] and combos > 10
 
@@ -148,3 +179,12 @@ def test_the_wheel_ships_the_notice_clauses_and_template() -> None:
     assert included["clauses"] == "generator/clauses"  # the folder, client/ included
     assert included["templates"] == "generator/templates"
     assert (root / "clauses" / "client").is_dir() and (root / "templates" / "client.docx").is_file()
+
+
+def test_the_recipient_line_elides_before_a_vowel() -> None:
+    # « À l'attention de Atelier Bois & Co »
+    body = _flat(text(sample_notice("julie-atelier-bois")))
+    assert "À l’attention d’Atelier Bois & Co" in body
+    other = _flat(text(notice_bytes(variant("julie-atelier-bois",
+                                            **{"client.name": "Menuiserie Roux"}))))
+    assert "À l’attention de Menuiserie Roux" in other

@@ -11,6 +11,7 @@ from documents_helpers import (
     SAMPLES,
     all_parts_text,
     checked,
+    notice_bytes,
     offer_bytes,
     sample_contract,
     sample_offer,
@@ -180,11 +181,12 @@ def test_the_offer_states_every_obligation_of_the_beneficiary(label: str, deal: 
         assert _flat(needed) in body, (needed, label)
     assert ("Ne prenez pas contact avec lui" in body) == (not deal.client.informed), label
     if t.duration.early_ending:
-        assert f"avec un préavis de {_flat(t.duration.notice)}" in body, label
+        assert f"en prévenant l’autre au moins {_flat(t.duration.notice)} à l’avance" in body
     assert ("se renouvelle tacitement" in body) == t.duration.renewal, label
-    assert ("ne fait jamais recommencer ni rouvrir" in body) == t.duration.renewal, label
+    assert ("ne fait jamais recommencer ni rouvrir" in body) == (
+        t.duration.renewal and t.duration.recurring), label
     if t.duration.tail:
-        assert f"dans les {_flat(t.duration.tail)} qui suivent donne encore lieu" in body
+        assert f"au plus tard {_flat(t.duration.tail)} après cette fin donne encore lieu" in body
         assert "manquement grave de l’apporteur" in body, label
     else:
         assert "pas de droit de suite" in body, label
@@ -288,3 +290,138 @@ def load_kit_offer_library():
     from documents_helpers import kit
 
     return kit().offer_library
+
+
+# --- second reading (helper "reader"): the offer read as the referred assistant -------------
+
+def _hand(**changes: object) -> Deal:
+    """A matrix base deal with some fields changed (dotted paths; None removes)."""
+    import copy
+
+    from generator.library import BASE_DEAL
+
+    data = copy.deepcopy(BASE_DEAL)
+    for path, value in changes.items():
+        section, key = path.split(".")
+        if value is None:
+            data[section].pop(key, None)
+        else:
+            data[section][key] = value
+    return Deal.model_validate(data)
+
+
+def _zero(**changes: object) -> Deal:
+    import copy
+
+    from generator.library import BASE_DEAL
+
+    data = copy.deepcopy(BASE_DEAL)
+    data["commission"] = {"rate": "0"}
+    del data["liability"], data["duration"]
+    for path, value in changes.items():
+        section, key = path.split(".")
+        data[section][key] = value
+    return Deal.model_validate(data)
+
+
+@pytest.mark.parametrize(("label", "deal"), [m for m in MATRIX if m[1].has_commission],
+                         ids=[m[0][:40] for m in MATRIX if m[1].has_commission])
+def test_the_opening_and_the_one_shot_payments_follow_the_base(label: str, deal: Deal) -> None:
+    # The first paragraph said « une commission sur ce qu'il vous paie » and a one-shot
+    # commission was « versée au fur et à mesure des règlements » even on the invoiced base,
+    # where the contract pays it on each invoice, paid or not.
+    body = _offer(deal)
+    if deal.commission.base == "invoiced":
+        assert "une commission sur ce que vous facturez au client" in body, label
+        assert "ce qu’il vous paie" not in body and "des règlements" not in body, label
+        if deal.duration and deal.duration.mission == "one_shot":
+            assert "au fur et à mesure de vos factures au client, qu’il les règle ou non" in body
+    else:
+        assert "une commission sur ce que le client vous paie" in body, label
+        if deal.duration and deal.duration.mission == "one_shot":
+            assert "au fur et à mesure des règlements du client" in body, label
+
+
+@pytest.mark.parametrize(("label", "deal"), [m for m in MATRIX if m[1].has_commission],
+                         ids=[m[0][:40] for m in MATRIX if m[1].has_commission])
+def test_a_renewal_of_a_one_shot_agreement_speaks_of_missions(label: str, deal: Deal) -> None:
+    # A one-shot agreement has no « période de commission » in the offer: its renewal
+    # must say that a mission already commissioned never earns a second commission.
+    body = _offer(deal)
+    t = derive(deal, reference="REF")
+    assert t.duration is not None
+    if t.duration.renewal and not t.duration.recurring:
+        assert "ne fait jamais naître une nouvelle commission sur une mission" in body, label
+        assert ("seules les nouvelles missions signées pendant la période renouvelée"
+                in body) == t.commission.covers_follow_on, label
+
+
+def test_counts_of_one_elide_and_read_naturally() -> None:
+    # « un préavis de un (1) jour », « dans les un (1) mois qui suivent »
+    deal = _hand(**{"duration.notice_days": "1", "duration.tail_months": "1",
+                    "duration.agreement_months": "1", "duration.renewal": "tacit",
+                    "duration.commission_months": "1"})
+    body = _offer(deal)
+    assert not re.search(r"\bde un\b|\bles un\b", body), re.findall(r".{30}\b(?:de|les) un\b.{20}",
+                                                                 body)
+    assert "en prévenant l’autre au moins un (1) jour à l’avance" in body
+    assert "au plus tard un (1) mois après cette fin" in body
+    notice = _flat(text(notice_bytes(deal, "REF")))
+    assert not re.search(r"\bde un\b|\bles un\b", notice)
+
+
+@pytest.mark.parametrize(("label", "deal"), MATRIX, ids=[m[0][:40] for m in MATRIX])
+def test_the_introducer_is_never_il(label: str, deal: Deal) -> None:
+    # « Il ne propose jamais de solution » spoke of Marie Dupont as « il ».
+    body = _offer(deal)
+    assert "Il ne propose" not in body, label
+    if deal.role.commitment == "success":
+        assert "sans jamais proposer de solution ni de conditions à votre place" in body, label
+
+
+def test_success_without_commission_promises_no_commission_period() -> None:
+    # Rate 0 has no contract, so no commission period for the follow-up to last.
+    deal = _zero(**{"role.commitment": "success"})
+    body = _offer(deal)
+    assert "période de commission" not in body and "contrat d’apport" not in body
+    assert "suivre la réussite" in body and "sans engagement de durée" in body
+    notice = _flat(text(notice_bytes(deal, "REF")))
+    assert "mon contrat" not in notice and "médiateur indépendant" in notice
+
+
+@pytest.mark.parametrize(("label", "deal"), [m for m in MATRIX if m[1].has_commission],
+                         ids=[m[0][:40] for m in MATRIX if m[1].has_commission])
+def test_the_payment_sequence_is_the_contracts(label: str, deal: Deal) -> None:
+    # The contract: an invoice is payable when the commission falls due or, if it arrives
+    # later, N days after receipt (at once when N is 0), and within 60 days of its date.
+    body = _offer(deal)
+    t = derive(deal, reference="REF")
+    late = ("dès sa réception" if t.commission.payment_days_number == 0
+            else f"{_flat(t.commission.payment_days)} après sa réception")
+    assert ("vous réglez chaque facture à la date où la commission est due ou, si la facture "
+            f"vous parvient plus tard, {late}, et en tout cas au plus tard "
+            f"{_flat(t.commission.payment_ceiling)} après sa date") in body, label
+    assert "Vous devez, sans qu’un rappel soit nécessaire, des pénalités de retard" in body
+
+
+@pytest.mark.parametrize(("label", "deal"), [m for m in MATRIX if m[1].has_commission],
+                         ids=[m[0][:40] for m in MATRIX if m[1].has_commission])
+def test_the_beneficiary_knows_the_client_is_told_the_rate(label: str, deal: Deal) -> None:
+    body = _offer(deal)
+    assert "le taux de la commission et sa durée" in body, label
+
+
+def test_the_list_of_engagements_is_punctuated_as_one_list() -> None:
+    # Every item but the last ends with « ; », the last with « . » (the non-circumvention
+    # item ended with a full stop in the middle of the list).
+    from generator.offer import render_offer
+
+    for label, deal in MATRIX:
+        if not deal.has_commission:
+            continue
+        _, rendered = render_offer(deal, reference="REF",
+                                   library=load_kit_offer_library())
+        section = next(a for a in rendered.articles if a.id == "engagements")
+        items = [b.text.rstrip() for b in section.blocks if b.bullet]
+        assert all(i.endswith(";") for i in items[:-1]), (label, items)
+        assert items[-1].endswith("."), label

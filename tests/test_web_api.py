@@ -257,3 +257,62 @@ def test_pages_render(workspace):
     assert c.get("/new?name=autre&from=exemple").status_code == 200
     assert c.get("/new?name=exemple", follow_redirects=False).headers["location"] == \
         "/deals/exemple"
+
+
+def test_deals_page_says_which_documents_are_up_to_date_without_rendering(workspace,
+                                                                         monkeypatch):
+    """The state comes from the manifest and the hashes (planning), not from a build."""
+    import re
+
+    import generator.build
+
+    def state(page: str, name: str) -> str:
+        row = re.search(rf'href="/deals/{name}".*?</tr>', page, re.S)
+        assert row is not None
+        return "à jour" if "à jour" in row.group(0) else "à produire"
+
+    c = client(workspace)
+    assert state(c.get("/").text, "exemple") == "à produire"
+    result = CliRunner().invoke(cli, ["build", str(workspace.deals), "-o", str(workspace.out),
+                                      "-j", "1", "--clauses", str(workspace.clauses),
+                                      "--templates", str(workspace.templates)])
+    assert result.exit_code == 1, result.output  # "trop" is invalid
+    monkeypatch.setattr(generator.build, "build", None)  # the page must not build
+    monkeypatch.setattr(generator.build, "render_document", None)
+    page = c.get("/").text
+    assert state(page, "exemple") == "à jour" and state(page, "essai") == "à jour"
+    assert state(page, "trop") == "à produire"
+    path = workspace.deals / "exemple.yaml"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    assert state(c.get("/").text, "exemple") == "à produire"
+
+
+def test_the_page_email_is_apport_offer_eml(workspace, tmp_path):
+    """Same headers, same body, the offer sheet of `apport build` attached."""
+    import email
+    from email import policy
+
+    text = (SAMPLES / "julie-atelier-bois.yaml").read_bytes()
+    stem = "julie"
+    (tmp_path / f"{stem}.yaml").write_bytes(text)
+    eml = tmp_path / "cli.eml"
+    result = CliRunner().invoke(cli, ["offer", str(tmp_path / f"{stem}.yaml"), "--eml", str(eml),
+                                      "-o", str(tmp_path / "out"),
+                                      "--clauses", str(workspace.clauses),
+                                      "--templates", str(workspace.templates)])
+    assert result.exit_code == 0, result.output
+    c = client(workspace)
+    response = c.post(f"/ui/eml?name={stem}", content=text)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("message/rfc822")
+    page = email.message_from_bytes(response.content, policy=policy.default)
+    command = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    for header in ("From", "To", "Subject", "X-Unsent"):
+        assert page[header] == command[header]
+    assert page.get_body().get_content() == command.get_body().get_content()
+    (attached,) = page.iter_attachments()
+    assert attached.get_filename() == f"{stem}.offre.docx"
+    assert attached.get_content() == c.post(f"/api/documents/offre?name={stem}",
+                                            content=text).content
+    bad = set_path(sample_dict(), "commission.rate", 35)
+    assert c.post(f"/ui/eml?name={stem}", content=to_yaml(bad).encode()).status_code == 422

@@ -211,3 +211,35 @@ def test_apport_serve_outside_a_workspace_says_how_to_make_one(tmp_path):
     result = CliRunner().invoke(cli, ["serve", str(tmp_path), "--no-browser", "--port", "0"])
     assert result.exit_code == 1
     assert "apport init" in result.output
+
+
+def test_a_preview_renders_in_a_worker_process(workspace, monkeypatch):
+    """A render that kills its process (as the OS limits do) fails that preview only."""
+    import generator.web.outputs as outputs
+
+    text = (workspace.deals / "exemple.yaml").read_bytes()
+    c = client(workspace)
+    monkeypatch.setattr(outputs, "_preview", lambda *args: os._exit(9))
+    response = c.post("/ui/preview/offre?name=exemple", content=text)
+    assert response.status_code == 500
+    assert "the render was stopped" in response.text
+    monkeypatch.undo()
+    assert c.post("/ui/preview/offre?name=exemple", content=text).status_code == 200
+
+
+@pytest.mark.slow
+def test_a_runaway_clause_stops_its_preview_under_the_os_limits(workspace):
+    import time
+
+    from test_workers import _comparison_in_c
+
+    (workspace.clauses / "995-evil.md").write_text(
+        "---\nid: evil\nversion: 1\ntitle: Mal\n---\n" + _comparison_in_c(2000),
+        encoding="utf-8")
+    text = (workspace.deals / "exemple.yaml").read_bytes()
+    c = client(workspace)
+    start = time.monotonic()
+    response = c.post("/ui/preview/contrat?name=exemple", content=text)
+    assert time.monotonic() - start < 30
+    assert response.status_code == 500
+    assert "995-evil.md" in response.text and "processor time" in response.text

@@ -487,8 +487,9 @@ def test_pdfs_are_converted_again_only_when_their_document_changed(work: Path) -
     deal(work / "deals", "paul.yaml", **{"rate: 15": "rate: 20"})
     third = apport("build", "deals", "-o", "out", "--pdf", cwd=work, env=env)
     assert third.exit_code == 0
-    # the client notice does not state the rate: the same document, not converted again
-    assert sorted(log.read_text().split()) == ["paul.contrat.docx", "paul.offre.docx"]
+    # the three documents state the rate: all three converted again, nothing else
+    assert sorted(log.read_text().split()) == ["paul.client.docx", "paul.contrat.docx",
+                                               "paul.offre.docx"]
 
     (work / "out" / "julie.offre.pdf").write_bytes(b"%PDF annotated by hand")
     log.write_text("")

@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..build import Sources
+from ..build import Sources, load_kit
 from ..deals import CheckedDeal, check_bytes
 from ..diagnostics import ApportError, Diagnostic
 from ..workspace import Workspace
@@ -303,23 +303,21 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
                         headers={"Content-Disposition": _attachment(pdf.name)})
 
     async def ui_eml(request: Request) -> Response:
+        """The email of ``apport offer --eml``: the same library function, the offer sheet
+        from the build."""
         from ..mail import offer_email
-        from ..offer import offer_text
 
         stem = request.query_params.get("name", "")
         if not valid_name(stem):
             return _not_found()
         text = await body(request) or b""
         result = checked(text, stem)
-        if result.deal is None:
+        if not result.ok or result.deal is None:
             return _json({"error": "Le dossier a des erreurs."}, 422)
         try:
             built = outputs.word(text, stem, "offre", sources)
-            from ..build import load_kit
-
-            kit = load_kit(sources)
-            words = offer_text(result.deal, reference=result.reference, library=kit.offer_library)
-            message = offer_email(result.deal, reference=result.reference, body=words,
+            message = offer_email(result.deal, reference=result.reference,
+                                  library=load_kit(sources).offer_library,
                                   attachment_name=built.name, attachment=built.data)
         except ApportError as e:
             return _json({"error": str(e)}, 500)
@@ -424,36 +422,31 @@ def _write(path: Path, data: bytes, *, if_match: str | None, create: bool) -> st
 
 def _library(sources: Sources) -> list[dict[str, Any]]:
     """The clause library as ``apport clauses`` lists it: id@version, title, condition."""
-    from ..build import load_kit
-
     kit = load_kit(sources)
     return [{"part": part, "key": c.key, "title": c.title or f"partie de « {c.part_of} »",
              "when": c.when or ""}
-            for part, library in (("Contrat", kit.contract_library),
-                                  ("Fiche d'offre", kit.offer_library))
+            for kind, part in outputs.KIND_LABELS.items()
+            for library in (kit.library(kind),)
             for c in library.clauses]
 
 
 def _states(deals: Deals, sources: Sources, workspace: Workspace) -> list[dict[str, Any]]:
-    """Each deal with its state: valid or not, warnings, documents up to date or not."""
-    from ..build import build
+    """Each deal with its state: valid or not, warnings, documents up to date or not (as the
+    manifest shows them, without rendering anything: :func:`generator.build.up_to_date`)."""
+    from ..build import up_to_date
 
     names = deals.names()
-    outdated: set[str] = set()
-    if names:
-        try:
-            report = build([deals.path(n) for n in names], workspace.out, sources=sources,
-                           check=True, jobs=1)
-            outdated = {d.name.split(".")[0] for d in report.documents
-                        if d.status == "outdated"}
-        except (ApportError, OSError):
-            outdated = set(names)
+    paths = {name: deals.path(name) for name in names}
+    try:
+        current = up_to_date(list(paths.values()), workspace.out, sources=sources)
+    except (ApportError, OSError):
+        current = set()
     states = []
     for name in names:
         result = _check_name(deals, name)
         states.append({"name": name, "ok": result.ok, "errors": _count(result, "error"),
                        "warnings": _count(result, "warning"),
-                       "current": result.ok and name not in outdated})
+                       "current": result.ok and paths[name] in current})
     return states
 
 

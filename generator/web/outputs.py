@@ -3,8 +3,9 @@
 The Word files come from :func:`generator.build.build` itself, run on the
 text saved as ``STEM.yaml`` in a private temporary folder: the bytes are
 those ``apport build`` writes, by construction, through the same worker
-limits. Previews are rendered in this process by the same builders (no
-file written) and shown by :mod:`.preview`.
+limits. Previews are rendered by the same function as the builds (no
+file written), in a worker process under the build's budgets, and shown by
+:mod:`.preview`.
 """
 
 from __future__ import annotations
@@ -85,14 +86,46 @@ def render(checked: CheckedDeal, kind: str, sources: Sources, *, review: bool = 
                                     warnings=warnings).data
 
 
-def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:
-    """The document of ``kind`` as HTML; the contract with the deal's values marked.
-
-    The contract is read from its review rendering (values highlighted), cut
-    where the clean contract ends: the jurist's annex is not shown.
-    """
+def _preview(checked: CheckedDeal, kind: str, sources: Sources) -> str:
     if kind == "contrat":
         clean = render(checked, kind, sources)
         marked = render(checked, kind, sources, review=True)
         return preview.to_html(marked, limit=preview.block_count(clean))
     return preview.to_html(render(checked, kind, sources))
+
+
+def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:
+    """The document of ``kind`` as HTML; the contract with the deal's values marked.
+
+    The contract is read from its review rendering (values highlighted), cut
+    where the clean contract ends: the jurist's annex is not shown. Rendered
+    in a worker process under the budgets ``apport build`` renders with
+    (:mod:`generator.workers`): a hostile clause or template cannot take the
+    server down.
+
+    Raises:
+        NoDocument: when the deal has no document of that kind.
+        ApportError: when the render fails or is stopped.
+    """
+    from ..diagnostics import ApportError
+    from ..workers import Stopped, call
+
+    load_kit(sources)  # loaded (and its errors raised) here, inherited by the worker
+
+    def task() -> tuple[str, str]:
+        try:
+            return "html", _preview(checked, kind, sources)
+        except NoDocument as e:
+            return "none", str(e)
+        except ApportError as e:
+            return "error", str(e)
+
+    result = call(task)
+    if isinstance(result, Stopped):
+        raise ApportError(result.message(f"{checked.stem}.{kind}.docx"))
+    what, text = result
+    if what == "none":
+        raise NoDocument(text)
+    if what == "error":
+        raise ApportError(text)
+    return text
