@@ -531,7 +531,10 @@ def test_a_clause_failing_for_one_deal_fails_that_deal_only(deals, out, lib, sou
         "---\nid: gros-client\nversion: 1\ntitle: Gros client\n"
         "when: client.estimated_revenue > 5000\n---\nUn gros client.\n", encoding="utf-8")
     shutil.copy(deals / f"{JULIE}.yaml", deals / "sans-estimation.yaml")
-    edit(deals / "sans-estimation.yaml", "  estimated_revenue: 600\n", "")
+    deal = deals / "sans-estimation.yaml"
+    deal.write_text(re.sub(r"(?m)^  estimated_revenue: 600\b.*\n", "",
+                           deal.read_text(encoding="utf-8"), count=1), encoding="utf-8")
+    assert "estimated_revenue" not in deal.read_text(encoding="utf-8")
 
     result = invoke(lib, str(deals), "-o", str(out))
 

@@ -409,3 +409,21 @@ def test_jurist_checklist_on_every_contract_of_the_matrix() -> None:
         if "Lu et approuvé" in body:
             problems.append(f"{label}: « Lu et approuvé » has no legal force")
     assert not problems, "\n".join(problems)
+
+
+# --- transparency: the client notice gives the rate, so the contract allows it ------------------
+
+
+@pytest.mark.parametrize("informed", ["true", "false"])
+def test_the_contract_lets_the_client_be_told_the_rate_base_and_length(informed: str) -> None:
+    """The client notice states the commission's rate, base and length; the confidentiality
+    article's carve-out covers only what the transparency article provides, so that article
+    must say the client is told them (reader's finding 9)."""
+    transparency = article(text_of({"client.informed": informed}), "Transparence envers le Client")
+    assert "le taux de cette commission, son assiette et sa durée" in transparency
+    if informed == "true":
+        assert "l'Apporteur lui en confirme par écrit le taux, l'assiette et la durée" \
+            in transparency
+    else:
+        assert "de son taux, de son assiette et de sa durée avant tout premier contact" \
+            in transparency

@@ -316,3 +316,31 @@ def test_the_page_email_is_apport_offer_eml(workspace, tmp_path):
                                             content=text).content
     bad = set_path(sample_dict(), "commission.rate", 35)
     assert c.post(f"/ui/eml?name={stem}", content=to_yaml(bad).encode()).status_code == 422
+
+
+def test_a_hand_edited_file_is_said_to_be_rewritten_before_saving(workspace):
+    from generator.web.form import blank_values
+
+    c = client(workspace)
+    values = {**blank_values(), "commission.rate": "15", "reference": "AA-1"}
+    written = c.post("/ui/form?name=neuf", json={"fields": values}).json()["yaml"]
+    (workspace.deals / "neuf.yaml").write_text(written, encoding="utf-8")
+    assert 'data-hand-edited="false"' in c.get("/deals/neuf").text
+    (workspace.deals / "neuf.yaml").write_text("# à moi\n" + written + "extra: 1\n",
+                                               encoding="utf-8")
+    page = c.get("/deals/neuf").text
+    assert 'data-hand-edited="true"' in page
+    assert 'id="hand-edited"' in page and "sans ses commentaires" in page and "extra" in page
+
+
+def test_downloads_are_grouped_by_document(workspace):
+    from lxml import html
+
+    from generator.web.outputs import kinds
+
+    page = html.fromstring(client(workspace).get("/deals/exemple").text)
+    for kind in kinds():
+        (group,) = page.xpath(f'//div[@role="group"][@aria-labelledby="dl-{kind}"]')
+        formats = [b.get("data-format") for b in group.xpath(".//button")]
+        assert {b.get("data-kind") for b in group.xpath(".//button")} == {kind}
+        assert formats == (["docx", "pdf", "eml"] if kind == "offre" else ["docx", "pdf"])

@@ -223,14 +223,19 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
             return page("broken.html", name=name, message=str(e),
                         path=deals.relative(deals.path(name)))
         return _form(name, form.values_from_data(data), etag_value=etag(raw), is_new=is_new,
-                     source="")
+                     source="", raw=raw, data=data)
 
     def _form(name: str, values: dict[str, str], *, etag_value: str | None, is_new: bool,
-              source: str) -> Response:
+              source: str, raw: bytes | None = None, data: Any = None) -> Response:
         reading = form.read_form(values, target=deals.path(name, existing=False))
+        # Saving writes the wizard's layout: a file that is not in it (comments, keys the
+        # form does not know) is said to be rewritten before it is.
+        hand_edited = raw is not None and raw != reading.yaml.encode("utf-8")
+        unknown = form.unknown_keys(data) if hand_edited else []
         return page("deal.html", name=name, sections=form.sections(values, reading.relevant),
                     etag=etag_value or "", is_new=is_new, source=source, kinds=outputs.kinds(),
-                    path=deals.relative(deals.path(name, existing=False)))
+                    path=deals.relative(deals.path(name, existing=False)),
+                    hand_edited=hand_edited, unknown_keys=unknown)
 
     async def ui_form(request: Request) -> Response:
         """A filled form -> its YAML text, the relevant fields, the messages by field."""

@@ -103,6 +103,14 @@ def values_from_data(data: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
+def unknown_keys(data: Any) -> list[str]:
+    """The keys of a deal file's data that are no field of the form (lost on saving)."""
+    if not isinstance(data, Mapping):
+        return []
+    return sorted(path for path, value in wizard._flatten(data).items()
+                  if path not in wizard.FIELDS and value is not None)
+
+
 def blank_values() -> dict[str, str]:
     """The form's values for a new deal: the wizard's defaults."""
     return {path: display(path, wizard.default_value(path)) for path in wizard.FIELDS}

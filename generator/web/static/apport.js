@@ -177,6 +177,10 @@
       touchedAll = true;
       const reading = await check();
       if (!reading) return;
+      if (root.dataset.handEdited === "true" && !window.confirm(
+        document.getElementById("hand-edited").textContent + "\n\nEnregistrer quand même ?")) {
+        return;
+      }
       const headers = { "Content-Type": "text/plain; charset=utf-8" };
       if (isNew) headers["If-None-Match"] = "*";
       else if (etag) headers["If-Match"] = etag;
@@ -188,9 +192,21 @@
         try { why = (await response.json()).error || why; } catch (e) { /* not JSON */ }
         savedEl.className = "saved error";
         savedEl.textContent = "Non enregistré : " + why;
+        if (response.status === 409) {  // changed on disk: offer to read it again
+          const reload = document.createElement("button");
+          reload.type = "button";
+          reload.id = "reload";
+          reload.textContent = "Recharger le fichier (vos modifications ici seront perdues)";
+          reload.addEventListener("click", function () { dirty = false; location.reload(); });
+          savedEl.append(" ", reload);
+          reload.focus();
+        }
         return;
       }
       dirty = false;
+      root.dataset.handEdited = "false";
+      const note = document.getElementById("hand-edited");
+      if (note) note.remove();
       etag = response.headers.get("ETag");
       if (isNew) {
         isNew = false;
