@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,7 @@ from .manifest import (
     known_sha256,
     settled,
 )
+from .messages import params_from_json, params_to_json
 from .planning import Inputs, Status, assess, name_limit, stale, too_long
 from .resources import (
     CLIENT_SUBDIR,
@@ -66,6 +67,7 @@ from .writing import (
     Placement,
     WriteError,
     decide,
+    protected_error,
     protected_message,
     sha256_file,
     stage,
@@ -308,8 +310,8 @@ class Job:
             library_sha256=self.library_sha256, tool=tool_version(),
             clauses=self.clauses, review=self.review, final=self.final,
             documents=self.documents,
-            warnings=tuple((w.line, w.column, w.path, w.severity, w.message)
-                           for w in self.warnings),
+            warnings=tuple((w.line, w.column, w.path, w.severity, w.code,
+                            params_to_json(w.params)) for w in self.warnings),
             deal_path=self.deal_path, previous_sha256=previous)
 
 
@@ -647,8 +649,9 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
     if tuple(names) != tuple(document_name(path.stem, k) for k in
                              _kinds(has_commission, path.stem, review, names)):
         return None
-    result.diagnostics = [Diagnostic(display, line, column, where, "warning", message)
-                          for line, column, where, _severity, message in offer.warnings]
+    result.diagnostics = [Diagnostic(display, line, column, where, "warning", code,
+                                     params_from_json(params))
+                          for line, column, where, _severity, code, params in offer.warnings]
     result.deal_path = deal_path
     return result
 
@@ -799,6 +802,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
     # The libraries and templates are loaded (and their errors raised) only when a deal
     # must be looked at: here, so that forked workers inherit them.
     kit = load_kit(sources) if tasks else None
+    if kit is not None:
+        report.diagnostics.extend(_changed_without_version(kit, entries_of))
     total = len(tasks)
     if progress:
         progress(0, total)
@@ -819,6 +824,28 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
         report.documents.extend(deal_result.documents)
         if deal_result.deal_path is not None:
             report.deals_read.add(deal_result.deal_path)
+
+
+def _changed_without_version(kit: Kit, entries: Mapping[str, Entry]) -> list[Diagnostic]:
+    """Clauses whose text is not the one recorded for their ``id@version``.
+
+    Two documents saying ``confidentialite@2`` must hold the same text: a
+    clause edited without its ``version`` going up defeats that record.
+    """
+    recorded: dict[str, dict[str, str]] = {}  # per library: id@version -> sha256
+    for entry in entries.values():
+        if isinstance(entry, DocumentEntry) and entry.clauses:
+            recorded.setdefault(entry.kind.source, {}).update(entry.clauses)
+    found = []
+    for source in ("contrat", "offre", "client"):
+        for clause in kit.library(source).clauses:
+            old = recorded.get(source, {}).get(clause.key)
+            if old is not None and old != clause.sha256:
+                found.append(Diagnostic(clause.file, clause.id_line, 1, "", "warning",
+                                        "clause-changed-same-version",
+                                        {"clause": clause.key, "recorded": old[:12],
+                                         "now": clause.sha256[:12]}))
+    return found
 
 
 def _commit(out: Path, journal: Journal, result: _DealResult) -> None:
@@ -951,7 +978,7 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
             for document, name, _, _ in batch:
                 report.documents.append(DocumentResult(name, document.deal, Status.FAILED,
                                                        ["PDF"], error=message))
-            if isinstance(e, PdfError) and "LibreOffice is needed" in message:
+            if isinstance(e, PdfError) and e.code == "pdf-no-libreoffice":
                 break
             continue
         for (document, name, source_sha, on_disk), path in zip(batch, made, strict=True):
@@ -1008,7 +1035,7 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
         sha = sha256_bytes(data)
         placement = decide(on_disk, known_sha256(old), sha, force=force)
         if placement is Placement.PROTECTED:
-            raise WriteError(protected_message(path, listed=old is not None))
+            raise protected_error(path, listed=old is not None)
         entry = FileEntry(kind=kind, deal=deal, sha256=sha, source=source,
                           source_sha256=sha256_bytes(data), tool=tool_version(),
                           deal_path=os.path.abspath(deal_path),

@@ -20,6 +20,7 @@ The markup is tiny:
 
 from __future__ import annotations
 
+import difflib
 import functools
 import hashlib
 import re
@@ -34,8 +35,9 @@ from jinja2 import nodes
 from jinja2.sandbox import SecurityError
 
 from . import french
-from .diagnostics import ClauseError
+from .errors import ClauseError
 from .french import typography
+from .messages import Msg
 from .resources import CLAUSE_SUFFIX
 from .sandbox import MAX_OUTPUT, TIME_LIMIT, Budget, Sandbox, Timeout, check_value, time_limit
 from .text import Block, Run, elided
@@ -53,6 +55,11 @@ _VALUES = "__values"
 
 class _RefError(Exception):
     """``ref()`` named a clause that is not in the document (located by :func:`render_body`)."""
+
+    def __init__(self, code: str, params: dict[str, Any]) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
 
 
 def sandbox() -> Sandbox:
@@ -116,12 +123,11 @@ class Clause:
 def _split_front_matter(text: str, file: str) -> tuple[str, str, int]:
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
-        raise ClauseError(file, "a clause file starts with a front matter between two "
-                          "'---' lines", 1)
+        raise ClauseError(file, "clause-no-front-matter", line=1)
     for i in range(1, len(lines)):
         if lines[i].strip() == "---":
             return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
-    raise ClauseError(file, "the front matter is not closed by a '---' line", 1)
+    raise ClauseError(file, "clause-front-matter-unclosed", line=1)
 
 
 def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]:
@@ -129,17 +135,18 @@ def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]
     from .loading import load_bytes
 
     if not text.strip():
-        raise ClauseError(file, "the front matter is empty: give 'id', 'version' and "
-                          "'title' or 'part_of'", 2)
+        raise ClauseError(file, "clause-front-matter-empty", line=2)
     try:
         # parsed from the file's second line, so that every line is the file's
         loaded = load_bytes(("\n" + text).encode("utf-8"), file)
     except DealError as e:
         first = e.diagnostics[0]
-        raise ClauseError(file, f"front matter: {first.message}", first.line or 2) from None
+        raise ClauseError(file, "clause-front-matter-invalid",
+                          {"problem": Msg(first.code, first.params)}, first.line or 2) from None
     if loaded.diagnostics:
         first = loaded.diagnostics[0]
-        raise ClauseError(file, f"front matter: {first.message}", first.line)
+        raise ClauseError(file, "clause-front-matter-invalid",
+                          {"problem": Msg(first.code, first.params)}, first.line)
     lines = {str(path[0]): pos[0] for path, pos in loaded.keys.items() if len(path) == 1}
     return loaded.data, lines
 
@@ -161,8 +168,7 @@ def _tag_lines_vanish(body: str) -> str:
 def _check_syntax(template_ast: nodes.Template, file: str, body_line: int) -> None:
     for node in template_ast.find_all((nodes.Include, nodes.Import, nodes.FromImport,
                                        nodes.Extends)):
-        raise ClauseError(file, "a clause cannot include, import or extend another file",
-                          body_line + node.lineno - 1)
+        raise ClauseError(file, "clause-include", line=body_line + node.lineno - 1)
 
 
 def parse_clause(path: Path, display: str | None = None) -> Clause:
@@ -175,34 +181,31 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise ClauseError(file, f"cannot read the clause: {e.strerror or e}") from None
+        raise ClauseError(file, "clause-unreadable", {"reason": e.strerror or str(e)}) from None
     try:
         text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError:
-        raise ClauseError(file, "the clause file is not valid UTF-8") from None
+        raise ClauseError(file, "clause-not-utf8") from None
     front_text, body, body_line = _split_front_matter(text, file)
     front, key_lines = _front_matter(front_text, file)
 
     unknown = sorted(set(front) - FRONT_KEYS)
     if unknown:
-        raise ClauseError(file, f"unknown front matter key '{unknown[0]}' "
-                          f"(known: {', '.join(sorted(FRONT_KEYS))})", key_lines.get(unknown[0]))
+        raise ClauseError(file, "clause-unknown-key",
+                          {"key": unknown[0], "known": sorted(FRONT_KEYS)},
+                          key_lines.get(unknown[0]))
     clause_id = front.get("id")
     if not isinstance(clause_id, str) or not ID_PATTERN.fullmatch(clause_id):
-        raise ClauseError(file, "'id' is required: lower-case letters, digits and dashes",
-                          key_lines.get("id", 2))
+        raise ClauseError(file, "clause-id-required", line=key_lines.get("id", 2))
     version = front.get("version")
     if not isinstance(version, str) or not version.isdigit() or int(version) < 1:
-        raise ClauseError(file, "'version' is required: a whole number from 1",
-                          key_lines.get("version", 2))
+        raise ClauseError(file, "clause-version-required", line=key_lines.get("version", 2))
     title, part_of, when = front.get("title"), front.get("part_of"), front.get("when")
     for name, value in (("title", title), ("part_of", part_of), ("when", when)):
         if value is not None and not isinstance(value, str):
-            raise ClauseError(file, f"'{name}' must be text", key_lines.get(name))
+            raise ClauseError(file, "clause-key-not-text", {"key": name}, key_lines.get(name))
     if (title is None) == (part_of is None):
-        raise ClauseError(file, "give either 'title' (an article) or 'part_of' "
-                          "(a part of an article), not both and not neither",
-                          key_lines.get("part_of", 2))
+        raise ClauseError(file, "clause-title-or-part-of", line=key_lines.get("part_of", 2))
 
     when_line = key_lines.get("when", 2)
     condition = None
@@ -210,12 +213,13 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         try:
             condition = _ENV.compile_expression(when, undefined_to_none=False)
         except jinja2.TemplateSyntaxError as e:
-            raise ClauseError(file, f"the 'when' condition is not valid: {e.message}",
+            raise ClauseError(file, "clause-when-invalid", {"detail": e.message},
                               when_line) from None
         except (ValueError, OverflowError, MemoryError, RecursionError) as e:
             # a literal too large to read, nesting too deep for the parser
-            raise ClauseError(file, f"the 'when' condition cannot be compiled "
-                              f"({type(e).__name__}: {str(e)[:100]})", when_line) from None
+            raise ClauseError(file, "clause-when-cannot-compile",
+                              {"detail": f"{type(e).__name__}: {str(e)[:100]}"},
+                              when_line) from None
     try:
         source_ast = _ENV.parse(_tag_lines_vanish(body), name=clause_id, filename=file)
         _check_syntax(source_ast, file, body_line)
@@ -223,12 +227,12 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         template = _ENV.bounded(
             _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
     except jinja2.TemplateSyntaxError as e:
-        raise ClauseError(file, f"template syntax: {e.message}",
+        raise ClauseError(file, "clause-syntax", {"detail": e.message},
                           body_line + (e.lineno or 1) - 1) from None
     except (ValueError, OverflowError, MemoryError, RecursionError) as e:
         # a literal too large to read, nesting too deep for the parser
-        raise ClauseError(file, f"template syntax: cannot be compiled ({type(e).__name__}: "
-                          f"{str(e)[:100]})", body_line) from None
+        raise ClauseError(file, "clause-cannot-compile",
+                          {"detail": f"{type(e).__name__}: {str(e)[:100]}"}, body_line) from None
     return Clause(
         id=clause_id, version=int(version), title=title, part_of=part_of, when=when,
         body=body, file=file, name=path.name, body_line=body_line, when_line=when_line,
@@ -248,15 +252,15 @@ class Library:
         seen: dict[str, Clause] = {}
         for clause in self.clauses:
             if clause.id in seen:
-                raise ClauseError(clause.file, f"the id '{clause.id}' is already used by "
-                                  f"{seen[clause.id].file}", clause.id_line)
+                raise ClauseError(clause.file, "clause-duplicate-id",
+                                  {"id": clause.id, "other": seen[clause.id].file}, clause.id_line)
             seen[clause.id] = clause
         for clause in self.clauses:
             if clause.part_of is not None:
                 parent = seen.get(clause.part_of)
                 if parent is None or not parent.is_article:
-                    raise ClauseError(clause.file, f"'part_of: {clause.part_of}' names no "
-                                      "article of the library", clause.part_of_line)
+                    raise ClauseError(clause.file, "clause-part-of-unknown",
+                                      {"part_of": clause.part_of}, clause.part_of_line)
 
     def by_id(self, clause_id: str) -> Clause | None:
         return next((c for c in self.clauses if c.id == clause_id), None)
@@ -270,10 +274,10 @@ def load_library(folder: str | Path) -> Library:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise ClauseError(str(folder), "the clause folder does not exist")
+        raise ClauseError(str(folder), "clause-folder-missing")
     files = sorted(p for p in folder.iterdir() if p.suffix == CLAUSE_SUFFIX and p.is_file())
     if not files:
-        raise ClauseError(str(folder), f"no clause files (*{CLAUSE_SUFFIX}) in the folder")
+        raise ClauseError(str(folder), "clause-folder-empty", {"suffix": CLAUSE_SUFFIX})
     return Library(str(folder), tuple(parse_clause(p, str(p)) for p in files))
 
 
@@ -303,16 +307,16 @@ class Decision:
 
     clause: Clause
     included: bool
-    why: str
+    why: Msg | str  # a message, or the 'when' condition read with ``facts``
     facts: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
-    def reason(self) -> str:
-        if self.facts is None:
+    def reason(self) -> Msg:
+        if isinstance(self.why, Msg):
             return self.why
-        shown = ", ".join(f"{p} = {_show_fact(_lookup(self.facts, p))}"
+        shown = ", ".join(f"{p} = {_show_fact(_lookup(self.facts or {}, p))}"
                           for p in _condition_paths(self.why))
-        return f"{self.why} ({shown})" if shown else self.why
+        return Msg("clause-condition", {"when": self.why, "facts": shown})
 
 
 @dataclass(frozen=True)
@@ -373,31 +377,32 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
     for clause in library.clauses:
         if clause.part_of is not None and clause.part_of not in included_articles:
             decisions.append(Decision(clause, False,
-                                      f"its article '{clause.part_of}' is not included"))
+                                      Msg("clause-article-excluded", {"article": clause.part_of})))
             continue
         if clause.condition is None:
-            ok, decision = True, Decision(clause, True, "always")
+            ok, decision = True, Decision(clause, True, Msg("clause-always"))
         else:
             doing(clause.file)
             try:
                 with time_limit(TIME_LIMIT):
                     ok = bool(clause.condition(**facts))
             except jinja2.UndefinedError as e:
-                raise ClauseError(clause.file, f"the 'when' condition reads an unknown field: "
-                                  f"{e.message}", clause.when_line) from None
+                code, params = _unknown_field(e, clause.when or "", facts)
+                raise ClauseError(clause.file, "clause-when-" + code, params,
+                                  clause.when_line) from None
             except Timeout:
-                raise ClauseError(clause.file, f"the 'when' condition took more than "
-                                  f"{TIME_LIMIT:g} s", clause.when_line) from None
+                raise ClauseError(clause.file, "clause-when-timeout", {"seconds": TIME_LIMIT},
+                                  clause.when_line) from None
             except RecursionError:
-                raise ClauseError(clause.file, "the 'when' condition recurses without end",
-                                  clause.when_line) from None
+                raise ClauseError(clause.file, "clause-when-recursion", line=clause.when_line) \
+                    from None
             except MemoryError:
-                raise ClauseError(clause.file, "the 'when' condition needs too much memory",
-                                  clause.when_line) from None
+                raise ClauseError(clause.file, "clause-when-memory", line=clause.when_line) \
+                    from None
             except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError,
                     LookupError, AttributeError) as e:
                 detail = f"{type(e).__name__}: {e}" if isinstance(e, LookupError) else str(e)
-                raise ClauseError(clause.file, f"the 'when' condition failed: {detail}",
+                raise ClauseError(clause.file, "clause-when-failed", {"detail": detail},
                                   clause.when_line) from None
             decision = Decision(clause, ok, clause.when or "", facts)
         if ok and clause.is_article:
@@ -499,6 +504,47 @@ def _error_line(clause: Clause, exc: BaseException) -> int | None:
     return clause.body_line + line - 1 if line else None
 
 
+_NO_ATTRIBUTE = re.compile(r"'(?P<owner>.*)' has no attribute '(?P<name>[^']*)'")
+_UNDEFINED_NAME = re.compile(r"'(?P<name>[^']*)' is undefined")
+
+
+def _names_of(value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        return [str(k) for k in value]
+    return [a for a in dir(value) if not a.startswith("_")]
+
+
+def _unknown_field(e: jinja2.UndefinedError, source: str,
+                   names: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Jinja's "'dict object' has no attribute 'x'" as the field a clause author wrote.
+
+    The dotted name is read from the clause's own source line
+    (``duration.tail_month``), and the closest field that exists is offered.
+    """
+    message = e.message or ""
+    attribute = _NO_ATTRIBUTE.fullmatch(message)
+    undefined = _UNDEFINED_NAME.fullmatch(message)
+    if attribute:
+        name = attribute["name"]
+        written = re.search(rf"([A-Za-z_][\w.]*)\.{re.escape(name)}\b", source)
+        parent = written.group(1) if written else None
+        owner: Any = names
+        for part in (parent or "").split(".") if parent else []:
+            owner = owner.get(part) if isinstance(owner, Mapping) else getattr(owner, part, None)
+        candidates = _names_of(owner) if parent and owner is not None else []
+        field = f"{parent}.{name}" if parent else name
+        prefix = f"{parent}." if parent else ""
+    elif undefined:
+        name = field = undefined["name"]
+        candidates, prefix = [str(k) for k in names if not str(k).startswith("_")], ""
+    else:
+        return "undefined", {"detail": message}
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    if close:
+        return "unknown-field-did-you-mean", {"field": field, "suggestion": prefix + close[0]}
+    return "unknown-field", {"field": field}
+
+
 def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
     """Render one clause body in the sandbox.
 
@@ -514,25 +560,29 @@ def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
     try:
         text = _ENV.render(clause.template, {**env_context, _VALUES: values}, seconds=TIME_LIMIT)
     except Timeout:
-        raise ClauseError(clause.file, f"the clause took more than {TIME_LIMIT:g} s to render "
-                          "(an endless or huge loop?)") from None
+        raise ClauseError(clause.file, "clause-timeout", {"seconds": TIME_LIMIT}) from None
     except ClauseError:
         raise
     except _RefError as e:
-        raise ClauseError(clause.file, str(e), _error_line(clause, e)) from None
+        raise ClauseError(clause.file, e.code, e.params, _error_line(clause, e)) from None
     except MemoryError:
-        raise ClauseError(clause.file, "the clause needs too much memory to render") from None
+        raise ClauseError(clause.file, "clause-memory") from None
     except jinja2.UndefinedError as e:
-        raise ClauseError(clause.file, f"undefined name: {e.message}",
-                          _error_line(clause, e)) from None
+        line = _error_line(clause, e)
+        lines = clause.body.split("\n")
+        index = line - clause.body_line if line else -1
+        source = lines[index] if 0 <= index < len(lines) else clause.body
+        code, params = _unknown_field(e, source, context)
+        raise ClauseError(clause.file, "clause-" + code, params, line) from None
     except SecurityError as e:
-        raise ClauseError(clause.file, f"refused by the sandbox: {e}",
+        raise ClauseError(clause.file, "clause-sandbox", {"detail": str(e)},
                           _error_line(clause, e)) from None
     except RecursionError:
-        raise ClauseError(clause.file, "the clause recurses without end") from None
+        raise ClauseError(clause.file, "clause-recursion") from None
     except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError, LookupError,
             AttributeError) as e:
-        raise ClauseError(clause.file, f"cannot render: {e}", _error_line(clause, e)) from None
+        raise ClauseError(clause.file, "clause-render-failed", {"detail": str(e)},
+                          _error_line(clause, e)) from None
     return parse_markup(text, values)
 
 
@@ -564,10 +614,13 @@ def render(library: Library, facts: Mapping[str, Any], context: Mapping[str, Any
 
         def ref(target: str) -> Reference:
             if target not in numbers:
-                present = library.by_id(target)
-                why = ("is not included for this deal" if present else
-                       "does not exist in the library")
-                raise _RefError(f"ref('{target}'): the clause '{target}' {why}")
+                if library.by_id(target):
+                    raise _RefError("clause-ref-excluded", {"target": target})
+                close = difflib.get_close_matches(target, [c.id for c in library.clauses], 1)
+                if close:
+                    raise _RefError("clause-ref-unknown-did-you-mean",
+                                    {"target": target, "suggestion": close[0]})
+                raise _RefError("clause-ref-unknown", {"target": target})
             return Reference(f"l’article\u00a0{numbers[target]}")
 
         blocks = render_body(clause, {**context, "ref": ref})

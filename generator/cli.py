@@ -27,9 +27,26 @@ Examples:
 """
 
 
-def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Print the library's errors as located one-liners, never a traceback."""
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    from .messages import set_language
 
+    set_language(value)
+
+
+_lang_option = click.option(
+    "--lang", type=click.Choice(["en", "fr"]), default=None, expose_value=False,
+    is_eager=True, callback=_set_language,
+    help="Language of messages (default: French when LC_ALL, LC_MESSAGES or LANG "
+         "starts with fr, else English).")
+
+
+def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Print the library's errors as located one-liners, never a traceback.
+
+    Also gives the command its ``--lang`` option.
+    """
+
+    @_lang_option
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from .diagnostics import ApportError
@@ -147,6 +164,7 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
     """
     from .deals import check_file
     from .diagnostics import to_json
+    from .messages import render
 
     files = _deal_files(_Context(paths).paths)
     results = [check_file(path, display, strict=strict) for path, display in files]
@@ -158,15 +176,14 @@ def validate(paths: tuple[str, ...], strict: bool, fmt: str) -> None:
             click.echo(str(d), err=d.severity == "error")
         bad = sum(not r.ok for r in results)
         warned = sum(any(d.severity == "warning" for d in r.diagnostics) for r in results)
-        click.echo(
-            f"{len(results)} deal{'s' if len(results) != 1 else ''} checked: "
-            f"{len(results) - bad} valid ({warned} with warnings), {bad} invalid",
-            err=True,
-        )
+        click.echo(render("validate-summary", {"checked": len(results),
+                                               "valid": len(results) - bad, "warned": warned,
+                                               "invalid": bad}), err=True)
     sys.exit(1 if any(not r.ok for r in results) else 0)
 
 
 @cli.command()
+@_handle_errors
 def schema() -> None:
     """Print the JSON Schema of the deal format (format 1).
 
@@ -476,11 +493,13 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
                    f"'apport build --clauses {export}'")
         return
     if check:
+        from .messages import render
+
         problems, combos = lib.check(source)
         for problem in problems:
-            click.echo(problem, err=True)
-        click.echo(f"{combos} option combinations rendered: "
-                   f"{len(problems)} problem{'s' if len(problems) != 1 else ''}", err=True)
+            click.echo(str(problem), err=True)
+        click.echo(render("check-summary", {"combos": combos, "problems": len(problems)}),
+                   err=True)
         sys.exit(1 if problems else 0)
     for line in lib.listing(source):
         click.echo(line)

@@ -24,42 +24,6 @@ from .text import Block, Run, paragraph, value
 TOOL = "apport"
 FINAL_SUBJECT = "Contrat à signer"
 
-# The warnings of generator.rules, for a French reader (by field path).
-WARNINGS_FR = {
-    "client.informed": "Le client n’a pas encore été informé de l’apport d’affaires ni de la "
-                       "commission\u00a0: à faire avant le premier contact.",
-    "commission.covers_follow_on": "Seul le contrat d’essai est couvert\u00a0: la commission "
-                                   "s’arrête après l’essai.",
-    "commission.covers_trial": "Ni l’essai ni les contrats suivants ne sont couverts\u00a0: un "
-                               "client qui commence par un essai ne rapporte aucune commission.",
-    "liability.cap": "Aucun plafond de responsabilité n’est prévu pour l’Apporteur.",
-    "disputes.jurisdiction": "Une clause attributive de juridiction ne vaut qu’entre "
-                             "commerçants\u00a0; avec un entrepreneur individuel, elle est "
-                             "probablement inefficace.",
-    "client.estimated_revenue": "Les commissions estimées dépassent 2\u00a0400\u00a0€ TTC sur "
-                                "douze mois\u00a0: le Bénéficiaire doit les déclarer (DAS2).",
-    "offer.reply_by": "La date de réponse à l’offre est postérieure à la date de signature "
-                      "du contrat.",
-    "liability.cap_amount": "Le plafond de responsabilité est inférieur aux commissions "
-                            "attendues\u00a0: il pourrait vider de sa substance l’obligation "
-                            "essentielle de l’Apporteur (article 1170 du Code civil).",
-    "duration.commission_months": "La Période de commission dépasse la durée du contrat et "
-                                  "de son droit de suite\u00a0: les derniers mois de l’exemple "
-                                  "chiffré pourraient ne jamais être dus.",
-    **{f"{who}.{field}": "Le capital social ou la ville du RCS manque\u00a0: "
-                         "l’identification de la société est incomplète (articles R.\u00a0123-237 "
-                         "et R.\u00a0123-238 du Code de commerce)."
-       for who in ("introducer", "beneficiary") for field in ("share_capital", "registry")},
-    **{f"{who}.representative.capacity": "La qualité du représentant ne correspond pas à la "
-                                         "forme de la société\u00a0: à vérifier."
-       for who in ("introducer", "beneficiary")},
-    **{path: "Un nom mêle des lettres latines et cyrilliques ou grecques\u00a0: il se lit de "
-             "même mais n’est pas le même nom."
-       for path in ("introducer.name", "beneficiary.name", "client.name",
-                    "introducer.representative.name", "beneficiary.representative.name")},
-}
-
-
 @dataclass(frozen=True)
 class BuiltDocument:
     """One Word document, in memory, with what it was built from."""
@@ -82,6 +46,11 @@ def custom_properties(kind: str, reference: str, clauses: Sequence[Clause],
     for i, clause in enumerate(clauses, start=1):
         props[f"apport.clause.{i:02d}"] = clause.key
     return props
+
+
+def _sentence(message: str) -> str:
+    """A catalogue message as a sentence of the annex: capital, French spacing, full stop."""
+    return typography(message[:1].upper() + message[1:].rstrip(".") + ".")
 
 
 def _yes(flag: bool) -> str:
@@ -135,13 +104,12 @@ def annex(deal: Deal, terms: Terms, rendered: Rendered, warnings: Sequence[Diagn
         clause = d.clause
         label = typography(clause.title or f"partie de « {clause.part_of} »")
         return Block((Run(clause.key, bold=True), Run(f" – {label}\u00a0: "),
-                      Run("toujours présente" if d.reason == "always" else d.reason)),
+                      Run(d.reason.render("fr"))),
                      bullet=True)
 
     kept = [decision(d) for d in rendered.decisions if d.included]
     left = [decision(d) for d in rendered.decisions if not d.included]
-    notes = [Block((Run(typography(WARNINGS_FR.get(w.path, w.message))),), bullet=True)
-             for w in warnings]
+    notes = [Block((Run(_sentence(w.text("fr"))),), bullet=True) for w in warnings]
     out: list[dict[str, Any]] = []
 
     def section(title: str, blocks: list[Block], empty: str) -> None:

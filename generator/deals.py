@@ -7,11 +7,8 @@ reported at once, each located at its line and column.
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +18,7 @@ from . import rules
 from .diagnostics import DealError, Diagnostic
 from .finding import DEAL_SUFFIXES, find_deal_files  # noqa: F401 - part of this API
 from .loading import LoadedDeal, load_bytes, load_file
-from .model import _FORBIDDEN, Deal, field_names, ignore_terms_without_commission
+from .model import _FORBIDDEN, Deal, field_names, ignore_terms_without_commission, message_of
 
 
 @dataclass
@@ -127,10 +124,11 @@ def validate_loaded(loaded: LoadedDeal) -> tuple[Deal | None, list[Diagnostic]]:
         deal = None
         diagnostics.extend(_from_pydantic(loaded, e))
         findings = rules.check_partial(_valid_sections(loaded.data))
-    for path, severity, message in findings:
-        line, column = loaded.position(tuple(path.split(".")))
-        diagnostics.append(Diagnostic(loaded.file, line, column, path, severity,  # type: ignore[arg-type]
-                                      message))
+    for finding in findings:
+        line, column = loaded.position(tuple(finding.path.split(".")))
+        diagnostics.append(Diagnostic(loaded.file, line, column, finding.path,
+                                      finding.severity,  # type: ignore[arg-type]
+                                      finding.code, finding.params))
     ignored = _typos_in_ignored_terms(loaded)
     if ignored:
         deal = None
@@ -154,10 +152,10 @@ def _typos_in_ignored_terms(loaded: LoadedDeal) -> list[Diagnostic]:
             for key in keys:
                 if key not in known:
                     loc = (section, key)
-                    error = {"type": "extra_forbidden", "loc": loc, "input": keys[key]}
+                    message = message_of({"type": "extra_forbidden", "loc": loc})
                     found.append(Diagnostic(loaded.file, *loaded.key_position(loc),
-                                            f"{section}.{key}", "error",
-                                            _message(error, loaded)))
+                                            f"{section}.{key}", "error", message.code,
+                                            message.params))
     return found
 
 
@@ -177,74 +175,7 @@ def _valid_sections(data: dict[str, Any]) -> dict[str, Any]:
     return valid
 
 
-# --- pydantic's errors, in plain English -----------------------------------------
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a group of keys"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
-    text = str(value)
-    if isinstance(value, (int, float)) or re.fullmatch(r"[+-]?\d+(\.\d+)?", text):
-        return text
-    return repr(text if len(text) <= 40 else text[:37] + "...")
-
-
-def _bound(value: Any) -> str:
-    # pydantic hands a Decimal bound over as its repr: "Decimal('1000000000')"
-    text = str(value)
-    match = re.fullmatch(r"Decimal\('([^']*)'\)", text)
-    if match:
-        text = match.group(1)
-    try:
-        return _shown(Decimal(text))
-    except InvalidOperation:
-        return text
-
-
-def _message(error: dict[str, Any], loaded: LoadedDeal) -> str:
-    kind = error["type"]
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
-    loc = error["loc"]
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        known = field_names(tuple(loc[:-1]))
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        if close:
-            return f"unknown key '{key}'; did you mean '{close[0]}'?"
-        return f"unknown key '{key}'; the keys here are: {', '.join(known)}"
-    if kind == "literal_error":
-        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return f"must be one of: {expected} (got {_shown(value)})"
-    if kind in ("less_than_equal", "less_than"):
-        word = "at most" if kind == "less_than_equal" else "below"
-        bound = ctx.get("le", ctx.get("lt"))
-        return f"must be {word} {_bound(bound)} (got {_shown(value)})"
-    if kind in ("greater_than_equal", "greater_than"):
-        word = "at least" if kind == "greater_than_equal" else "above"
-        bound = ctx.get("ge", ctx.get("gt"))
-        return f"must be {word} {_bound(bound)} (got {_shown(value)})"
-    if kind in ("string_too_long", "too_long"):  # a max_length on an annotated str is "too_long"
-        return (f"is too long: at most {ctx.get('max_length')} characters "
-                f"(got {len(value) if isinstance(value, str) else '?'})")
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"must be a group of keys, one per line below it (got {_shown(value)})"
-    if kind == "string_type":
-        return f"must be text (got {_shown(value)})"
-    if kind in ("value_error", "assertion_error"):
-        error_obj = ctx.get("error")
-        return str(error_obj) if error_obj is not None else error["msg"]
-    if kind.startswith("decimal") or kind.startswith("float") or kind.startswith("int"):
-        return f"must be a number (got {_shown(value)})"
-    return str(error["msg"]).rstrip(".").lower()  # pragma: no cover - a pydantic kind we do not use
+# --- pydantic's errors, located ------------------------------------------------
 
 
 def _from_pydantic(loaded: LoadedDeal, exc: ValidationError) -> Iterator[Diagnostic]:
@@ -255,5 +186,5 @@ def _from_pydantic(loaded: LoadedDeal, exc: ValidationError) -> Iterator[Diagnos
         else:
             line, column = loaded.position(loc)
         path = ".".join(str(p) for p in loc)
-        yield Diagnostic(loaded.file, line, column, path, "error",
-                         _message(dict(error), loaded))
+        message = message_of(error)
+        yield Diagnostic(loaded.file, line, column, path, "error", message.code, message.params)

@@ -1,20 +1,28 @@
-"""Diagnostics and the error tree.
+"""Diagnostics: located problems found in something a user wrote.
 
-Every problem the tool finds in something a user wrote becomes a
-:class:`Diagnostic` located at a file, line and column, in the form that
-editors and CI tools read (``file:line:col: severity: path: message``).
-Every exception the library raises on purpose derives from
-:class:`ApportError`; the command line catches that one class, prints it and
-exits non-zero, so a user never sees a Python traceback.
+Every problem the tool finds in a file becomes a :class:`Diagnostic` located
+at a file, line and column, in the form that editors and CI tools read
+(``file:line:col: severity: path: message``). A diagnostic holds a stable
+``code`` and its ``params``; :mod:`generator.messages` words it in the
+reader's language. The error tree lives in :mod:`generator.errors`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from typing import Literal
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .errors import (  # noqa: F401 - the error tree used to live here
+    ApportError,
+    ClauseError,
+    DealError,
+    OutputError,
+    TemplateError,
+)
+from .messages import render
 
 Severity = Literal["error", "warning"]
 
@@ -29,12 +37,13 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
     """One problem, located in a file.
 
     ``line`` and ``column`` are 1-based; 0 means "the whole file" (for
-    problems such as a file that is too large).
+    problems such as a file that is too large). ``code`` is stable (tools
+    key on it); :meth:`message` words it with ``params``.
     """
 
     file: str
@@ -42,64 +51,47 @@ class Diagnostic:
     column: int
     path: str
     severity: Severity
-    message: str
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "file", printable(self.file))
         object.__setattr__(self, "path", printable(self.path))
-        object.__setattr__(self, "message", printable(self.message))
 
-    def __str__(self) -> str:
+    def _key(self) -> tuple[Any, ...]:
+        return (self.file, self.line, self.column, self.path, self.severity, self.code)
+
+    def __lt__(self, other: Diagnostic) -> bool:
+        return self._key() < other._key()
+
+    @property
+    def message(self) -> str:
+        """The message in the current language (see :func:`generator.messages.language`)."""
+        return self.text()
+
+    def text(self, lang: str | None = None) -> str:
+        """The message alone, in ``lang``."""
+        return printable(render(self.code, self.params, lang))
+
+    def render(self, lang: str | None = None) -> str:
         where = self.file if self.line == 0 else f"{self.file}:{self.line}:{self.column}"
         field = f"{self.path}: " if self.path else ""
-        return f"{where}: {self.severity}: {field}{self.message}"
+        return f"{where}: {self.severity}: {field}{self.text(lang)}"
+
+    def __str__(self) -> str:
+        return self.render()
 
     def as_error(self) -> Diagnostic:
         """The same problem raised to an error (``--strict``)."""
-        return Diagnostic(self.file, self.line, self.column, self.path, "error", self.message)
+        return Diagnostic(self.file, self.line, self.column, self.path, "error", self.code,
+                          self.params)
+
+    def as_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """The ``--format json`` object: the spec's keys, the message in ``lang``."""
+        return {"file": self.file, "line": self.line, "column": self.column, "path": self.path,
+                "severity": self.severity, "code": self.code, "message": self.text(lang)}
 
 
-def to_json(diagnostics: Iterable[Diagnostic]) -> str:
+def to_json(diagnostics: Iterable[Diagnostic], lang: str | None = None) -> str:
     """The ``--format json`` form: one array of objects with the spec's keys."""
-    return json.dumps([asdict(d) for d in diagnostics], ensure_ascii=False, indent=2)
-
-
-class ApportError(Exception):
-    """Base of every error the library raises on purpose.
-
-    Raised when something a user wrote or asked for cannot be done; its
-    ``str()`` is a complete, located, one-line (or few-line) message.
-    """
-
-
-class DealError(ApportError):
-    """Raised when a deal file is invalid; carries every diagnostic of it."""
-
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        self.diagnostics = sorted(diagnostics)
-        super().__init__("\n".join(str(d) for d in self.diagnostics))
-
-
-class ClauseError(ApportError):
-    """Raised when a clause file cannot be read, selected or rendered.
-
-    The message names the clause file and, where known, its line.
-    """
-
-    def __init__(self, file: str, message: str, line: int | None = None) -> None:
-        self.file = file
-        self.line = line
-        where = f"{file}:{line}" if line else file
-        super().__init__(f"{where}: error: {message}")
-
-
-class TemplateError(ApportError):
-    """Raised when a Word template cannot be read, compiled or rendered."""
-
-    def __init__(self, file: str, message: str) -> None:
-        self.file = file
-        super().__init__(f"{file}: error: {message}")
-
-
-class OutputError(ApportError):
-    """Raised when an output file or folder cannot be written."""
+    return json.dumps([d.as_dict(lang) for d in diagnostics], ensure_ascii=False, indent=2)

@@ -35,7 +35,7 @@ import jinja2
 from docxtpl import DocxTemplate, RichText
 from jinja2.sandbox import SecurityError
 
-from .diagnostics import TemplateError
+from .errors import TemplateError
 from .french import NBHY, ORDINAL_SUFFIX
 from .sandbox import DOCUMENT_OUTPUT, DOCUMENT_TIME_LIMIT, Sandbox, Timeout
 from .text import Block, Run
@@ -140,26 +140,27 @@ class WordTemplate:
         try:
             raw = self.path.read_bytes()
         except OSError as e:
-            raise TemplateError(self.file, f"cannot read the template: {e.strerror or e}") from None
+            raise TemplateError(self.file, "template-unreadable",
+                                {"reason": e.strerror or str(e)}) from None
         if len(raw) > MAX_TEMPLATE_BYTES:
-            raise TemplateError(self.file, "the template is larger than 20 MiB")
+            raise TemplateError(self.file, "template-too-large", {"mib": MAX_TEMPLATE_BYTES >> 20})
         self.sha256 = hashlib.sha256(raw).hexdigest()
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
                 if sum(i.file_size for i in infos) > 10 * MAX_TEMPLATE_BYTES:
-                    raise TemplateError(self.file, "the template unpacks to more than 200 MiB")
+                    raise TemplateError(self.file, "template-unpacks-too-large",
+                                        {"mib": 10 * MAX_TEMPLATE_BYTES >> 20})
                 parts = {i.filename: archive.read(i) for i in infos if not i.is_dir()}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
                 NotImplementedError, RuntimeError, zlib.error) as e:
-            raise TemplateError(self.file, f"not a Word file (.docx): {e}") from None
+            raise TemplateError(self.file, "not-a-word-file", {"detail": str(e)}) from None
         unsafe = next((name for name in parts if not _safe_part_name(name)), None)
         if unsafe is not None:
-            raise TemplateError(self.file, f"not a Word file (.docx): it holds a part named "
-                                f"{unsafe!r}, outside the document (refused)")
+            raise TemplateError(self.file, "template-unsafe-part", {"part": repr(unsafe)})
         for required in (MAIN_PART, "[Content_Types].xml", "_rels/.rels"):
             if required not in parts:
-                raise TemplateError(self.file, f"not a Word file (.docx): no {required} inside")
+                raise TemplateError(self.file, "not-a-word-file-part", {"part": required})
 
         self.order: list[str] = [n for n in parts
                                  if n not in (CORE_PART, CUSTOM_PART, APP_PART)]
@@ -186,7 +187,7 @@ class WordTemplate:
         try:
             xml = data.decode("utf-8")
         except UnicodeDecodeError:
-            raise TemplateError(self.file, f"{name} is not UTF-8") from None
+            raise TemplateError(self.file, "template-part-not-utf8", {"part": name}) from None
         xml = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
         source = _DOCXTPL.patch_xml(xml)
         source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
@@ -195,12 +196,13 @@ class WordTemplate:
         try:
             return _ENV.bounded(_ENV.from_string(source))
         except jinja2.TemplateSyntaxError as e:
-            raise TemplateError(self.file, f"a tag is not valid ({e.message}) near "
-                                f"«{_near(source, e.lineno)}»") from None
+            raise TemplateError(self.file, "template-bad-tag",
+                                {"detail": e.message, "near": _near(source, e.lineno)}) from None
         except (ValueError, OverflowError, MemoryError, RecursionError) as e:
             # a literal too large to read, nesting too deep for the parser
-            raise TemplateError(self.file, f"{name}: a tag cannot be compiled "
-                                f"({type(e).__name__}: {str(e)[:100]})") from None
+            raise TemplateError(self.file, "template-cannot-compile",
+                                {"part": name,
+                                 "detail": f"{type(e).__name__}: {str(e)[:100]}"}) from None
 
     def render(self, context: Mapping[str, Any], properties: Mapping[str, str],
                custom: Mapping[str, str]) -> bytes:
@@ -221,22 +223,22 @@ class WordTemplate:
             try:
                 xml = _ENV.render(template, context, seconds=DOCUMENT_TIME_LIMIT)
             except jinja2.UndefinedError as e:
-                raise TemplateError(self.file, f"{name}: undefined name: {e.message}") from None
+                raise TemplateError(self.file, "template-undefined",
+                                    {"part": name, "detail": e.message}) from None
             except SecurityError as e:
-                raise TemplateError(self.file, f"{name}: refused by the sandbox: {e}") from None
+                raise TemplateError(self.file, "template-sandbox",
+                                    {"part": name, "detail": str(e)}) from None
             except Timeout:
-                raise TemplateError(self.file, f"{name}: the template took more than "
-                                    f"{DOCUMENT_TIME_LIMIT:g} s to render (an endless or "
-                                    "huge loop?)") from None
+                raise TemplateError(self.file, "template-timeout",
+                                    {"part": name, "seconds": DOCUMENT_TIME_LIMIT}) from None
             except RecursionError:
-                raise TemplateError(self.file, f"{name}: the template recurses without "
-                                    "end") from None
+                raise TemplateError(self.file, "template-recursion", {"part": name}) from None
             except MemoryError:
-                raise TemplateError(self.file, f"{name}: the template needs too much memory "
-                                    "to render") from None
+                raise TemplateError(self.file, "template-memory", {"part": name}) from None
             except (jinja2.TemplateError, TypeError, ValueError, LookupError,
                     AttributeError) as e:
-                raise TemplateError(self.file, f"{name}: cannot render: {e}") from None
+                raise TemplateError(self.file, "template-render-failed",
+                                    {"part": name, "detail": str(e)}) from None
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
             if re.search("[\t\n\a\f]", xml):
                 xml = _DOCXTPL.resolve_listing(xml)
@@ -244,9 +246,10 @@ class WordTemplate:
             try:
                 _well_formed(data)
             except ExpatError as e:
-                raise TemplateError(self.file, f"{name}: the template produced invalid XML "
-                                    f"({ErrorString(e.code)}: line {e.lineno}, column "
-                                    f"{e.offset + 1}); check its tags") from None
+                raise TemplateError(self.file, "template-invalid-xml",
+                                    {"part": name, "detail": f"{ErrorString(e.code)}: line "
+                                                             f"{e.lineno}, column {e.offset + 1}"}
+                                    ) from None
             rendered[name] = _entry(name, data, FAST)
         entries = [rendered.get(name) or self.static[name] for name in self.order]
         entries.append(_entry(CORE_PART, _core_xml(properties), FAST))
@@ -394,7 +397,8 @@ def load_template(path: str | Path) -> WordTemplate:
     try:
         stat = path.stat()
     except OSError as e:
-        raise TemplateError(str(path), f"cannot read the template: {e.strerror or e}") from None
+        raise TemplateError(str(path), "template-unreadable",
+                            {"reason": e.strerror or str(e)}) from None
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     template = _CACHE.get(key)
     if template is None:

@@ -13,12 +13,14 @@ import copy
 import functools
 import itertools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .clauses import Library, load_library, render
-from .diagnostics import ApportError, OutputError
-from .resources import CLIENT_SUBDIR, OFFER_SUBDIR
+from .errors import ApportError, ClauseError, OutputError
+from .messages import Msg, params_to_json
+from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, clauses_dir
 
 # A valid deal (as the loader would give it: text values) that every
 # combination starts from.
@@ -129,25 +131,76 @@ def option_deals() -> Iterator[tuple[str, dict[str, Any]]]:
     yield "commission 0", zero
 
 
-def _text_problems(rendered: Any) -> list[str]:
+def _text_problems(rendered: Any, folder: str) -> list[ApportError]:
     problems = []
     numbers = [a.number for a in rendered.articles]
     if numbers != list(range(1, len(numbers) + 1)):
-        problems.append(f"articles are numbered {numbers}, not 1..{len(numbers)}")
+        problems.append(ApportError("check-misnumbered", {"numbers": numbers,
+                                                          "count": len(numbers)}, file=folder))
     for article in rendered.articles:
         text = " ".join(b.text for b in article.blocks)
         for leftover in ("{{", "{%", "**", "\ue000", "None"):
             if leftover in text:
-                problems.append(f"{article.id}: the text contains {leftover!r}")
+                problems.append(ApportError("check-leftover", {"article": article.id,
+                                                               "leftover": repr(leftover)},
+                                            file=folder))
     return problems
 
 
-def check(folder: str | Path) -> tuple[list[str], int]:
+@dataclass
+class Problem:
+    """One problem of a library, found in ``count`` of the ``total`` combinations rendered."""
+
+    error: ApportError
+    kind: str  # contract | offer
+    count: int
+    total: int
+    example: str  # the first combination that shows it
+
+    def render(self, lang: str | None = None) -> str:
+        if not self.total:  # not a matter of combinations
+            return self.error.render(lang)
+        where = Msg("check-in-combinations", {"kind": Msg(f"check-kind-{self.kind}"),
+                                               "count": self.count, "total": self.total,
+                                               "example": self.example})
+        return f"{self.error.render(lang)} ({where.render(lang)})"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+_SUBDIRS = {"contract": "", "offer": OFFER_SUBDIR, "client": CLIENT_SUBDIR}
+
+
+def _changed_without_version(libraries: list[tuple[str, Library]]) -> list[Problem]:
+    """Clauses whose text differs from the built-in clause of the same ``id@version``."""
+    problems = []
+    for kind, library in libraries:
+        builtin_folder = clauses_dir() / _SUBDIRS[kind]
+        if Path(library.folder).resolve() == builtin_folder.resolve():
+            continue
+        builtin = {c.key: c for c in load_library(builtin_folder).clauses}
+        for clause in library.clauses:
+            original = builtin.get(clause.key)
+            if original is not None and original.sha256 != clause.sha256:
+                error = ClauseError(clause.file, "clause-changed-same-version",
+                                    {"clause": clause.key, "recorded": original.sha256[:12],
+                                     "now": clause.sha256[:12]}, clause.id_line)
+                problems.append(Problem(error, kind, 1, 0, ""))
+    return problems
+
+
+def check(folder: str | Path) -> tuple[list[Problem], int]:
     """Render a library's clauses against every option combination.
 
+    A problem that several combinations share is reported once, with how many
+    combinations show it and the first of them; a clause whose text differs
+    from the built-in clause of the same ``id@version`` is a problem too (its
+    version must go up).
+
     Returns:
-        The problems found (one line each, naming the clause file where
-        known) and the number of combinations rendered.
+        The problems found, in the order first met, and the number of
+        combinations rendered.
     """
     from .model import Deal
     from .offer import offer_terms
@@ -157,7 +210,8 @@ def check(folder: str | Path) -> tuple[list[str], int]:
     libraries: list[tuple[str, Library]] = [("contract", load_library(folder)),
                                             ("offer", load_library(folder / OFFER_SUBDIR)),
                                             ("client", load_library(folder / CLIENT_SUBDIR))]
-    problems: list[str] = []
+    found: dict[tuple[str, ...], Problem] = {}
+    totals = {"contract": 0, "offer": 0, "client": 0}
     combos = 0
     for label, data in option_deals():
         deal = Deal.model_validate(data)
@@ -165,6 +219,7 @@ def check(folder: str | Path) -> tuple[list[str], int]:
         for kind, library in libraries:
             if kind == "contract" and not deal.has_commission:
                 continue
+            totals[kind] += 1
             terms = (offer_terms(deal, reference="MATRICE") if kind == "offer"
                      else derive(deal, reference="MATRICE"))
             deal_facts = facts(deal)
@@ -172,12 +227,19 @@ def check(folder: str | Path) -> tuple[list[str], int]:
                 deal_facts["client"]["name"] = None
             try:
                 rendered = render(library, deal_facts, terms.as_context())
+                errors = _text_problems(rendered, library.folder)
             except ApportError as e:
-                problems.append(f"{e} [{kind}, {label}]")
-                continue
-            problems += [f"{library.folder}: error: {p} [{kind}, {label}]"
-                         for p in _text_problems(rendered)]
-    return sorted(set(problems)), combos
+                errors = [e]
+            for error in errors:
+                key = (kind, error.file or "", str(error.line or 0), error.code,
+                       params_to_json(error.params))
+                if key in found:
+                    found[key].count += 1
+                else:
+                    found[key] = Problem(error, kind, 1, 0, label)
+    for problem in found.values():
+        problem.total = totals[problem.kind]
+    return _changed_without_version(libraries) + list(found.values()), combos
 
 
 def listing(folder: str | Path) -> list[str]:
@@ -206,8 +268,7 @@ def export(clauses: str | Path, templates: str | Path, target: str | Path) -> in
 
     target = Path(target)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise OutputError(f"{target}: error: already exists and is not empty; "
-                          "choose a new folder")
+        raise OutputError(str(target), "export-target-not-empty")
     ensure_folder(target)
     return (copy_tree_new(Path(clauses), target / "clauses")
             + copy_tree_new(Path(templates), target / "templates"))

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -30,6 +31,7 @@ from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .diagnostics import DealError, Diagnostic
+from .messages import Msg
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -38,7 +40,8 @@ NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 # move every position after it one line down, and in a comment it would turn the
 # rest of that line into live keys nobody sees. (Escaped, ``"\L"``, they are text.)
 _HIDDEN_BREAKS = re.compile("[\x85\u2028\u2029]")
-_BREAK_NAMES = {"\x85": "next line", "\u2028": "line separator", "\u2029": "paragraph separator"}
+_BREAK_NAMES = {"\x85": "char-next-line", "\u2028": "char-line-separator",
+                "\u2029": "char-paragraph-separator"}
 
 Path_ = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -86,7 +89,7 @@ class _TooDeep(Exception):
 class _Checks:
     """A composer that records anchors, aliases and tags instead of honouring them."""
 
-    problems: list[tuple[yaml.Mark, str]]
+    problems: list[tuple[yaml.Mark, Msg]]
     depth: int
     check_event: Any  # from the parser this mixes with
     get_event: Any
@@ -99,23 +102,15 @@ class _Checks:
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         if self.check_event(AliasEvent):
             event = self.get_event()
-            self.problems.append(
-                (event.start_mark, "aliases (*name) are not allowed in a deal file; "
-                 "write the value out")
-            )
+            self.problems.append((event.start_mark, Msg("yaml-alias")))
             return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
         event = self.peek_event()
         if getattr(event, "anchor", None) is not None:
-            self.problems.append(
-                (event.start_mark, f"anchors (&{event.anchor}) are not allowed in a deal file")
-            )
+            self.problems.append((event.start_mark, Msg("yaml-anchor", {"anchor": event.anchor})))
             event.anchor = None
         tag = getattr(event, "tag", None)
         if tag not in (None, "!"):
-            self.problems.append(
-                (event.start_mark, f"tags ({tag}) are not allowed in a deal file; "
-                 "write the plain value")
-            )
+            self.problems.append((event.start_mark, Msg("yaml-tag", {"tag": tag})))
             event.tag = None
             if hasattr(event, "implicit"):
                 event.implicit = (True, True)
@@ -160,7 +155,7 @@ if getattr(yaml, "__with_libyaml__", False):
     _FAST = _FastLoader
 
 
-def _compose(text: str) -> tuple[Node | None, list[tuple[yaml.Mark, str]]]:
+def _compose(text: str) -> tuple[Node | None, list[tuple[yaml.Mark, Msg]]]:
     """The root node and the recorded problems; YAML errors as PyYAML raises them."""
     if _FAST is not None and "\t" not in text:  # libyaml accepts tabs PyYAML refuses
         try:
@@ -186,12 +181,12 @@ def _line_col(text: str, index: int) -> Position:
 
 def _too_large(file: str, size: int | None) -> DealError:
     """``size`` is None when unknown (a device or a pipe that keeps giving bytes)."""
-    shown = (f"{size / 1024:.0f} KiB ({size} bytes)" if size is not None
-             else f"larger than {MAX_BYTES // 1024} KiB")
-    return DealError([Diagnostic(
-        file, 0, 0, "", "error",
-        f"the file is {shown}; a deal file may be at most {MAX_BYTES // 1024} KiB",
-    )])
+    if size is None:
+        return DealError([Diagnostic(file, 0, 0, "", "error", "file-too-large-endless",
+                                     {"max_kib": MAX_BYTES // 1024})])
+    return DealError([Diagnostic(file, 0, 0, "", "error", "file-too-large",
+                                 {"kib": round(size / 1024), "size": size,
+                                  "max_kib": MAX_BYTES // 1024})])
 
 
 def _decode(raw: bytes, file: str) -> str:
@@ -205,11 +200,8 @@ def _decode(raw: bytes, file: str) -> str:
         line = raw.count(b"\n", 0, e.start) + 1
         # in characters, as every other column: the bytes before e.start are valid UTF-8
         column = len(raw[raw.rfind(b"\n", 0, e.start) + 1:e.start].decode("utf-8")) + 1
-        raise DealError([Diagnostic(
-            file, line, column, "", "error",
-            f"the file is not valid UTF-8 (byte 0x{raw[e.start]:02x}); "
-            "save it as UTF-8",
-        )]) from None
+        raise DealError([Diagnostic(file, line, column, "", "error", "not-utf8",
+                                    {"byte": f"0x{raw[e.start]:02x}"})]) from None
 
 
 def load_bytes(raw: bytes, file: str) -> LoadedDeal:
@@ -229,50 +221,116 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
     """
     text = _decode(raw, file)
 
-    def fatal(position: Position, message: str) -> DealError:
-        return DealError([Diagnostic(file, *position, "", "error", message)])
+    def fatal(position: Position, code: str, **params: Any) -> DealError:
+        return DealError([Diagnostic(file, *position, "", "error", code, params)])
 
     hidden = _HIDDEN_BREAKS.search(text)
     if hidden:
-        raise fatal(_line_col(text, hidden.start()),
-                    f"character U+{ord(hidden.group()):04X} ({_BREAK_NAMES[hidden.group()]}) "
-                    "is not allowed in a deal file: YAML reads it as a line break where "
-                    "editors show none; remove it or press Enter instead")
+        raise fatal(_line_col(text, hidden.start()), "hidden-line-break",
+                    char=f"U+{ord(hidden.group()):04X}", name=Msg(_BREAK_NAMES[hidden.group()]))
 
     try:
         # PyYAML checks the characters of a str stream in the constructor:
         # a NUL byte raises ReaderError there, so the loader is built inside the try.
         root, problems = _compose(text)
     except _TooDeep as e:
-        raise fatal(_pos(e.mark), f"the data is nested more than {MAX_DEPTH} levels deep") from None
+        raise fatal(_pos(e.mark), "yaml-too-deep", max=MAX_DEPTH) from None
     except yaml.reader.ReaderError as e:
-        raise fatal(
-            _line_col(text, e.position),
-            f"character U+{ord(e.character) if isinstance(e.character, str) else e.character:04X} "
-            "is not allowed in a YAML file",
-        ) from None
+        char = ord(e.character) if isinstance(e.character, str) else e.character
+        raise fatal(_line_col(text, e.position), "yaml-character", char=f"U+{char:04X}") from None
     except yaml.MarkedYAMLError as e:
+        hint = _hint(e, text)
+        if hint is not None:
+            position, code, params = hint
+            raise fatal(position, code, **params) from None
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
         position = _pos(mark) if mark else (1, 1)
-        raise fatal(position, f"this is not valid YAML: {problem}") from None
+        raise fatal(position, "yaml-invalid", detail=problem) from None
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks all its errors
-        raise fatal((1, 1), f"this is not valid YAML: {e}") from None
+        raise fatal((1, 1), "yaml-invalid", detail=str(e)) from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops this first
-        raise fatal((1, 1), "the data is nested too deeply") from None
+        raise fatal((1, 1), "yaml-too-deep", max=MAX_DEPTH) from None
 
     if root is None:
-        raise fatal((1, 1), "the file is empty; a deal starts with keys such as 'introducer:'")
+        raise fatal((1, 1), "file-empty")
     if not isinstance(root, MappingNode):
-        raise fatal(_pos(root.start_mark), "the top level must be a mapping of keys "
-                    "(such as 'introducer:'), not a list or a single value")
+        raise fatal(_pos(root.start_mark), "top-level-not-mapping")
 
     loaded = LoadedDeal(file=file, data={})
     loaded.diagnostics.extend(
-        Diagnostic(file, *_pos(mark), "", "error", message) for mark, message in problems
+        Diagnostic(file, *_pos(mark), "", "error", m.code, m.params) for mark, m in problems
     )
     loaded.data = _to_data(root, (), loaded)
+    loaded.diagnostics.extend(_values_cut_by_a_comment(root, (), text.split("\n"), file))
     return loaded
+
+
+# --- hints for the YAML mistakes people make every day ---------------------------------------
+
+_KEY_VALUE = re.compile(r"^(?P<indent>\s*)(?P<key>[^\s:#'\"][^:#]*?):[ \t]+(?P<value>.*?)\s*$")
+
+
+def _quoted_example(key: str, value: str) -> str:
+    return f'{key}: "{value.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
+
+
+def _hint(e: yaml.MarkedYAMLError, text: str) -> tuple[Position, str, dict[str, Any]] | None:
+    """A plain-words code for PyYAML's most frequent refusals (None: no hint known)."""
+    lines = text.split("\n")
+    problem, context = e.problem or "", e.context or ""
+    mark = e.problem_mark
+    line = lines[mark.line] if mark is not None and mark.line < len(lines) else ""
+    if problem == "mapping values are not allowed here" and mark is not None:
+        match = _KEY_VALUE.match(line)
+        if match and ": " in match["value"] + " ":
+            return (_pos(mark), "yaml-colon-in-value",
+                    {"example": _quoted_example(match["key"], match["value"])})
+    if "'\\t'" in problem and mark is not None and "\t" in line[:mark.column + 1] \
+            and not line[:mark.column].strip():
+        return _pos(mark), "yaml-tab-indent", {}
+    if context == "while scanning a quoted scalar" and e.context_mark is not None:
+        opening = e.context_mark
+        quote = lines[opening.line][opening.column] if opening.line < len(lines) else '"'
+        return _pos(opening), "yaml-unclosed-quote", {"quote": quote}
+    if problem.startswith("expected <block end>, but found") and mark is not None:
+        match = _KEY_VALUE.match(line)
+        if match and match["value"].startswith("'") and match["value"].count("'") > 2:
+            inner = match["value"][1:-1] if match["value"].endswith("'") else match["value"][1:]
+            return (_pos(mark), "yaml-apostrophe-in-quotes",
+                    {"example": _quoted_example(match["key"], inner)})
+    return None
+
+
+_CUT = re.compile(r"[ \t]+#(?=\S)")
+
+
+def _values_cut_by_a_comment(node: Node, path: Path_, lines: list[str],
+                             file: str) -> Iterator[Diagnostic]:
+    """Plain values followed on their line by `` #text``: YAML made the rest a comment.
+
+    ``name: Atelier #1 Bois`` reads as ``Atelier``. A comment written on
+    purpose starts with ``# `` (a space after the sign); a ``#`` glued to a
+    word is most likely part of the value.
+    """
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode):
+                yield from _values_cut_by_a_comment(value, (*path, key.value), lines, file)
+    elif isinstance(node, SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _values_cut_by_a_comment(item, (*path, i), lines, file)
+    elif isinstance(node, ScalarNode) and not node.style and node.value \
+            and node.end_mark.line < len(lines) and node.start_mark.line == node.end_mark.line:
+        line = lines[node.end_mark.line]
+        match = _CUT.match(line, node.end_mark.column)
+        if match:
+            rest = line[match.end() - 1:].rstrip()
+            key = str(path[-1]) if path else ""
+            yield Diagnostic(file, node.end_mark.line + 1, match.end(),
+                             ".".join(map(str, path)), "warning", "yaml-value-cut-by-comment",
+                             {"value": node.value, "rest": rest,
+                              "example": _quoted_example(key, f"{node.value} {rest}")})
 
 
 def _open_for_reading(path: str | Path) -> BinaryIO:
@@ -305,8 +363,8 @@ def load_file(path: str | Path, display: str | None = None) -> LoadedDeal:
                 size = os.fstat(f.fileno()).st_size
                 raise _too_large(name, size if size >= len(raw) else None)
     except OSError as e:
-        raise DealError([Diagnostic(name, 0, 0, "", "error",
-                                    f"cannot read the file: {e.strerror or e}")]) from None
+        raise DealError([Diagnostic(name, 0, 0, "", "error", "file-unreadable",
+                                    {"reason": e.strerror or str(e)})]) from None
     return load_bytes(raw, name)
 
 
@@ -324,7 +382,7 @@ def _to_data(node: Node, path: Path_, loaded: LoadedDeal) -> Any:
         if not isinstance(key_node, ScalarNode):
             loaded.diagnostics.append(Diagnostic(
                 loaded.file, *_pos(key_node.start_mark), ".".join(map(str, path)), "error",
-                "a key must be a plain word, not a list or a mapping",
+                "key-not-plain",
             ))
             continue
         key = key_node.value
@@ -333,8 +391,7 @@ def _to_data(node: Node, path: Path_, loaded: LoadedDeal) -> Any:
         if key in first_line:
             loaded.diagnostics.append(Diagnostic(
                 loaded.file, *_pos(key_node.start_mark), ".".join(map(str, child)), "error",
-                f"the key '{key}' is written twice (lines {first_line[key]} and {line}); "
-                "keep only one",
+                "duplicate-key", {"key": key, "first": first_line[key], "second": line},
             ))
             continue
         first_line[key] = line

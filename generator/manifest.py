@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import printable
+from .messages import known, params_from_json
 from .writing import FILE_MODE, OutputFolder, error, os_error
 
 MANIFEST = ".apport-manifest.json"
@@ -72,7 +73,8 @@ class Derived(enum.StrEnum):
     EMAIL = "eml"  # offer --eml
 
 
-Warning = tuple[int, int, str, str, str]  # line, column, path, severity, message
+# line, column, path, severity, message code, its parameters (generator.messages.params_to_json)
+Warning = tuple[int, int, str, str, str, str]
 
 
 @dataclass(frozen=True)
@@ -167,13 +169,18 @@ def _kind_of(name: str, value: Any) -> Kind:
 
 
 def _warning(value: Any) -> Warning:
-    if (not isinstance(value, list) or len(value) != 5 or not all(
+    if (not isinstance(value, list) or len(value) != 6 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value[:2])
             or not all(isinstance(v, str) for v in value[2:])
             or value[3] != "warning"
-            or _CONTROL.search(value[2]) or _CONTROL.search(value[4])):
-        raise Damaged("a warning is not [line, column, path, \"warning\", message]")
-    return (value[0], value[1], value[2], value[3], value[4])
+            or any(_CONTROL.search(v) for v in value[2:])
+            or not known(value[4])):
+        raise Damaged("a warning is not [line, column, path, \"warning\", code, parameters]")
+    try:
+        params_from_json(value[5])
+    except (ValueError, TypeError, KeyError, ArithmeticError):
+        raise Damaged("a warning's parameters are not readable") from None
+    return (value[0], value[1], value[2], value[3], value[4], value[5])
 
 
 def entry_from_json(name: str, data: Any) -> Entry:
@@ -373,7 +380,7 @@ class Manifest:
         except FileNotFoundError:
             pass
         except OSError as e:
-            raise os_error(out / JOURNAL, e, "cannot empty the manifest's journal") from None
+            raise os_error(out / JOURNAL, e, "io-cannot-empty-journal") from None
         self.journal_bytes = 0
 
     def save_if_due(self, folder: OutputFolder, *, changed: bool) -> None:
@@ -439,7 +446,7 @@ class Journal:
                 os.ftruncate(self._fd, start)  # no half line left behind
                 raise
         except OSError as e:
-            raise os_error(self.path, e, "cannot record what was written") from None
+            raise os_error(self.path, e, "io-cannot-record") from None
         for name in drop:
             self.manifest.entries.pop(name, None)
         self.manifest.entries.update(set_)

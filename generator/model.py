@@ -11,7 +11,9 @@ control characters) live here; rules that relate several fields live in
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -28,6 +30,8 @@ from pydantic import (
 from stdnum import exceptions as stdnum_errors
 from stdnum.fr import siret as stdnum_siret
 from stdnum.fr import tva as stdnum_tva
+
+from .messages import Msg
 
 MAX_TEXT = 2000
 MAX_MESSAGE = 10000
@@ -50,15 +54,46 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\u
 
 # --- scalar converters -------------------------------------------------------
 # Each receives what the loader produced (text, None, or a dict/list when the
-# user wrote a structure) and returns it converted or raises ValueError with a
-# message for a freelance assistant, not a programmer.
+# user wrote a structure) and returns it converted or raises :class:`Invalid`
+# with a message code (worded by generator.messages for a freelance assistant).
 
 
-def _describe(value: Any) -> str:
+class Invalid(ValueError):
+    """A value a field refuses: a message code and its parameters.
+
+    A ValueError, so that pydantic reports it like its own errors (it keeps
+    the exception in the error's ``ctx``).
+    """
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        return Msg(self.code, self.params).render("en")  # for a programmer reading a traceback
+
+
+def shown(value: Any) -> Any:
+    """A value as a message quotes it: a number as is, text quoted and shortened."""
     if isinstance(value, dict):
-        return "a group of keys"
+        return Msg("value-group")
     if isinstance(value, list):
-        return "a list"
+        return Msg("value-list")
+    if value is None:
+        return Msg("value-nothing")
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return value if not isinstance(value, float) else Decimal(str(value))
+    text = str(value)
+    if re.fullmatch(r"[+-]?\d+(\.\d+)?", text.strip()):
+        return Decimal(text.strip())
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _describe(value: Any) -> Any:
+    """What the user wrote, quoted as written (a converter sees text, even for ``1``)."""
+    if value is None or isinstance(value, (dict, list)):
+        return shown(value)
     text = str(value)
     return repr(text if len(text) <= 40 else text[:37] + "...")
 
@@ -70,21 +105,17 @@ def _text(value: Any, *, multiline: bool) -> Any:
         value = _LINE_BREAKS.sub("\n", value.replace("\r\n", "\n"))
     bad = _FORBIDDEN.search(value)
     if bad:
-        raise ValueError(
-            f"contains a control character (U+{ord(bad.group()):04X}) at position "
-            f"{bad.start() + 1}; remove it"
-        )
+        raise Invalid("control-character", char=f"U+{ord(bad.group()):04X}",
+                      position=bad.start() + 1)
     hidden = _INVISIBLE.search(value)
     if hidden:
-        raise ValueError(
-            f"contains an invisible or direction-changing character "
-            f"(U+{ord(hidden.group()):04X}) at position {hidden.start() + 1}; remove it"
-        )
+        raise Invalid("invisible-character", char=f"U+{ord(hidden.group()):04X}",
+                      position=hidden.start() + 1)
     if not multiline and ("\n" in value or _LINE_BREAKS.search(value)):
-        raise ValueError("must fit on one line (no line breaks)")
+        raise Invalid("one-line-expected")
     value = value.strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise Invalid("empty-text")
     return value
 
 
@@ -105,7 +136,7 @@ def _bool(value: Any) -> Any:
         return value
     if isinstance(value, str) and value in _BOOLS:
         return _BOOLS[value]
-    raise ValueError(f"must be true or false (got {_describe(value)})")
+    raise Invalid("boolean-expected", got=_describe(value))
 
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -126,8 +157,8 @@ def _number(value: Any) -> Any:
                 if number == number.to_integral_value() or (
                         isinstance(exponent, int) and -exponent <= 2):
                     return number
-                raise ValueError(f"must have at most two decimals (got {text})")
-    raise ValueError(f"must be a number such as 15 or 12.5 (got {_describe(value)})")
+                raise Invalid("too-many-decimals", got=text)
+    raise Invalid("number-expected", got=_describe(value))
 
 
 def _integer(value: Any) -> Any:
@@ -135,7 +166,7 @@ def _integer(value: Any) -> Any:
         return value
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
         return int(value)
-    raise ValueError(f"must be a whole number (got {_describe(value)})")
+    raise Invalid("whole-number-expected", got=_describe(value))
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -148,23 +179,20 @@ def _date(value: Any) -> Any:
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"this date does not exist (got {value.strip()})") from None
-    raise ValueError(f"must be a date written YYYY-MM-DD (got {_describe(value)})")
+            raise Invalid("date-does-not-exist", got=value.strip()) from None
+    raise Invalid("date-expected", got=_describe(value))
 
 
 def _siret(value: str) -> str:
     number = stdnum_siret.compact(value)
     if not number.isdigit():
-        raise ValueError("must contain only digits (spaces allowed)")
+        raise Invalid("siret-not-digits")
     if len(number) != 14:
-        raise ValueError(f"must be 14 digits (got {len(number)})")
+        raise Invalid("siret-length", got=len(number))
     try:
         return stdnum_siret.validate(number)
     except stdnum_errors.ValidationError:
-        raise ValueError(
-            f"{stdnum_siret.format(number)} is not a valid SIRET: its check digit does not "
-            "match (a digit is probably mistyped)"
-        ) from None
+        raise Invalid("siret-checksum", siret=stdnum_siret.format(number)) from None
 
 
 def vat_key(siren: str) -> str:
@@ -175,13 +203,13 @@ def vat_key(siren: str) -> str:
 def _vat_number(value: str) -> str:
     number = value.replace(" ", "").replace(".", "").replace("-", "").upper()
     if not number.startswith("FR"):
-        raise ValueError("must start with FR, then the two-character key and the 9-digit SIREN")
+        raise Invalid("vat-number-prefix")
     try:
         return "FR" + stdnum_tva.validate(number)
     except stdnum_errors.InvalidLength:
-        raise ValueError("must be FR, a two-character key and the 9-digit SIREN") from None
+        raise Invalid("vat-number-length") from None
     except stdnum_errors.ValidationError:
-        raise ValueError(f"{value.strip()} is not a valid French VAT number") from None
+        raise Invalid("vat-number-invalid", got=value.strip()) from None
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
@@ -189,7 +217,7 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 def _email(value: str) -> str:
     if not _EMAIL.fullmatch(value):
-        raise ValueError(f"is not an email address (got {_describe(value)})")
+        raise Invalid("email-invalid", got=_describe(value))
     return value
 
 
@@ -392,7 +420,7 @@ def ignore_terms_without_commission(data: Any) -> Any:
         return data
     try:
         rate = _number(data["commission"].get("rate"))
-    except ValueError:
+    except Invalid:
         return data
     if rate != 0:
         return data
@@ -420,3 +448,56 @@ def model_of(annotation: Any) -> type[BaseModel] | None:
         if found:
             return found
     return None
+
+
+def _bound(value: Any) -> Any:
+    # pydantic hands a Decimal bound over as its repr: "Decimal('1000000000')"
+    text = str(value)
+    match = re.fullmatch(r"Decimal\('([^']*)'\)", text)
+    return shown(match.group(1) if match else text)
+
+
+def message_of(error: Mapping[str, Any], at: tuple[str | int, ...] = ()) -> Msg:
+    """One of pydantic's errors (from ``ValidationError.errors()``) as a message code.
+
+    The one translation of pydantic's vocabulary, for ``validate`` and the
+    wizard alike; ``at`` is the field's path when the error was raised on
+    the field alone (the wizard checks one answer at a time).
+    """
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    loc = at + tuple(error["loc"])
+    if kind == "missing":
+        return Msg("field-missing")
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        known = field_names(loc[:-1])
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        if close:
+            return Msg("unknown-key-did-you-mean", {"key": key, "suggestion": close[0]})
+        return Msg("unknown-key", {"key": key, "known": known})
+    if kind == "literal_error":
+        expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return Msg("choice-expected", {"choices": expected, "got": shown(value)})
+    if kind in ("less_than_equal", "less_than"):
+        bound = _bound(ctx.get("le", ctx.get("lt")))
+        if loc == ("commission", "rate"):
+            return Msg("rate-above-ceiling", {"max": bound, "got": shown(value)})
+        return Msg("above-maximum", {"max": bound, "got": shown(value)})
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = _bound(ctx.get("ge", ctx.get("gt")))
+        return Msg("below-minimum", {"min": bound, "got": shown(value)})
+    if kind in ("string_too_long", "too_long"):  # a max_length on an annotated str is "too_long"
+        return Msg("text-too-long", {"max": ctx.get("max_length"),
+                                     "got": len(value) if isinstance(value, str) else "?"})
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return Msg("group-expected", {"got": shown(value)})
+    if kind == "string_type":
+        return Msg("text-expected", {"got": shown(value)})
+    if kind == "value_error" and isinstance(ctx.get("error"), Invalid):
+        return Msg(ctx["error"].code, ctx["error"].params)
+    if kind.startswith(("decimal", "float", "int")):
+        return Msg("number-expected", {"got": shown(value)})
+    # pragma: no cover - a pydantic kind our model does not use
+    return Msg("invalid-value", {"detail": str(error["msg"]).rstrip(".").lower()})

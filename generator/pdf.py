@@ -14,19 +14,11 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .diagnostics import ApportError
+from .errors import PdfError
 
 CANDIDATES = ("soffice", "libreoffice", "/usr/bin/soffice", "/usr/lib/libreoffice/program/soffice",
               "/Applications/LibreOffice.app/Contents/MacOS/soffice",
               r"C:\Program Files\LibreOffice\program\soffice.exe")
-INSTALL_HINT = ("install LibreOffice (Debian/Ubuntu: 'sudo apt install libreoffice-writer-nogui'; "
-                "macOS: 'brew install --cask libreoffice'; Windows: libreoffice.org) "
-                "or set APPORT_SOFFICE to its 'soffice' program")
-
-
-class PdfError(ApportError):
-    """Raised when LibreOffice is missing or a conversion fails."""
-
 
 def find_soffice() -> str | None:
     """The LibreOffice program, or None (``APPORT_SOFFICE`` overrides the search)."""
@@ -52,7 +44,7 @@ def convert(documents: Sequence[str | Path], outdir: str | Path | None = None, *
     """
     soffice = find_soffice()
     if soffice is None:
-        raise PdfError(f"error: LibreOffice is needed to make PDFs: {INSTALL_HINT}")
+        raise PdfError("pdf-no-libreoffice")
     paths = [Path(d) for d in documents]
     if not paths:
         return []
@@ -71,15 +63,16 @@ def convert(documents: Sequence[str | Path], outdir: str | Path | None = None, *
                 completed = subprocess.run(command, capture_output=True, text=True,
                                            timeout=timeout, check=False)
             except subprocess.TimeoutExpired:
-                raise PdfError(f"error: LibreOffice did not finish within {timeout:g} s") from None
+                raise PdfError("pdf-timeout", {"seconds": timeout}) from None
             except OSError as e:
-                raise PdfError(f"error: cannot run LibreOffice ({soffice}): {e}") from None
+                raise PdfError("pdf-cannot-run", {"program": soffice, "reason": str(e)}) from None
         for path in group:
             pdf = target / (path.stem + ".pdf")
             if not pdf.is_file() or pdf.stat().st_mtime < path.stat().st_mtime - 1:
                 detail = (completed.stderr or completed.stdout).strip().splitlines()
-                raise PdfError(f"{path}: error: LibreOffice did not produce {pdf.name}"
-                               + (f" ({detail[-1]})" if detail else ""))
+                raise PdfError("pdf-not-produced", {"pdf": pdf.name,
+                                                    "detail": detail[-1] if detail else "-"},
+                               file=str(path))
             results[path] = pdf
     return [results[p] for p in paths]
 

@@ -48,7 +48,7 @@ class Inputs:
     tool: str
     clauses: Mapping[str, str] | None = None
     documents: tuple[str, ...] | None = None
-    warnings: tuple[tuple[int, int, str, str, str], ...] | None = None
+    warnings: tuple[tuple[int, int, str, str, str, str], ...] | None = None
     final: bool = False  # the contract to sign (--final): without the draft notice
 
     @property

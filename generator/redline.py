@@ -72,8 +72,8 @@ from typing import Literal
 
 from lxml import etree
 
-from .diagnostics import ApportError
 from .documents import MAIN_PART, XML_DECLARATION, _entry, _zip
+from .errors import RedlineError
 
 __all__ = [
     "Change",
@@ -137,17 +137,6 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
                           remove_blank_text=False)
 
 
-class RedlineError(ApportError):
-    """Raised when a document cannot be compared: not a Word file, or already under review.
-
-    The message names the file (its path, or the name the caller gave for bytes).
-    """
-
-    def __init__(self, file: str, message: str) -> None:
-        self.file = file
-        super().__init__(f"{file}: error: {message}")
-
-
 # --- reading and writing packages -------------------------------------------------------
 
 
@@ -163,7 +152,7 @@ class _Package:
     def body(self) -> etree._Element:
         body = self.root.find(_w("body"))
         if body is None:
-            raise RedlineError(self.name, f"not a Word file (.docx): {MAIN_PART} has no body")
+            raise RedlineError(self.name, "document-no-body", {"part": MAIN_PART})
         return body
 
     def to_bytes(self) -> bytes:
@@ -184,12 +173,13 @@ def _read_file(path: str | os.PathLike[str], file: str) -> bytes:
         with os.fdopen(fd, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
-                raise RedlineError(file, "not a regular file: give a Word document (.docx)")
+                raise RedlineError(file, "document-not-regular")
             raw = handle.read(MAX_PACKED + 1)
     except OSError as e:
-        raise RedlineError(file, f"cannot read the document: {e.strerror or e}") from None
+        raise RedlineError(file, "document-unreadable",
+                           {"reason": e.strerror or str(e)}) from None
     if len(raw) > MAX_PACKED:
-        raise RedlineError(file, f"the document is larger than {MAX_PACKED // 2**20} MiB")
+        raise RedlineError(file, "document-too-large", {"mib": MAX_PACKED // 2**20})
     return raw
 
 
@@ -204,18 +194,19 @@ def _read(source: Source, name: str | None, default: str) -> _Package:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             infos = [i for i in archive.infolist() if not i.is_dir()]
             if sum(i.file_size for i in infos) > MAX_UNPACKED:
-                raise RedlineError(file, "the document unpacks to more than 200 MiB")
+                raise RedlineError(file, "document-unpacks-too-large", {"mib": MAX_UNPACKED >> 20})
             parts = [(i.filename, archive.read(i)) for i in infos]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
             NotImplementedError, zlib.error) as e:
-        raise RedlineError(file, f"not a Word file (.docx): {e}") from None
+        raise RedlineError(file, "not-a-word-file", {"detail": str(e)}) from None
     main = next((data for part, data in parts if part == MAIN_PART), None)
     if main is None:
-        raise RedlineError(file, f"not a Word file (.docx): no {MAIN_PART} inside")
+        raise RedlineError(file, "not-a-word-file-part", {"part": MAIN_PART})
     try:
         root = etree.fromstring(main, _PARSER)
     except etree.XMLSyntaxError as e:
-        raise RedlineError(file, f"{MAIN_PART} is not well-formed XML: {e}") from None
+        raise RedlineError(file, "document-bad-xml",
+                           {"part": MAIN_PART, "detail": str(e)}) from None
     package = _Package(file, parts, root)
     package.body  # noqa: B018 - fails early, naming the file, when there is no body
     return package
@@ -225,8 +216,7 @@ def _read_for_comparison(source: Source, name: str | None, default: str) -> _Pac
     package = _read(source, name, default)
     for element in package.body.iter(*_REVISIONS):
         local = etree.QName(element).localname
-        raise RedlineError(package.name, f"the document already carries tracked changes "
-                           f"(w:{local}); accept or reject them first")
+        raise RedlineError(package.name, "document-has-revisions", {"element": f"w:{local}"})
     return package
 
 
@@ -881,8 +871,7 @@ def redline(old: Source, new: Source, *, author: str = "apport", old_name: str |
         changes, or ``author`` cannot be written in one.
     """
     if not author or re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]", author):
-        raise RedlineError("author", f"the author name {author!r} cannot be "
-                           "written in a Word file")
+        raise RedlineError("author", "redline-bad-author", {"author": repr(author)})
     before = _read_for_comparison(old, old_name, "old document")
     after = _read_for_comparison(new, new_name, "new document")
     _sanitize(before.body)

@@ -1,8 +1,9 @@
 """The spec's rules that relate several fields, and its warnings.
 
 Each rule is a small function that looks at a validated :class:`Deal` and
-yields ``(path, severity, message)``; :func:`check` runs them all, so every
-problem of a deal is reported at once. Identifiers are checked through
+yields :class:`Finding` s (a path, a severity, a message code and its
+parameters, worded by :mod:`generator.messages`); :func:`check` runs them
+all, so every problem of a deal is reported at once. Identifiers are checked through
 python-stdnum in :mod:`generator.model`; here we only relate them.
 """
 
@@ -10,12 +11,28 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import terms
 from .model import Deal, Party, vat_key
 
-Finding = tuple[str, str, str]  # (path, severity, message)
+
+class Finding(NamedTuple):
+    """One problem a rule found: where, how serious, and its message code."""
+
+    path: str
+    severity: str
+    code: str
+    params: dict[str, Any] = {}
+
+
+def error(path: str, code: str, **params: Any) -> Finding:
+    return Finding(path, "error", code, params)
+
+
+def warning(path: str, code: str, **params: Any) -> Finding:
+    return Finding(path, "warning", code, params)
+
 Rule = Callable[[Deal], Iterator[Finding]]
 
 DAS2_THRESHOLD = terms.DAS2_THRESHOLD
@@ -65,33 +82,29 @@ def check_partial(sections: dict[str, Any]) -> list[Finding]:
 def terms_required_with_commission(deal: Deal) -> Iterator[Finding]:
     if deal.has_commission:
         if deal.liability is None:
-            yield "liability", "error", "required when there is a commission (add 'cap:')"
+            yield error("liability", "liability-required")
         if deal.duration is None:
-            yield "duration", "error", "required when there is a commission (add 'mission:')"
+            yield error("duration", "duration-required")
 
 
 @rule
 def distinct_parties(deal: Deal) -> Iterator[Finding]:
     if deal.introducer.siren == deal.beneficiary.siren:
-        message = (f"the introducer and the beneficiary have the same SIREN "
-                   f"({deal.introducer.siren}); they must be two different businesses")
-        yield "introducer.siret", "error", message
-        yield "beneficiary.siret", "error", message
+        yield error("introducer.siret", "same-siren", siren=deal.introducer.siren)
+        yield error("beneficiary.siret", "same-siren", siren=deal.introducer.siren)
 
 
 def _party_rules(prefix: str, party: Party) -> Iterator[Finding]:
     if party.is_company and party.representative is None:
-        yield (f"{prefix}.representative", "error",
-               f"required for a company ({party.legal_form}): who signs, and in what capacity")
+        yield error(f"{prefix}.representative", "representative-required",
+                    form=party.legal_form)
     if not party.is_company and party.representative is not None:
-        yield (f"{prefix}.representative", "error",
-               "not allowed for an individual entrepreneur (ei): she signs herself")
+        yield error(f"{prefix}.representative", "representative-not-allowed")
     if party.vat_number is not None:
         expected = "FR" + vat_key(party.siren) + party.siren
         if party.vat_number != expected:
-            yield (f"{prefix}.vat_number", "error",
-                   f"does not match the SIREN {party.siren} of the SIRET "
-                   f"(expected {expected})")
+            yield error(f"{prefix}.vat_number", "vat-number-mismatch", siren=party.siren,
+                        expected=expected)
 
 
 @rule
@@ -106,11 +119,9 @@ def commission_months(deal: Deal) -> Iterator[Finding]:
     if d is None:
         return
     if d.mission == "recurring" and d.commission_months is None:
-        yield ("duration.commission_months", "error",
-               "required for a recurring mission: for how many months is the commission paid?")
+        yield error("duration.commission_months", "commission-months-required")
     if d.mission == "one_shot" and d.commission_months is not None:
-        yield ("duration.commission_months", "error",
-               "not allowed for a one-shot mission (a single commission is paid); remove it")
+        yield error("duration.commission_months", "commission-months-not-allowed")
 
 
 @rule
@@ -120,13 +131,12 @@ def cap_amount(deal: Deal) -> Iterator[Finding]:
         return
     if liability.cap == "amount":
         if liability.cap_amount is None:
-            yield "liability.cap_amount", "error", "required when cap is 'amount'"
+            yield error("liability.cap_amount", "cap-amount-required")
         elif liability.cap_amount <= 0:
-            yield ("liability.cap_amount", "error",
-                   f"must be above 0 (got {liability.cap_amount})")
+            yield error("liability.cap_amount", "cap-amount-not-positive",
+                        got=liability.cap_amount)
     elif liability.cap_amount is not None:
-        yield ("liability.cap_amount", "error",
-               f"only used when cap is 'amount' (cap is '{liability.cap}'); remove it")
+        yield error("liability.cap_amount", "cap-amount-unused", cap=liability.cap)
 
 
 # --- warnings ------------------------------------------------------------------
@@ -136,17 +146,14 @@ def cap_amount(deal: Deal) -> Iterator[Finding]:
 def reply_after_signature(deal: Deal) -> Iterator[Finding]:
     reply_by, signed = deal.offer.reply_by, deal.signature.date
     if reply_by is not None and signed is not None and reply_by > signed:
-        yield ("offer.reply_by", "warning",
-               f"is after the signature date ({reply_by.isoformat()} > {signed.isoformat()}): "
-               "the contract would be dated before the beneficiary has to answer the offer")
+        yield warning("offer.reply_by", "reply-after-signature", reply_by=reply_by.isoformat(),
+                      signed=signed.isoformat())
 
 
 @rule
 def client_informed(deal: Deal) -> Iterator[Finding]:
     if not deal.client.informed:
-        yield ("client.informed", "warning",
-               "the client has not been told about the introduction and the commission; "
-               "tell the client before the first contact")
+        yield warning("client.informed", "client-not-informed")
 
 
 @rule
@@ -155,37 +162,30 @@ def trial_coverage(deal: Deal) -> Iterator[Finding]:
         return
     c = deal.commission
     if deal.duration.mission == "recurring" and c.covers_trial and not c.covers_follow_on:
-        yield ("commission.covers_follow_on", "warning",
-               "the commission will stop after the trial: the contracts that follow it "
-               "earn nothing")
+        yield warning("commission.covers_follow_on", "commission-stops-after-trial")
     if not c.covers_trial and not c.covers_follow_on:
-        yield ("commission.covers_trial", "warning",
-               "neither the trial nor the contracts that follow are covered: a client who "
-               "starts with a trial brings no commission at all")
+        yield warning("commission.covers_trial", "nothing-covered")
 
 
 @rule
 def no_liability_cap(deal: Deal) -> Iterator[Finding]:
     if deal.has_commission and deal.liability is not None and deal.liability.cap == "none":
-        yield "liability.cap", "warning", "no limit of liability for the introducer"
+        yield warning("liability.cap", "no-liability-cap")
 
 
 @rule
 def jurisdiction_with_ei(deal: Deal) -> Iterator[Finding]:
     if deal.disputes.jurisdiction and "ei" in (deal.introducer.legal_form,
                                                deal.beneficiary.legal_form):
-        yield ("disputes.jurisdiction", "warning",
-               "a jurisdiction clause binds only traders; with an individual entrepreneur "
-               "(ei) it is likely ineffective")
+        yield warning("disputes.jurisdiction", "jurisdiction-with-ei")
 
 
 @rule
 def das2_threshold(deal: Deal) -> Iterator[Finding]:
     estimate = terms.yearly_commission_incl_vat(deal)
     if estimate is not None and estimate > DAS2_THRESHOLD:
-        yield ("client.estimated_revenue", "warning",
-               f"the commissions are estimated at {estimate:.2f} € incl. VAT over 12 months, "
-               f"above {DAS2_THRESHOLD} €: the beneficiary must declare them (DAS2)")
+        yield warning("client.estimated_revenue", "das2-threshold", estimate=estimate,
+                      threshold=DAS2_THRESHOLD)
 
 
 @rule
@@ -193,9 +193,7 @@ def unnamed_client_in_message(deal: Deal) -> Iterator[Finding]:
     message = deal.offer.message
     if message and not deal.client.named_in_offer and deal.client.name.casefold() in \
             message.casefold():
-        yield ("offer.message", "warning",
-               "names the client, but client.named_in_offer is false: the offer sheet would "
-               "reveal the client's name; remove it from the message or set named_in_offer")
+        yield warning("offer.message", "client-named-in-message")
 
 
 @rule
@@ -204,13 +202,9 @@ def company_identification(deal: Deal) -> Iterator[Finding]:
         if not party.is_company:
             continue
         if party.share_capital is None:
-            yield (f"{prefix}.share_capital", "warning",
-                   "missing for a company: its identification in the contract is incomplete "
-                   "(Code de commerce R123-237)")
+            yield warning(f"{prefix}.share_capital", "company-share-capital-missing")
         if party.registry is None:
-            yield (f"{prefix}.registry", "warning",
-                   "missing for a company: its identification in the contract is incomplete "
-                   "(Code de commerce R123-237, R123-238)")
+            yield warning(f"{prefix}.registry", "company-registry-missing")
 
 
 @rule
@@ -221,9 +215,8 @@ def capacity_of_another_form(deal: Deal) -> Iterator[Finding]:
         capacity = party.representative.capacity.casefold()
         for office, forms in _OFFICES.items():
             if office in capacity and party.legal_form not in forms:
-                yield (f"{prefix}.representative.capacity", "warning",
-                       f"'{party.representative.capacity}' is not an office of a company of "
-                       f"this form ({party.legal_form}); check who represents it")
+                yield warning(f"{prefix}.representative.capacity", "capacity-of-another-form",
+                              capacity=party.representative.capacity, form=party.legal_form)
                 break
 
 
@@ -236,11 +229,11 @@ def trivial_cap(deal: Deal) -> Iterator[Finding]:
     expected = terms.expected_commission(deal)
     floor = terms.CAP_FLOOR if expected is None else expected
     if liability.cap_amount < floor:
-        why = (f"the commission expected over the commission period ({floor:.2f} €)"
-               if expected is not None else f"{terms.CAP_FLOOR} € (no revenue estimate)")
-        yield ("liability.cap_amount", "warning",
-               f"is below {why}: a cap that small may empty the introducer's essential "
-               "obligation (Code civil art. 1170)")
+        if expected is not None:
+            yield warning("liability.cap_amount", "cap-below-expected-commission",
+                          expected=expected)
+        else:
+            yield warning("liability.cap_amount", "cap-below-floor", floor=terms.CAP_FLOOR)
 
 
 def _scripts(word: str) -> set[str]:
@@ -262,9 +255,7 @@ def mixed_scripts(deal: Deal) -> Iterator[Finding]:
         for word in name.split():
             scripts = _scripts(word)
             if "LATIN" in scripts and scripts & {"CYRILLIC", "GREEK"}:
-                yield (path, "warning",
-                       f"the word '{word}' mixes Latin letters with Cyrillic or Greek ones: "
-                       "it reads the same but is not the same name")
+                yield warning(path, "mixed-scripts", word=word)
                 break
 
 
@@ -276,7 +267,5 @@ def commission_outlasts_agreement(deal: Deal) -> Iterator[Finding]:
         return
     reach = d.agreement_months + d.tail_months
     if d.commission_months > reach:
-        yield ("duration.commission_months", "warning",
-               f"{d.commission_months} months is longer than the agreement and its tail "
-               f"({reach} months): follow-on contracts signed after them earn nothing, so the "
-               "later months of the worked example may never be owed")
+        yield warning("duration.commission_months", "commission-outlasts-agreement",
+                      months=d.commission_months, reach=reach)

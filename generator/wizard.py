@@ -42,8 +42,10 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 from stdnum.fr import siret as stdnum_siret
 
-from .diagnostics import ApportError, Diagnostic, OutputError
-from .model import Deal, model_of
+from .diagnostics import Diagnostic
+from .errors import ApportError, OutputError, WizardError
+from .messages import render
+from .model import Deal, message_of, model_of
 
 __all__ = [
     "Choice",
@@ -69,13 +71,6 @@ __all__ = [
 ]
 
 Kind = Literal["text", "choice", "bool", "number", "integer", "date", "siret", "message"]
-
-
-class WizardError(ApportError):
-    """Raised when the wizard cannot turn the answers into a deal that reads back.
-
-    It means a bug in the wizard (the answers were each valid), never a user error.
-    """
 
 
 # --- what the front end sees ------------------------------------------------------------------
@@ -441,7 +436,7 @@ def _prepare(f: _Field, raw: str) -> Any:
             return "true"
         if text.casefold() in _NO:
             return "false"
-        raise _Invalid("répondez o (oui) ou n (non)")
+        raise _Invalid(render("wizard-yes-no", lang="fr"))
     if f.kind == "choice":
         values = choice_values(f.path)
         if text.isdigit() and 1 <= int(text) <= len(values):
@@ -449,8 +444,8 @@ def _prepare(f: _Field, raw: str) -> Any:
         for value in values:
             if text.casefold() in (value.casefold(), f.labels.get(value, value).casefold()):
                 return value
-        raise _Invalid(f"choisissez un numéro de 1 à {len(values)} ou l'une des valeurs : "
-                       f"{', '.join(values)}")
+        raise _Invalid(render("wizard-choice", {"count": len(values), "values": values},
+                              lang="fr"))
     if f.kind == "number":
         number = re.sub(r"[\s\u00a0\u202f]", "", text).removesuffix("€").removesuffix("%")
         if number.count(",") == 1 and "." not in number:
@@ -467,13 +462,22 @@ def _prepare(f: _Field, raw: str) -> Any:
     return raw  # text: the model strips it and names a control character by its position
 
 
+# Messages worded for a file, and their wording for the wizard, which also takes
+# French ways of writing (12,5 ; 01/12/2026).
+_WIZARD_WORDING = {"number-expected": "wizard-number-expected",
+                   "date-expected": "wizard-date-expected",
+                   "siret-length": "wizard-siret-length"}
+
+
 def _parse(f: _Field, raw: str) -> Any:
     """The value to store for an answer, or :class:`_Invalid` with the reason in French."""
     prepared = _prepare(f, raw)
     try:
         value = _adapter(f.path).validate_python(prepared)
     except ValidationError as e:
-        raise _Invalid(_reason(f, e)) from None
+        message = message_of(e.errors(include_url=False)[0], at=tuple(f.path.split(".")))
+        code = _WIZARD_WORDING.get(message.code, message.code)
+        raise _Invalid(render(code, message.params, lang="fr")) from None
     if f.kind == "siret":
         value = stdnum_siret.format(value)
     return value
@@ -508,132 +512,6 @@ def _shown(f: _Field, value: Any) -> str | None:
         return value.isoformat()
     text = str(value)
     return " / ".join(text.split("\n")) if f.kind != "message" else text
-
-
-# --- French reasons ---------------------------------------------------------------------------
-
-# The model and the rules word their messages in English (the validate command's
-# language); the wizard speaks French. A message not listed here is shown as is.
-_FRENCH: list[tuple[str, str | Callable[[re.Match[str]], str]]] = [
-    (r"contains a control character \((U\+[0-9A-F]+)\) at position (\d+); remove it",
-     r"contient un caractère de contrôle invisible (\1) en position \2 ; retirez-le"),
-    (r"must fit on one line \(no line breaks\)", "doit tenir sur une seule ligne"),
-    (r"must not be empty", "ne doit pas être vide"),
-    (r"must be true or false \(got (.*)\)", r"répondez o (oui) ou n (non) (reçu \1)"),
-    (r"must have at most two decimals \(got (.*)\)", r"deux décimales au plus (reçu \1)"),
-    (r"must be a number such as 15 or 12\.5 \(got (.*)\)",
-     r"doit être un nombre, par exemple 15 ou 12,5 (reçu \1)"),
-    (r"must be a whole number \(got (.*)\)", r"doit être un nombre entier (reçu \1)"),
-    (r"this date does not exist \(got (.*)\)", r"cette date n'existe pas (\1)"),
-    (r"must be a date written YYYY-MM-DD \(got (.*)\)",
-     r"doit être une date écrite AAAA-MM-JJ ou JJ/MM/AAAA (reçu \1)"),
-    (r"must contain only digits \(spaces allowed\)",
-     "ne doit contenir que des chiffres (les espaces sont acceptés)"),
-    (r"must be 14 digits \(got (\d+)\)", r"doit compter 14 chiffres (vous en avez tapé \1)"),
-    (r"(.+) is not a valid SIRET: its check digit does not match \(a digit is probably "
-     r"mistyped\)",
-     r"\1 n'est pas un SIRET valide : la clé de contrôle ne correspond pas (un chiffre est "
-     r"sans doute mal tapé)"),
-    (r"must start with FR, .*",
-     "doit commencer par FR, suivi de la clé (deux caractères) et du SIREN (9 chiffres)"),
-    (r"must be FR, a two-character key and the 9-digit SIREN",
-     "doit comporter FR, la clé (deux caractères) et le SIREN (9 chiffres)"),
-    (r"(.+) is not a valid French VAT number",
-     r"\1 n'est pas un numéro de TVA intracommunautaire français valide"),
-    (r"is not an email address \(got (.*)\)", r"n'est pas une adresse e-mail (reçu \1)"),
-    # cross-field rules
-    (r"the introducer and the beneficiary have the same SIREN \((\d+)\); they must be two "
-     r"different businesses",
-     r"l'apporteur et le bénéficiaire ont le même SIREN (\1) : ce doivent être deux "
-     r"entreprises différentes"),
-    (r"does not match the SIREN (\d+) of the SIRET \(expected (\w+)\)",
-     r"ne correspond pas au SIREN \1 du SIRET (attendu : \2)"),
-    (r"must be above 0 \(got (.*)\)", r"doit être supérieur à 0 (reçu \1)"),
-    (r"contains an invisible or direction-changing character \((U\+[0-9A-F]+)\) at position "
-     r"(\d+); remove it",
-     r"contient un caractère invisible ou qui change le sens de lecture (\1) en position \2 ; "
-     r"retirez-le"),
-    # warnings
-    (r"the client has not been told about the introduction and the commission.*",
-     "le client n'a pas été informé de la mise en relation et de la commission ; "
-     "informez-le avant le premier contact"),
-    (r"the commission will stop after the trial.*",
-     "la commission s'arrêtera après l'essai : les contrats qui le suivent ne rapportent rien"),
-    (r"neither the trial nor the contracts that follow are covered.*",
-     "ni l'essai ni les contrats suivants ne sont couverts : un client qui commence par un "
-     "essai ne rapporte aucune commission"),
-    (r"no limit of liability for the introducer", "la responsabilité de l'apporteur n'a pas "
-     "de plafond"),
-    (r"a jurisdiction clause binds only traders.*",
-     "une clause attributive de juridiction ne lie que les commerçants ; avec un entrepreneur "
-     "individuel (ei), elle sera probablement sans effet"),
-    (r"the commissions are estimated at (\S+) € incl\. VAT over 12 months, above (\S+) €.*",
-     lambda m: f"les commissions sont estimées à {_euros(m[1])} TTC sur 12 mois, au-delà de "
-               f"{_euros(m[2])} : le bénéficiaire doit les déclarer (DAS2)"),
-    (r"is after the signature date \((\S+) > (\S+)\).*",
-     r"la date de réponse (\1) est après la date de signature (\2) : le contrat serait daté "
-     r"d'avant la réponse à l'offre"),
-    (r"missing for a company: its identification in the contract is incomplete.*",
-     "manque pour une société : son identification dans le contrat est incomplète "
-     "(Code de commerce, art. R123-237)"),
-    (r"'(.*)' is not an office of a company of this form \((\w+)\).*",
-     r"« \1 » n'est pas une fonction de ce type de société (\2) : vérifiez qui la représente"),
-    (r"is below (.*): a cap that small may empty the introducer's essential obligation.*",
-     "ce plafond est si bas qu'il pourrait vider de sa substance l'obligation essentielle "
-     "de l'apporteur (Code civil, art. 1170)"),
-    (r"the word '(.*)' mixes Latin letters with Cyrillic or Greek ones.*",
-     r"le mot « \1 » mêle des lettres latines et cyrilliques ou grecques : il se lit de même "
-     r"mais n'est pas le même nom"),
-    (r"(\d+) months is longer than the agreement and its tail \((\d+) months\).*",
-     r"\1 mois, c'est plus long que le contrat et son droit de suite (\2 mois) : les contrats "
-     r"suivants signés après eux ne rapportent rien"),
-    (r"names the client, but client\.named_in_offer is false.*",
-     "le message nomme le client alors que la fiche d'offre ne doit pas le nommer ; retirez "
-     "son nom du message, ou acceptez que le client soit nommé"),
-]
-
-
-def _french(message: str) -> str:
-    """A model or rule message in French (unchanged when it is not a known one)."""
-    for pattern, replacement in _FRENCH:
-        match = re.fullmatch(pattern, message, flags=re.DOTALL)
-        if match:
-            return replacement(match) if callable(replacement) else match.expand(replacement)
-    return message
-
-
-def _euros(text: str) -> str:
-    """``4320.00`` -> ``4 320,00 €`` (as the documents write amounts)."""
-    whole, _, cents = text.partition(".")
-    grouped = f"{int(whole):,}".replace(",", "\u00a0") if whole.isdigit() else whole
-    return f"{grouped},{cents} €" if cents else f"{grouped} €"
-
-
-def _bound(value: Any) -> str:
-    text = str(value)
-    match = re.fullmatch(r"Decimal\('([^']*)'\)", text)
-    return (match.group(1) if match else text).replace(".", ",")
-
-
-def _reason(f: _Field, exc: ValidationError) -> str:
-    error = exc.errors(include_url=False)[0]
-    kind, ctx = error["type"], error.get("ctx") or {}
-    if kind == "value_error" and ctx.get("error") is not None:
-        return _french(str(ctx["error"]))
-    if kind in ("greater_than_equal", "greater_than"):
-        word = "au moins" if kind == "greater_than_equal" else "plus de"
-        return f"doit être {word} {_bound(ctx.get('ge', ctx.get('gt')))}"
-    if kind in ("less_than_equal", "less_than"):
-        word = "au plus" if kind == "less_than_equal" else "moins de"
-        extra = " (l'usage de la profession)" if f.path == "commission.rate" else ""
-        return f"doit être {word} {_bound(ctx.get('le', ctx.get('lt')))}{extra}"
-    if kind in ("too_long", "string_too_long"):
-        got = error.get("input")
-        return (f"est trop long : {ctx.get('max_length')} caractères au plus (vous en avez tapé "
-                f"{len(got) if isinstance(got, str) else '?'})")
-    if kind == "literal_error":
-        return "n'est pas l'un des choix proposés"
-    return _french(str(error["msg"]))
 
 
 # --- the conversation -------------------------------------------------------------------------
@@ -757,7 +635,7 @@ class _Wizard:
             if not errors:
                 self.say("")
                 for d in diagnostics:
-                    self.say(f"Attention ({self.label(d.path)}) : {_french(d.message)}")
+                    self.say(f"Attention ({self.label(d.path)}) : {d.text('fr')}")
                 self.say("Le dossier est complet et valide.")
                 return text
             self.ask_again(errors)
@@ -768,13 +646,13 @@ class _Wizard:
         self.say("")
         self.say("Le dossier n'est pas encore cohérent :")
         for d in errors:
-            self.say(f"  - {self.label(d.path)} : {_french(d.message)}")
+            self.say(f"  - {self.label(d.path)} : {d.text('fr')}")
             concerned = {p for p in plan if p == d.path or p.startswith(d.path + ".")}
             concerned |= {p for p in _RELATED.get(d.path, ()) if p in plan}
             again |= concerned
         if not again:
-            raise WizardError("error: the wizard produced a deal it cannot correct:\n"
-                              + "\n".join(str(d) for d in errors))
+            raise WizardError("wizard-cannot-correct",
+                              {"problems": "\n".join(str(d) for d in errors)})
         self.say("Corrigez les réponses concernées (Entrée garde la réponse actuelle).")
         self.section = None
         for f in _plan(self.answers):
@@ -822,8 +700,8 @@ def _validate(text: str, data: Mapping[str, Any]) -> list[Diagnostic]:
         for part in path.split("."):
             got = got.get(part) if isinstance(got, dict) else None
         if got != _text_of(expected):
-            raise WizardError(f"error: {path}: the file reads back {got!r} instead of "
-                              f"{_text_of(expected)!r}; please report this bug")
+            raise WizardError("wizard-reads-back", {"path": path, "got": repr(got),
+                                                    "expected": repr(_text_of(expected))})
     return validate_loaded(loaded)[1]
 
 
@@ -1161,12 +1039,11 @@ def check_target(path: str | Path) -> None:
     """
     path = Path(path)
     if path.exists() or path.is_symlink():
-        raise OutputError(f"{path}: error: this file already exists and is never overwritten; "
-                          "choose another name")
+        raise OutputError(str(path), "deal-file-exists")
     if not path.parent.is_dir():
-        raise OutputError(f"{path}: error: the folder {path.parent} does not exist")
+        raise OutputError(str(path), "deal-folder-missing", {"folder": str(path.parent)})
     if path.suffix not in DEAL_SUFFIXES:
-        raise OutputError(f"{path}: error: a deal file name ends in .yaml or .yml")
+        raise OutputError(str(path), "deal-file-suffix")
 
 
 def write_deal(path: str | Path, text: str) -> None:

@@ -8,16 +8,18 @@ library is used.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import ApportError, OutputError
+from .errors import ConfigError, OutputError
 from .resources import clauses_dir, guide_file, samples_dir, schema_file, templates_dir
 
 CONFIG = "apport.toml"
 GUIDE = "GUIDE.md"
 KEYS = ("deals", "out", "clauses", "templates")
+MUST_EXIST = ("deals", "clauses", "templates")  # out is created by the first build
 
 CONFIG_TEXT = """\
 # apport workspace: the paths below are relative to this file.
@@ -73,7 +75,7 @@ def find_workspace(start: str | Path | None = None) -> Workspace | None:
     """The workspace containing ``start`` (default: the current folder), if any.
 
     Raises:
-        ApportError: when an ``apport.toml`` is found but cannot be read.
+        ConfigError: when an ``apport.toml`` is found but cannot be read.
     """
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
@@ -84,26 +86,62 @@ def find_workspace(start: str | Path | None = None) -> Workspace | None:
 
 
 def load_workspace(config: Path) -> Workspace:
+    """Read a workspace's ``apport.toml``.
+
+    Raises:
+        ConfigError: located at the line and column of the problem: not TOML,
+            no ``[apport]`` section, an unknown key, a value that is not a
+            folder name, or a folder (``deals``, ``clauses``, ``templates``)
+            that does not exist.
+    """
     try:
-        data = tomllib.loads(config.read_text(encoding="utf-8"))
+        text = config.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as e:
-        raise ApportError(f"{config}: error: cannot read the workspace config: {e}") from None
+        reason = getattr(e, "strerror", None) or str(e)
+        raise ConfigError("config-unreadable", {"reason": reason}, file=str(config)) from None
     except tomllib.TOMLDecodeError as e:
-        raise ApportError(f"{config}: error: {e}") from None
+        detail, line, column = _toml_position(e)
+        raise ConfigError("config-invalid", {"detail": detail}, file=str(config),
+                          line=line, column=column) from None
     section = data.get("apport")
     if not isinstance(section, dict):
-        raise ApportError(f"{config}: error: an [apport] section is required")
+        raise ConfigError("config-no-section", file=str(config), line=1, column=1)
     unknown = sorted(set(section) - set(KEYS))
     if unknown:
-        raise ApportError(f"{config}: error: unknown key '{unknown[0]}' in [apport] "
-                          f"(known: {', '.join(KEYS)})")
+        raise ConfigError("config-unknown-key", {"key": unknown[0], "known": list(KEYS)},
+                          file=str(config), **_where(text, unknown[0], value=False))
     paths = {}
     for key in KEYS:
         value = section.get(key, key)
         if not isinstance(value, str) or not value:
-            raise ApportError(f"{config}: error: '{key}' must be a folder name")
+            raise ConfigError("config-not-folder-name", {"key": key}, file=str(config),
+                              **_where(text, key))
         paths[key] = (config.parent / value).resolve()
+        if key in MUST_EXIST and not paths[key].is_dir():
+            raise ConfigError("config-folder-missing",
+                              {"key": key, "folder": str(paths[key]), "config": CONFIG},
+                              file=str(config), **_where(text, key))
     return Workspace(root=config.parent.resolve(), **paths)
+
+
+def _where(text: str, key: str, *, value: bool = True) -> dict[str, int | None]:
+    """The line and column of ``key = ...`` (of its value, or of the key itself)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        match = re.match(rf"\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=\s*", line)
+        if match:
+            return {"line": number, "column": (match.end() if value else line.index(key)) + 1}
+    return {"line": None, "column": None}
+
+
+def _toml_position(error: tomllib.TOMLDecodeError) -> tuple[str, int | None, int | None]:
+    """tomllib's problem and its position (Python < 3.14 has them only in the message)."""
+    line, column = getattr(error, "lineno", None), getattr(error, "colno", None)
+    detail = getattr(error, "msg", None) or str(error)
+    match = re.search(r" \(at line (\d+), column (\d+)\)$", detail)
+    if match:
+        detail, line, column = detail[:match.start()], int(match[1]), int(match[2])
+    return detail.removesuffix(" (at end of document)"), line, column
 
 
 def init(target: str | Path) -> Workspace:
@@ -116,10 +154,9 @@ def init(target: str | Path) -> Workspace:
 
     target = Path(target)
     if (target / CONFIG).exists():
-        raise OutputError(f"{target / CONFIG}: error: a workspace already exists here; "
-                          "nothing was changed")
+        raise OutputError(str(target / CONFIG), "workspace-exists")
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise OutputError(f"{target}: error: the folder is not empty; choose a new folder")
+        raise OutputError(str(target), "workspace-folder-not-empty")
     ensure_folder(target)
     copy_tree_new(clauses_dir(), target / "clauses")
     copy_tree_new(templates_dir(), target / "templates")
@@ -137,4 +174,4 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as e:
-        raise OutputError(f"{path}: error: cannot read: {e.strerror or e}") from None
+        raise OutputError(str(path), "file-unreadable", {"reason": e.strerror or str(e)}) from None

@@ -38,8 +38,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from .diagnostics import OutputError, printable
+from .diagnostics import printable
+from .errors import OutputError
+from .messages import Msg, render
 
 STAGING = ".apport-staging"  # inside an output folder; output names all end in a suffix
 LOCK = ".apport.lock"
@@ -64,23 +67,23 @@ class WriteError(OutputError):
 # --- the checks --------------------------------------------------------------------------------
 
 
-def _reason(e: OSError) -> str:
-    if e.errno == errno.EFBIG:
-        return "the file is larger than this process may write (ulimit -f)"
-    if e.errno == errno.ENOSPC:
-        return "no space left on the device"
-    if e.errno == errno.ENAMETOOLONG:
-        return "the file name is too long for the file system"
-    return e.strerror or str(e)
+_REASONS = {errno.EFBIG: "reason-file-size-limit", errno.ENOSPC: "reason-no-space",
+            errno.ENAMETOOLONG: "reason-name-too-long"}
 
 
-def error(path: str | Path, what: str) -> WriteError:
-    """A located write error (the path printed escaped, on one line)."""
-    return WriteError(printable(f"{path}: error: {what}"))
+def _reason(e: OSError) -> Msg | str:
+    code = _REASONS.get(e.errno or 0)
+    return Msg(code) if code else e.strerror or str(e)
 
 
-def os_error(path: str | Path, e: OSError, doing: str = "cannot write") -> WriteError:
-    return error(path, f"{doing}: {_reason(e)}")
+def error(path: str | Path, code: str, **params: Any) -> WriteError:
+    """A located write error: ``code`` and its parameters (see generator.messages)."""
+    return WriteError(str(path), code, params)
+
+
+def os_error(path: str | Path, e: OSError, doing: str = "io-cannot-write") -> WriteError:
+    """``doing`` is the code of what failed; the system's reason is its parameter."""
+    return error(path, doing, reason=_reason(e))
 
 
 def check_target(path: Path) -> os.stat_result | None:
@@ -95,17 +98,15 @@ def check_target(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except NotADirectoryError:
-        raise error(path, f"{_file_parent(path)} is a file, not a folder") from None
+        raise error(path, "parent-is-a-file", parent=str(_file_parent(path))) from None
     except OSError as e:
-        raise os_error(path, e, "cannot look at the file") from None
+        raise os_error(path, e, "io-cannot-look") from None
     if stat.S_ISLNK(st.st_mode):
-        raise error(path, "is a symbolic link; apport never writes through one "
-                          "(remove the link or choose another name)")
+        raise error(path, "target-is-a-link")
     if stat.S_ISDIR(st.st_mode):
-        raise error(path, "is a folder, not a file")
+        raise error(path, "target-is-a-folder")
     if not stat.S_ISREG(st.st_mode):
-        raise error(path, "is not a regular file (a named pipe, a device or a socket); "
-                          "apport writes only ordinary files")
+        raise error(path, "target-is-special")
     return st
 
 
@@ -131,9 +132,9 @@ def ensure_folder(folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
         blocker = folder if folder.exists() and not folder.is_dir() else _file_parent(folder)
-        raise error(folder, f"{blocker} is a file, not a folder") from None
+        raise error(folder, "parent-is-a-file", parent=str(blocker)) from None
     except OSError as e:
-        raise os_error(folder, e, "cannot create the folder") from None
+        raise os_error(folder, e, "io-cannot-create-folder") from None
 
 
 # --- bytes to a temporary file -----------------------------------------------------------------
@@ -193,24 +194,21 @@ def write_new(path: str | Path, data: Data) -> None:
     """
     path = Path(path)
     if check_target(path) is not None:
-        raise error(path, "this file already exists and is never overwritten; "
-                          "nothing was written")
+        raise error(path, "file-exists-not-written")
     ensure_folder(path.parent)
     temp = _write_temp(path.parent, PART_PREFIX, data, path)
     try:
         try:
             os.link(temp, path)  # fails if the name was taken meanwhile
         except FileExistsError:
-            raise error(path, "this file already exists and is never overwritten; "
-                              "nothing was written") from None
+            raise error(path, "file-exists-not-written") from None
         except OSError as e:
             if e.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
                 raise os_error(path, e) from None
             try:  # no hard links here (some network and FAT file systems)
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
             except FileExistsError:
-                raise error(path, "this file already exists and is never overwritten; "
-                                  "nothing was written") from None
+                raise error(path, "file-exists-not-written") from None
             except OSError as e2:
                 raise os_error(path, e2) from None
             os.close(fd)
@@ -238,7 +236,7 @@ def copy_tree_new(source: Path, target: Path) -> int:
             try:
                 data = src.read_bytes()
             except OSError as e:
-                raise os_error(src, e, "cannot read") from None
+                raise os_error(src, e, "io-cannot-read") from None
             write_new(target / src.relative_to(source), data)
             count += 1
     return count
@@ -270,12 +268,14 @@ def decide(on_disk: str | None, ours: Iterable[str | None], new: str | None, *,
     return Placement.KEEP_AND_WRITE if force else Placement.PROTECTED
 
 
+def protected_error(path: str | Path, *, listed: bool) -> WriteError:
+    """The error of a protected file: edited since apport wrote it, or never written by it."""
+    return error(path, "protected-edited" if listed else "protected-not-ours")
+
+
 def protected_message(path: str | Path, *, listed: bool) -> str:
     """What a protected file is told (one located line)."""
-    why = ("edited since apport wrote it" if listed
-           else "not written by apport (no manifest entry)")
-    return printable(f"{path}: error: not overwritten, {why}; keep your changes elsewhere "
-                     "or run with --force to keep a copy and rebuild")
+    return str(protected_error(path, listed=listed))
 
 
 def kept_name(path: Path) -> Path:
@@ -339,7 +339,7 @@ class OutputFolder:
             self.staging.mkdir()
         except OSError as e:
             self.close()
-            raise os_error(self.staging, e, "cannot create the staging folder") from None
+            raise os_error(self.staging, e, "io-cannot-create-staging") from None
 
     def close(self) -> None:
         if self._lock is None:
@@ -362,16 +362,15 @@ class OutputFolder:
         except Timeout:
             holder = self.holder()
             if self.on_wait:
-                self.on_wait(printable(f"{self.path}: waiting for {holder}, which is "
-                                       "writing into this folder"))
+                self.on_wait(printable(f"{self.path}: ")
+                             + render("output-folder-waiting", {"holder": holder}))
             try:
                 lock.acquire(timeout=self.wait)
             except Timeout:
-                raise error(self.path, f"the folder is in use by {holder} (waited "
-                                       f"{self.wait:g} s); try again when it has "
-                                       "finished") from None
+                raise error(self.path, "output-folder-busy", holder=holder,
+                            seconds=self.wait) from None
         except OSError as e:
-            raise os_error(lock_path, e, "cannot lock the output folder") from None
+            raise os_error(lock_path, e, "io-cannot-lock") from None
         self._lock = lock
         with contextlib.suppress(OSError):
             owner = self.path / OWNER
@@ -439,22 +438,21 @@ def prepare_folder(out: Path) -> None:
     except FileNotFoundError:
         st = None
     except NotADirectoryError:
-        raise error(out, f"cannot create the output folder: {_file_parent(out)} is a file, "
-                         "not a folder") from None
+        raise error(out, "output-parent-is-a-file", parent=str(_file_parent(out))) from None
     except OSError as e:
-        raise os_error(out, e, "cannot use the output folder") from None
+        raise os_error(out, e, "io-cannot-use-output") from None
     if st is not None and not stat.S_ISDIR(st.st_mode):
-        raise error(out, "the output path is a file, not a folder")
+        raise error(out, "output-not-folder")
     if st is None:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
-            raise error(out, f"cannot create the output folder: {_file_parent(out)} is a "
-                             "file, not a folder") from None
+            raise error(out, "output-parent-is-a-file",
+                        parent=str(_file_parent(out))) from None
         except OSError as e:
-            raise os_error(out, e, "cannot create the output folder") from None
+            raise os_error(out, e, "output-cannot-create") from None
     if not os.access(out, os.W_OK | os.X_OK):
-        raise error(out, "the output folder is not writable")
+        raise error(out, "output-not-writable")
 
 
 def stage(staging: Path, data: Data, target: Path | str) -> Path:

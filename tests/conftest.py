@@ -25,6 +25,21 @@ SAMPLES = ROOT / "samples"
 SCHEMA = ROOT / "schema" / "deal.schema.json"
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/deal.schema.json"
 
+
+
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Messages in English whatever the machine's locale; a test's --lang does not leak."""
+    from generator import messages
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    messages.set_language(None)
+    yield
+    messages.set_language(None)
+
+
 # The sample with no warning at all: the base most tests start from.
 BASE_SAMPLE = "julie-atelier-bois"
 
@@ -234,3 +249,73 @@ def check_change(check: WriteDeal) -> Callable[..., CheckedDeal]:
         return check(data, strict=strict)
 
     return run
+
+
+# --- every message code is produced by some test --------------------------------------------
+
+PRODUCED: set[str] = set()
+
+# Codes no quick test produces yet (errors of the operating system, of LibreOffice, of a
+# bug in the wizard...). The list may only shrink: a new code comes with its test.
+NOT_YET_PRODUCED = {
+    "build-failed", "clause-memory", "clause-render-failed", "clause-undefined",
+    "clause-when-undefined", "deal-invalid", "io-cannot-create-folder",
+    "io-cannot-create-staging", "io-cannot-empty-journal", "io-cannot-lock", "io-cannot-look",
+    "io-cannot-record", "io-cannot-use-output", "output-folder-busy", "output-folder-waiting",
+    "serve-cannot-listen", "template-invalid-xml", "wizard-cannot-correct", "wizard-reads-back",
+    "clause-when-memory", "clause-when-recursion", "clause-when-timeout", "template-memory",
+    "template-render-failed", "render-stopped",
+}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Record every message code the library produces while the tests run.
+
+    test_messages.py renders every code of the catalogue on purpose: what it
+    renders does not count as produced.
+    """
+    import sys
+
+    from generator import diagnostics, errors, messages
+
+    def counted() -> bool:
+        return sys._getframe(2).f_globals.get("__name__") != "test_messages"
+
+    def recording(init: Callable[..., Any], code_of: Callable[..., str]) -> Callable[..., Any]:
+        def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = init(self, *args, **kwargs)
+            if counted():
+                PRODUCED.add(code_of(self, *args))
+            return result
+        return wrapper
+
+    diagnostics.Diagnostic.__post_init__ = recording(  # type: ignore[method-assign]
+        diagnostics.Diagnostic.__post_init__, lambda d: d.code)
+    errors.ApportError.__init__ = recording(  # type: ignore[method-assign]
+        errors.ApportError.__init__, lambda e, *args: e.code)
+    messages.Msg.__init__ = recording(  # type: ignore[method-assign]
+        messages.Msg.__init__, lambda m, *args: m.code)
+    messages.render = recording(  # type: ignore[assignment]
+        messages.render, lambda code, *args: code)
+
+
+def _whole_suite(config: pytest.Config) -> bool:
+    """Only a run of every quick test can tell that a code is never produced."""
+    args = [a for a in config.args if not a.startswith("-")]
+    return (not config.option.keyword and config.option.markexpr in ("", "not slow")
+            and all(Path(a).resolve() == ROOT / "tests" for a in args)
+            and not getattr(config.option, "lf", False)
+            and not getattr(config.option, "deselect", None))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from generator import messages
+
+    if not _whole_suite(session.config) or exitstatus not in (0, 1):
+        return
+    never = sorted(set(messages.codes()) - PRODUCED - NOT_YET_PRODUCED)
+    if never:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"message codes no test produces: {', '.join(never)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -196,7 +196,7 @@ def test_crlf_and_bom_are_accepted(tmp_path: Path) -> None:
     text = "\ufeff" + article("a", "Un.\n{{ nope }}\n").replace("\n", "\r\n")
     folder = write_library(tmp_path / "lib", {"010-a.md": text})
     library = load_library(folder)
-    with pytest.raises(ClauseError, match="undefined name") as error:
+    with pytest.raises(ClauseError, match="unknown field `nope`") as error:
         render(library, {}, {})
     located(error, folder / "010-a.md", 7)
 
@@ -227,8 +227,9 @@ def test_when_selects_articles_and_parts(tmp_path: Path) -> None:
     decisions = {d.clause.id: d for d in select(library, facts_of(False, "tacit"))}
     assert {k for k, d in decisions.items() if d.included} == {
         "objet", "duree", "duree-tacite", "fin"}
-    assert decisions["objet"].reason == "always"
-    assert decisions["duree-fixe"].reason == "duration.renewal == 'none' (duration.renewal = tacit)"
+    assert decisions["objet"].reason.render("en") == "always"
+    assert decisions["duree-fixe"].reason.render("en") == \
+        "duration.renewal == 'none' (duration.renewal = tacit)"
 
 
 def test_a_part_is_dropped_unevaluated_when_its_article_is_out(tmp_path: Path) -> None:
@@ -236,7 +237,7 @@ def test_a_part_is_dropped_unevaluated_when_its_article_is_out(tmp_path: Path) -
     # 'essai-detail' reads an unknown field: never evaluated while 'essai' is out
     decisions = {d.clause.id: d for d in select(library, facts_of(False))}
     assert not decisions["essai-detail"].included
-    assert decisions["essai-detail"].reason == "its article 'essai' is not included"
+    assert decisions["essai-detail"].reason.render("en") == "its article 'essai' is not included"
     # ... and evaluated (an error naming the file and the 'when' line) once it is in
     with pytest.raises(ClauseError, match="'when' condition reads an unknown field") as error:
         select(library, facts_of(True))
@@ -302,11 +303,11 @@ def test_ref_to_a_missing_clause_names_the_referring_file(tmp_path: Path, target
 
 
 @pytest.mark.parametrize(("body", "line", "message"), [
-    ("Un.\nDeux {{ nope }}.\n", 7, "undefined name: 'nope' is undefined"),
+    ("Un.\nDeux {{ nope }}.\n", 7, "unknown field `nope`"),
     ("Un.\n\n{% if flag %}\nTrois.\n{% if flag %}\n{{ client.nom }}\n{% endif %}{% endif %}\n",
-     11, "has no attribute 'nom'"),
+     11, "unknown field `client.nom`; did you mean `client.nom_`\\?"),
     ("{% for i in range(2) %}\n{% if i %}\n{{ missing }}\n{% endif %}\n{% endfor %}\n", 8,
-     "'missing' is undefined"),
+     "unknown field `missing`"),
     ("Un.\nDeux {% if %}\n", 7, "template syntax: Expected an expression"),
     ("Un.\n{% if flag %}\nDeux.\n\n{% endfor %}\n", 10, "template syntax: .*unknown tag 'endfor'"),
     ("Un.\n\n\n{{ 1 + }}\n", 9, "template syntax"),
@@ -326,7 +327,7 @@ def test_error_lines_count_a_longer_front_matter(tmp_path: Path) -> None:
         "010-a.md": "---\n# commentaire\nid: a\nversion: 1\ntitle: A\nwhen: true\n---\n"
                     "Un.\n{{ nope }}\n",
     })
-    with pytest.raises(ClauseError, match="'nope' is undefined") as error:
+    with pytest.raises(ClauseError, match="unknown field `nope`") as error:
         render(load_library(folder), {}, {})
     located(error, folder / "010-a.md", 9)
 
@@ -486,7 +487,7 @@ def test_escapes_from_the_sandbox_are_refused(tmp_path: Path, monkeypatch: pytes
 
 @pytest.mark.parametrize("name", ["cycler", "joiner", "namespace", "lipsum", "dict"])
 def test_default_globals_are_undefined(tmp_path: Path, name: str) -> None:
-    refused(tmp_path, article("evil", f"{{{{ {name} }}}}\n"), f"'{name}' is undefined")
+    refused(tmp_path, article("evil", f"{{{{ {name} }}}}\n"), f"unknown field `{name}`")
 
 
 RUNAWAYS = [
@@ -652,6 +653,79 @@ def test_cli_export_into_an_empty_folder(tmp_path: Path) -> None:
     target.mkdir()
     assert run("clauses", "--export", str(target)).exit_code == 0
     assert (target / "clauses" / "010-objet.md").is_file()
+
+
+# --- messages that teach (issue 13) ----------------------------------------------------------
+
+
+def test_an_unknown_field_is_named_as_written_with_the_closest_one(tmp_path: Path) -> None:
+    folder = write_library(tmp_path / "lib", {
+        "010-a.md": article("a", "Un.\nSuite pendant {{ duration.tail_month }} mois.\n")})
+    with pytest.raises(ClauseError) as error:
+        render(load_library(folder), {}, {"duration": {"tail_months": 6, "notice_days": 30}})
+    assert error.value.code == "clause-unknown-field-did-you-mean"
+    assert str(error.value) == (f"{folder / '010-a.md'}:7: error: unknown field "
+                                "`duration.tail_month`; did you mean `duration.tail_months`?")
+    assert "dict object" not in str(error.value) and "attribute" not in str(error.value)
+    assert "vouliez-vous dire « duration.tail_months »" in error.value.render("fr")
+
+
+def test_a_when_condition_on_an_unknown_field_offers_the_closest_one(tmp_path: Path) -> None:
+    folder = write_library(tmp_path / "lib", {
+        "010-a.md": article("a", when="duration.renewl == 'tacit'")})
+    with pytest.raises(ClauseError) as error:
+        render(load_library(folder), {"duration": {"renewal": "tacit"}}, {})
+    assert error.value.code == "clause-when-unknown-field-did-you-mean"
+    assert "`duration.renewl`; did you mean `duration.renewal`?" in str(error.value)
+    assert error.value.line == 5
+
+
+def test_ref_to_a_misspelt_clause_offers_the_closest_id(tmp_path: Path) -> None:
+    folder = write_library(tmp_path / "lib", {
+        "010-a.md": article("a", "Voir {{ ref('transparance') }}.\n"),
+        "020-b.md": article("transparence")})
+    with pytest.raises(ClauseError) as error:
+        render(load_library(folder), {}, {})
+    assert error.value.code == "clause-ref-unknown-did-you-mean"
+    assert "did you mean 'transparence'?" in str(error.value)
+
+
+def test_check_reports_a_problem_once_with_its_share_of_combinations(tmp_path: Path) -> None:
+    copy = tmp_path / "clauses"
+    shutil.copytree(clauses_dir(), copy)
+    broken = copy / "010-objet.md"
+    broken.write_text(_next_version(broken.read_text(encoding="utf-8"))
+                      + "\n{{ introducer.nme }}\n", encoding="utf-8")
+    result = run("clauses", "--check", "--clauses", str(copy))
+    assert result.exit_code == 1
+    problems = [line for line in result.output.splitlines() if ": error: " in line]
+    assert len(problems) == 1, result.output
+    (line,) = problems
+    assert line.count("error:") == 1
+    match = re.search(r"contract: in (\d+) of (\d+) combinations, e\.g\. combination 1 \(", line)
+    assert match and match[1] == match[2], line
+    assert "1 problem" in result.output
+
+
+def test_check_fails_on_a_clause_changed_without_its_version(tmp_path: Path) -> None:
+    copy = tmp_path / "clauses"
+    shutil.copytree(clauses_dir(), copy)
+    edited = copy / "010-objet.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nUne phrase de plus.\n",
+                      encoding="utf-8")
+    result = run("clauses", "--check", "--clauses", str(copy))
+    assert result.exit_code == 1
+    key = load_library(copy).by_id("objet").key  # type: ignore[union-attr]
+    (line,) = [line for line in result.output.splitlines() if key in line]
+    assert line.startswith(f"{edited}:") and "raise 'version'" in line
+    edited.write_text(_next_version(edited.read_text(encoding="utf-8")), encoding="utf-8")
+    assert run("clauses", "--check", "--clauses", str(copy)).exit_code == 0
+
+
+def _next_version(text: str) -> str:
+    """A clause file's text with its ``version`` one higher."""
+    return re.sub(r"^version: (\d+)$", lambda m: f"version: {int(m[1]) + 1}", text, count=1,
+                  flags=re.MULTILINE)
 
 
 # --- an exported library's root, wherever a clause folder is expected -------------------------

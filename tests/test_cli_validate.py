@@ -18,7 +18,7 @@ from conftest import SAMPLES, line_of, sample_text
 from generator.cli import cli
 
 JULIE = sample_text()
-KEYS = {"file", "line", "column", "path", "severity", "message"}
+KEYS = {"file", "line", "column", "path", "severity", "code", "message"}
 
 
 def run(*args: str):
@@ -190,7 +190,7 @@ def test_json_is_one_array_across_files(deals):
     rate = by_file[os.path.join("deals", "a.yaml")]
     assert rate == {"file": os.path.join("deals", "a.yaml"), "line": line_of(JULIE, "rate: 15"),
                     "column": 9, "path": "commission.rate", "severity": "error",
-                    "message": "must be at most 30 (got 35)"}
+                    "code": "rate-above-ceiling", "message": "must be at most 30 (got 35)"}
     warned = by_file[os.path.join("deals", "sub", "b.yaml")]
     assert warned["severity"] == "warning" and warned["path"] == "client.informed"
     encoding = by_file[os.path.join("deals", "c.yaml")]
@@ -390,3 +390,76 @@ def test_undecodable_file_name_does_not_crash(tmp_path):
         assert proc.returncode == 1, proc.stderr
         assert "Traceback" not in proc.stdout + proc.stderr
         assert "\x1b" not in proc.stdout + proc.stderr
+
+
+# --- the language of messages ---------------------------------------------------------------
+
+# Five kinds of mistakes (a bound, a checksum, a typo in a key, a missing field, a date) and
+# a warning.
+FIVE_MISTAKES = (JULIE.replace("rate: 15", "rate: 35")
+                 .replace('"946 512 365 00002"', '"946 512 365 00003"')
+                 .replace("covers_trial:", "covers_trail:")
+                 .replace("  place: Lyon\n", "")
+                 .replace("reply_by: 2026-11-24", "reply_by: 24/11/2026")
+                 .replace("informed: true", "informed: false"))
+FIVE_CODES = ["field-missing", "date-expected", "siret-checksum", "client-not-informed",
+              "unknown-key-did-you-mean", "rate-above-ceiling"]
+
+
+def _problems(output: str) -> list[str]:
+    return [line for line in output.splitlines() if ": error: " in line or ": warning: " in line]
+
+
+def test_a_french_locale_gives_french_messages_with_the_same_codes(deals):
+    write(deals, "julie.yaml", FIVE_MISTAKES)
+    english = CliRunner().invoke(cli, ["validate", "deals", "--format", "json", "--lang", "en"])
+    french = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(
+        cli, ["validate", "deals", "--format", "json"])
+    assert english.exit_code == french.exit_code == 1
+    en, fr = json.loads(english.stdout), json.loads(french.stdout)
+    assert sorted(d["code"] for d in en) == sorted(d["code"] for d in fr) == sorted(FIVE_CODES)
+    by_code = {d["code"]: d["message"] for d in fr}
+    assert by_code["rate-above-ceiling"] == ("doit être au plus 30 (l'usage de la profession ; "
+                                             "reçu 35)")
+    assert by_code["unknown-key-did-you-mean"] == ("clé inconnue « covers_trail » ; vouliez-vous "
+                                                   "dire « covers_trial » ?")
+    assert by_code["field-missing"] == "champ obligatoire manquant"
+    for english_one, french_one in zip(sorted(en, key=lambda d: d["code"]),
+                                       sorted(fr, key=lambda d: d["code"]), strict=True):
+        assert english_one["message"] != french_one["message"]
+        assert {k: v for k, v in english_one.items() if k != "message"} == \
+            {k: v for k, v in french_one.items() if k != "message"}
+
+
+def test_lang_fr_on_the_command_line_gives_the_text_form_in_french(deals):
+    write(deals, "julie.yaml", FIVE_MISTAKES)
+    result = CliRunner().invoke(cli, ["validate", "deals", "--lang", "fr"])
+    problems = _problems(result.output)
+    assert len(problems) == len(FIVE_CODES)
+    assert any(line.endswith("commission.rate: doit être au plus 30 (l'usage de la profession "
+                             "; reçu 35)") for line in problems), problems
+    assert "1 dossier vérifié : 0 valide (1 avec avertissements), 1 invalide" in result.stderr
+
+
+def test_english_is_the_default_and_lang_en_overrides_a_french_locale(deals):
+    write(deals, "julie.yaml", FIVE_MISTAKES)
+    default = CliRunner().invoke(cli, ["validate", "deals"])
+    forced = CliRunner(env={"LC_ALL": "fr_FR.UTF-8"}).invoke(
+        cli, ["validate", "deals", "--lang", "en"])
+    assert _problems(default.output) == _problems(forced.output)
+    assert any(line.endswith("commission.rate: must be at most 30 (got 35)")
+               for line in _problems(default.output))
+
+
+def test_help_stays_in_english_under_a_french_locale():
+    result = CliRunner(env={"LANG": "fr_FR.UTF-8"}).invoke(cli, ["validate", "--help"])
+    assert "Check deal files and report every problem" in result.output
+    assert "--lang [en|fr]" in result.output
+
+
+def test_an_error_of_the_tree_speaks_french_too(tmp_path):
+    result = CliRunner().invoke(cli, ["init", str(tmp_path), "--lang", "fr"])
+    (tmp_path / "x").mkdir(exist_ok=True)
+    result = CliRunner().invoke(cli, ["init", str(tmp_path), "--lang", "fr"])
+    assert result.exit_code == 1
+    assert "error: un espace de travail existe déjà ici" in result.output

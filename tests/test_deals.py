@@ -173,17 +173,22 @@ def test_no_python_names_in_messages(check):
 
 def test_diagnostic_text_form():
     d = Diagnostic("deals/julie.yaml", 23, 9, "commission.rate", "error",
-                   "must be at most 30 (got 35)")
+                   "rate-above-ceiling", {"got": 35, "max": 30})
     assert str(d) == "deals/julie.yaml:23:9: error: commission.rate: must be at most 30 (got 35)"
-    w = Diagnostic("deals/julie.yaml", 12, 3, "client.informed", "warning",
-                   "the client has not been told about the introduction")
+    w = Diagnostic("deals/julie.yaml", 12, 3, "client.informed", "warning", "client-not-informed")
     assert str(w) == ("deals/julie.yaml:12:3: warning: client.informed: "
-                      "the client has not been told about the introduction")
+                      "the client has not been told about the introduction and the commission; "
+                      "tell the client before the first contact")
+    assert w.render("fr").startswith("deals/julie.yaml:12:3: warning: client.informed: "
+                                      "le client n'a pas été informé")
 
 
 def test_diagnostic_without_path_or_line():
-    assert str(Diagnostic("f.yaml", 0, 0, "", "error", "too big")) == "f.yaml: error: too big"
-    assert str(Diagnostic("f.yaml", 2, 1, "", "error", "bad")) == "f.yaml:2:1: error: bad"
+    assert str(Diagnostic("f.yaml", 0, 0, "", "error", "file-too-large-endless",
+                          {"max_kib": 256})) == ("f.yaml: error: the file is larger than 256 KiB; "
+                                                 "a deal file may be at most 256 KiB")
+    assert str(Diagnostic("f.yaml", 2, 1, "", "error", "key-not-plain")) == \
+        "f.yaml:2:1: error: a key must be a plain word, not a list or a mapping"
 
 
 def test_diagnostic_as_error():
@@ -193,9 +198,11 @@ def test_diagnostic_as_error():
 
 def test_to_json_keys():
     import json
-    data = json.loads(to_json([Diagnostic("f", 1, 2, "p", "warning", "é")]))
+    data = json.loads(to_json([Diagnostic("f", 1, 2, "p", "warning", "value-nothing")]))
     assert data == [{"file": "f", "line": 1, "column": 2, "path": "p", "severity": "warning",
-                     "message": "é"}]
+                     "code": "value-nothing", "message": "nothing"}]
+    french = json.loads(to_json([Diagnostic("f", 1, 2, "p", "warning", "value-nothing")], "fr"))
+    assert french[0]["code"] == "value-nothing" and french[0]["message"] == "rien"
 
 
 def test_diagnostics_sort_by_file_then_position():
@@ -297,9 +304,10 @@ def test_samples_folder(tmp_path):
 
 def test_diagnostics_never_carry_control_characters_or_surrogates():
     d = Diagnostic("a\x1bb.yaml", 1, 1, "signature.\x1b[31mred\nx", "error",
-                   "unknown key '\x1b[31mred\nx' \ud800 \u2028")
+                   "unknown-key", {"key": "\x1b[31mred\nx \ud800 \u2028", "known": ["place"]})
     assert d.path == "signature.\\u001b[31mred\\u000ax"
-    assert d.message == "unknown key '\\u001b[31mred\\u000ax' \\ud800 \\u2028"
+    assert d.message == ("unknown key '\\u001b[31mred\\u000ax \\ud800 \\u2028'; "
+                         "the keys here are: place")
     assert d.file == "a\\u001bb.yaml"
     assert "\n" not in str(d) and "\x1b" not in str(d)
     str(d).encode("utf-8")  # a lone surrogate would not encode
@@ -307,8 +315,8 @@ def test_diagnostics_never_carry_control_characters_or_surrogates():
 
 
 def test_diagnostics_keep_ordinary_unicode_and_tabs_escaped():
-    d = Diagnostic("f", 1, 1, "p", "error", "got 'encaissé' — « ok »\t")
-    assert d.message == "got 'encaissé' — « ok »\\u0009"
+    d = Diagnostic("f", 1, 1, "p", "error", "text-expected", {"got": "'encaissé' — « ok »\t"})
+    assert d.message == "must be text (got 'encaissé' — « ok »\\u0009)"
 
 
 @pytest.mark.parametrize("key", ["\\e[31mred", "a\\nb", "\\ud800", "\\x85", "\\u2028"])

@@ -362,7 +362,7 @@ def test_a_build_failing_half_way_loses_no_file(half_way: Path, jobs: str) -> No
                     "lib/templates", "-j", jobs, cwd=work)
 
     assert result.exit_code == 1
-    assert "lib/clauses/125-boum.md:7: error: undefined name" in result.stderr
+    assert "lib/clauses/125-boum.md:7: error: unknown field `client.champ_inconnu`" in result.stderr
     assert "b.contrat.docx" in result.stderr and "deals/b.yaml" in result.stderr
     after = files_of(work / "out")
     # the deals before and after the failing one are written, and the new one too

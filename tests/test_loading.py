@@ -132,7 +132,7 @@ def test_yaml_syntax_error_is_located(check):
 def test_tab_indentation_is_a_located_yaml_error(check):
     d = only_error(check("signature:\n\tplace: Lyon\n"))
     assert (d.line, d.column) == (2, 1)
-    assert "not valid YAML" in d.message
+    assert d.code == "yaml-tab-indent" and "replace the tab with spaces" in d.message
 
 
 def test_several_yaml_documents_are_refused(check):
@@ -582,3 +582,65 @@ def test_loading_does_not_depend_on_the_working_directory(tmp_path, monkeypatch)
     path.write_text(JULIE, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert check_file("d.yaml").ok
+
+
+# --- hints for everyday YAML mistakes ------------------------------------------------------------
+
+
+def _fatal(text: str):
+    from generator.diagnostics import DealError
+    from generator.loading import load_bytes
+
+    with pytest.raises(DealError) as info:
+        load_bytes(text.encode("utf-8"), "d.yaml")
+    (d,) = info.value.diagnostics
+    return d
+
+
+def test_a_colon_inside_an_unquoted_value_says_to_quote_it():
+    d = _fatal("client:\n  need: Gestion administrative : 10 h par mois\n")
+    assert d.code == "yaml-colon-in-value" and (d.line, d.column) == (2, 32)
+    assert 'put the value in quotes: need: "Gestion administrative : 10 h par mois"' in d.message
+    assert "mapping values" not in d.message
+    assert "mettez la valeur entre guillemets" in d.text("fr")
+
+
+def test_a_tab_in_the_indentation_says_to_indent_with_spaces():
+    d = _fatal("client:\n\tname: Atelier\n")
+    assert d.code == "yaml-tab-indent" and (d.line, d.column) == (2, 1)
+    assert "indents with spaces only" in d.message and "cannot start any token" not in d.message
+
+
+def test_an_unbalanced_quote_points_at_the_opening_quote():
+    d = _fatal('client:\n  name: "Atelier Bois\n  need: aide\nrole:\n  x: y\n')
+    assert d.code == "yaml-unclosed-quote" and (d.line, d.column) == (2, 9)
+    assert 'the quote " opened here is never closed' in d.message
+
+
+def test_an_apostrophe_inside_single_quotes_says_to_use_double_quotes():
+    d = _fatal("client:\n  name: 'L'Atelier'\n")
+    assert d.code == "yaml-apostrophe-in-quotes"
+    assert 'name: "L\'Atelier"' in d.message
+
+
+def test_other_yaml_errors_keep_pyyaml_s_words_located():
+    d = _fatal("client: [a\n")
+    assert d.code == "yaml-invalid" and "not valid YAML" in d.message
+
+
+def test_a_value_cut_by_a_hash_is_said_with_how_to_quote_it(check):
+    text = JULIE.replace("name: Atelier Bois & Co", "name: Atelier #1 Bois")
+    result = check(text)
+    (d,) = [d for d in result.diagnostics if d.code == "yaml-value-cut-by-comment"]
+    assert d.severity == "warning" and d.path == "client.name"
+    assert d.line == line_of(text, "Atelier #1 Bois")
+    assert "the value stops at 'Atelier'" in d.message and "'#1 Bois' is left out" in d.message
+    assert 'put the whole value in quotes: name: "Atelier #1 Bois"' in d.message
+
+
+@pytest.mark.parametrize("line", ["rate: 15  # percent", "rate: 15 #", 'name: "Atelier #1 Bois"'])
+def test_a_comment_written_on_purpose_is_not_a_cut_value(line):
+    from generator.loading import load_bytes
+
+    loaded = load_bytes(f"commission:\n  {line}\n".encode(), "d.yaml")
+    assert not loaded.diagnostics

@@ -63,8 +63,9 @@ def error_at(changes: dict[str, Any], path: str, sample: str = "julie-atelier-bo
 
 
 def message(error: dict) -> str:
-    ctx = error.get("ctx") or {}
-    return str(ctx.get("error", error["msg"]))
+    from generator.model import message_of
+
+    return message_of(error).render("en")
 
 
 # --- the sample as text converts to typed values ----------------------------------------

@@ -636,19 +636,19 @@ def test_names_in_one_script_per_word_are_fine(check_change, name):
 
 @pytest.mark.parametrize("changes, warned, fragment", [
     # julie: 600 € a month at 15 % over 12 months = 1 080 € expected
-    ({"liability.cap": "amount", "liability.cap_amount": 1079}, True, "(1080.00 €)"),
+    ({"liability.cap": "amount", "liability.cap_amount": 1079}, True, "(1,080.00\u00a0€)"),
     ({"liability.cap": "amount", "liability.cap_amount": 1080}, False, None),
     # only the trial month: 90 €
     ({"liability.cap": "amount", "liability.cap_amount": 89,
-      "commission.covers_follow_on": False}, True, "(90.00 €)"),
+      "commission.covers_follow_on": False}, True, "(90.00\u00a0€)"),
     # no estimate: 1 000 €
     ({"liability.cap": "amount", "liability.cap_amount": 999,
-      "client.estimated_revenue": DELETE}, True, "1000 € (no revenue estimate)"),
+      "client.estimated_revenue": DELETE}, True, "1,000.00\u00a0€ (no revenue estimate)"),
     ({"liability.cap": "amount", "liability.cap_amount": 1000,
       "client.estimated_revenue": DELETE}, False, None),
     # one-shot: one commission
     ({"liability.cap": "amount", "liability.cap_amount": 89, "duration.mission": "one_shot",
-      "duration.commission_months": DELETE}, True, "(90.00 €)"),
+      "duration.commission_months": DELETE}, True, "(90.00\u00a0€)"),
 ])
 def test_trivial_cap_amount(check_change, changes, warned, fragment):
     result = check_change(changes)
@@ -736,8 +736,9 @@ def test_das2_threshold(check_change, changes, estimate):
         assert d is None, d
     else:
         assert d is not None, result.diagnostics
-        assert f"estimated at {estimate} € incl. VAT over 12 months" in d.message
-        assert "DAS2" in d.message
+        assert d.code == "das2-threshold"
+        assert d.params["estimate"] == Decimal(estimate)
+        assert "incl. VAT over 12 months" in d.message and "DAS2" in d.message
         assert (d.line, d.column) == value_pos(result, "estimated_revenue:")
 
 
@@ -752,7 +753,8 @@ def test_das2_on_a_sample(check):
     result = check((SAMPLES / "cabinet-conseil-succes.yaml").read_text(encoding="utf-8"))
     d = das2(result)
     # 2400 × 12.5 % = 300 a month, 12 months of the 24, + 20 % VAT
-    assert d is not None and "4320.00" in d.message
+    assert d is not None and d.params["estimate"] == Decimal("4320.00")
+    assert "4,320.00\u00a0€" in d.message
 
 
 # --- strict --------------------------------------------------------------------------------------
@@ -843,3 +845,14 @@ def test_every_rule_of_the_spec_is_registered():
 def test_rules_check_on_a_valid_model_has_no_findings(check_change):
     deal = check_change({}).deal
     assert rules.check(deal) == []
+
+
+def test_a_message_naming_a_client_the_offer_must_not_name(check_change):
+    result = check_change({"client.named_in_offer": False,
+                           "offer.message": "Bonjour, le client Atelier Bois & Co cherche."})
+    d = one(result, "offer.message", "warning")
+    assert d.code == "client-named-in-message"
+    assert "the offer sheet would reveal the client's name" in d.message
+    assert not at(check_change({"client.named_in_offer": True,
+                                "offer.message": "Atelier Bois & Co cherche."}),
+                  "offer.message", "warning")

@@ -103,7 +103,36 @@ def test_command_line_options_override_the_workspace(in_tmp, monkeypatch) -> Non
 def test_a_broken_config_is_located(in_tmp) -> None:
     (in_tmp / "apport.toml").write_text("[apport]\ndeals = 3\n")
     result = run("validate")
-    assert result.exit_code == 1 and "apport.toml: error:" in result.output
+    assert result.exit_code == 1
+    assert f"{in_tmp / 'apport.toml'}:2:9: error: 'deals' must be a folder name" in result.output
+
+
+@pytest.mark.parametrize(("text", "where", "words"), [
+    ('[apport]\ndeals = "deals"\nclauses = "x\n', ":3:", "this is not valid TOML"),
+    ('[apport]\ndeals = "deals"\n  template = "t"\n', ":3:3:", "unknown key 'template'"),
+    ("# nothing\n", ":1:1:", "an [apport] section is required"),
+])
+def test_config_errors_are_in_the_file_line_column_form(in_tmp, text, where, words) -> None:
+    (in_tmp / "apport.toml").write_text(text)
+    result = run("validate")
+    assert result.exit_code == 1
+    line = result.output.strip().splitlines()[0]
+    assert line.startswith(f"{in_tmp / 'apport.toml'}{where}") and ": error: " in line, line
+    assert words in line and line.count("error:") == 1
+
+
+def test_a_missing_folder_names_apport_toml_and_its_key(in_tmp) -> None:
+    assert run("init", "ws").exit_code == 0
+    config = in_tmp / "ws" / "apport.toml"
+    config.write_text(config.read_text().replace('clauses = "clauses"', 'clauses = "mes-clauses"'))
+    os.chdir(in_tmp / "ws")
+    result = run("build")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.output.splitlines() if "error:" in line]
+    assert line.startswith(f"{config.resolve()}:5:11: error: ") or \
+        line.startswith(f"{config}:5:11: error: "), line
+    assert "'clauses'" in line and "apport.toml" in line.split("error:")[1]
+    assert "mes-clauses" in line
 
 
 def test_outside_a_workspace_paths_are_required(in_tmp) -> None:
@@ -196,3 +225,26 @@ def test_new_through_standard_input_with_a_wrong_siret_corrected(in_tmp) -> None
     again = subprocess.run([sys.executable, "-m", "generator", "new", "deals/neuf.yaml"],
                            input="", capture_output=True, text=True, check=False, cwd=in_tmp)
     assert again.returncode == 1 and "Traceback" not in again.stderr
+
+
+def test_build_warns_when_a_clause_changed_without_its_version(in_tmp, monkeypatch) -> None:
+    import hashlib
+
+    assert run("init", "ws").exit_code == 0
+    monkeypatch.chdir(in_tmp / "ws")
+    assert run("build").exit_code == 0
+    clause = in_tmp / "ws" / "clauses" / "010-objet.md"
+    before = hashlib.sha256(clause.read_bytes()).hexdigest()
+    clause.write_text(clause.read_text(encoding="utf-8") + "\nUne phrase de plus.\n",
+                      encoding="utf-8")
+    after = hashlib.sha256(clause.read_bytes()).hexdigest()
+    result = run("build")
+    (line,) = [line for line in result.output.splitlines() if "warning:" in line]
+    assert "the text of objet@" in line and "clauses/010-objet.md" in line
+    assert before[:12] in line and after[:12] in line
+    assert "raise 'version'" in line
+    # once the version goes up, the record holds both texts apart: no warning
+    clause.write_text(re.sub(r"^version: (\d+)$", lambda m: f"version: {int(m[1]) + 1}",
+                             clause.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE),
+                      encoding="utf-8")
+    assert "warning:" not in run("build").output

@@ -13,7 +13,6 @@ import html
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,17 +40,11 @@ JSON_UTF8 = "application/json; charset=utf-8"
 
 def french(d: Diagnostic) -> str:
     """A diagnostic's message in French, as ``apport validate --lang fr`` words it."""
-    from ..wizard import _french
-
-    return _french(d.message)
+    return d.text("fr")
 
 
 def _diagnostics_json(diagnostics: list[Diagnostic], *, lang: str = "en") -> list[dict[str, Any]]:
-    items = [asdict(d) for d in diagnostics]
-    if lang == "fr":
-        for item, d in zip(items, diagnostics, strict=True):
-            item["message"] = french(d)
-    return items
+    return [d.as_dict(lang) for d in diagnostics]
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import build as building
 from ..build import Sources, load_kit
@@ -58,13 +59,14 @@ def word(text: bytes, stem: str, kind: str, sources: Sources) -> Built:
         if report.failures:
             from ..diagnostics import ApportError
 
-            raise ApportError("; ".join(str(f) for f in report.failures))
+            detail = "; ".join(str(f) for f in report.failures)
+            raise ApportError("build-failed", {"detail": detail})
         name = f"{stem}.{kind}.docx"
         for document in report.documents:
             if document.name == name and document.status == "failed":
                 from ..diagnostics import ApportError
 
-                raise ApportError(str(document.error))
+                raise ApportError("build-failed", {"detail": str(document.error)})
         if not (out / name).is_file():
             raise NoDocument(name)
         return Built(name, (out / name).read_bytes())
@@ -112,20 +114,23 @@ def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:
 
     load_kit(sources)  # loaded (and its errors raised) here, inherited by the worker
 
-    def task() -> tuple[str, str]:
+    def task() -> tuple[str, Any]:
         try:
             return "html", _preview(checked, kind, sources)
         except NoDocument as e:
             return "none", str(e)
-        except ApportError as e:
-            return "error", str(e)
+        except ApportError as e:  # sent back as data: the code and where
+            return "error", (e.code, e.params, e.file, e.line, e.column)
 
+    name = f"{checked.stem}.{kind}.docx"
     result = call(task)
     if isinstance(result, Stopped):
-        raise ApportError(result.message(f"{checked.stem}.{kind}.docx"))
-    what, text = result
+        raise ApportError("render-stopped", {"reason": result.reason},
+                          file=result.doing or name)
+    what, value = result
     if what == "none":
-        raise NoDocument(text)
+        raise NoDocument(value)
     if what == "error":
-        raise ApportError(text)
-    return text
+        code, params, file, line, column = value
+        raise ApportError(code, params, file=file, line=line, column=column)
+    return str(value)

@@ -7,16 +7,12 @@ import webbrowser
 from collections.abc import Callable
 from pathlib import Path
 
-from ..diagnostics import ApportError
+from ..errors import ServeError
 from ..workspace import Workspace, find_workspace
 from .security import Guard
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-
-
-class ServeError(ApportError):
-    """Raised when the page cannot be served (no workspace, the port taken)."""
 
 
 def workspace_for(path: str | Path | None) -> Workspace:
@@ -27,11 +23,10 @@ def workspace_for(path: str | Path | None) -> Workspace:
     """
     start = Path(path) if path is not None else Path.cwd()
     if not start.exists():
-        raise ServeError(f"{start}: error: no such folder")
+        raise ServeError("serve-no-folder", file=str(start))
     workspace = find_workspace(start if start.is_dir() else start.parent)
     if workspace is None:
-        raise ServeError(f"{start}: error: not inside a workspace (no apport.toml found "
-                         "here or above); create one with 'apport init mes-apports'")
+        raise ServeError("serve-no-workspace", file=str(start))
     return workspace
 
 
@@ -47,8 +42,8 @@ def bind(port: int) -> socket.socket:
         sock.bind((HOST, port))
     except OSError as e:
         sock.close()
-        raise ServeError(f"error: cannot listen on {HOST}:{port}: {e.strerror or e}; "
-                         "try another port with --port, or --port 0 for any free one") from None
+        raise ServeError("serve-cannot-listen", {"host": HOST, "port": port,
+                                                 "reason": e.strerror or str(e)}) from None
     sock.listen(64)
     sock.set_inheritable(True)
     return sock

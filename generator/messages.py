@@ -1,0 +1,204 @@
+"""The message catalogue: a code and its parameters -> a sentence in English or French.
+
+The library never words a problem itself: rules, validators, the loader,
+the clause library, the build and the wizard report a stable code with
+parameters (``rate-above-ceiling``, ``{"got": 35, "max": 30}``); this module
+turns it into words, once, for every reader (the terminal, ``--format json``,
+the wizard, the jurist's annex). Tools key on the code; people read the
+sentence.
+
+The sentences live in gettext catalogues, ``generator/locale/<lang>.po``,
+read with babel (already a dependency, for the documents' numbers): the
+``msgid`` is the code, the ``msgstr`` a :meth:`str.format` template. Plain
+``.po`` files are read directly, so there is no compile step and no binary
+file to keep in step with its source.
+
+A parameter may be a :class:`Msg` (a code inside a message, rendered in the
+same language), a :class:`~decimal.Decimal` or float (``12.5`` in English,
+``12,5`` in French), a list (joined with commas), or anything else (its
+``str()``). Format specs: ``{x:amount}`` writes an amount in euros in the
+reader's style; ``{n:deal|deals}`` the word that agrees with the count ``n``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+LANGUAGES = ("en", "fr")
+DEFAULT = "en"
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+_current: str | None = None
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A code with its parameters: a message not yet put into words."""
+
+    code: str
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def render(self, lang: str | None = None) -> str:
+        return render(self.code, self.params, lang)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def language_from_environ(environ: Mapping[str, str] | None = None) -> str:
+    """``fr`` when the locale for messages is French, else ``en``.
+
+    As POSIX reads it: the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG``
+    that is set and not empty decides.
+    """
+    environ = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return "fr" if value.lower().startswith("fr") else DEFAULT
+    return DEFAULT
+
+
+def set_language(lang: str | None) -> None:
+    """Choose the language of messages (``None``: follow the locale again)."""
+    if lang is not None and lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
+    global _current
+    _current = lang
+
+
+def language() -> str:
+    """The language messages are rendered in when none is asked for."""
+    return _current or language_from_environ()
+
+
+@functools.cache
+def catalogue(lang: str) -> dict[str, str]:
+    """Every code of ``lang``'s catalogue and its template."""
+    from babel.messages.pofile import read_po
+
+    with open(LOCALE_DIR / f"{lang}.po", "rb") as f:
+        po = read_po(f, locale=lang)
+    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+
+
+def codes() -> list[str]:
+    """Every code the catalogue knows (the English catalogue is the reference)."""
+    return sorted(catalogue(DEFAULT))
+
+
+def known(code: str) -> bool:
+    """Whether ``code`` is in the catalogue."""
+    return code in catalogue(DEFAULT)
+
+
+def to_plain(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` as JSON data (for a manifest), read back by :func:`from_plain`."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return {"$decimal": str(value)}
+        if isinstance(value, Msg):
+            return {"$msg": value.code, "params": to_plain(value.params)}
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    return {key: plain(value) for key, value in params.items()}
+
+
+def from_plain(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters :func:`to_plain` wrote, with their types back.
+
+    Raises:
+        ValueError: when ``data`` is not what :func:`to_plain` writes.
+    """
+    def typed(value: Any) -> Any:
+        if isinstance(value, dict):
+            if "$decimal" in value:
+                return Decimal(value["$decimal"])
+            if "$msg" in value:
+                return Msg(value["$msg"], from_plain(value["params"]))
+            raise ValueError("not a message parameter")
+        if isinstance(value, list):
+            return [typed(v) for v in value]
+        return value
+
+    if not isinstance(data, dict):
+        raise ValueError("not message parameters")
+    return {key: typed(value) for key, value in data.items()}
+
+
+def params_to_json(params: Mapping[str, Any]) -> str:
+    """``params`` as one line of JSON text (ASCII), read back by :func:`params_from_json`."""
+    import json
+
+    return json.dumps(to_plain(params), sort_keys=True, ensure_ascii=True)
+
+
+def params_from_json(text: str) -> dict[str, Any]:
+    """The parameters :func:`params_to_json` wrote.
+
+    Raises:
+        ValueError: when ``text`` is not what :func:`params_to_json` writes.
+    """
+    import json
+
+    return from_plain(json.loads(text))
+
+
+def render(code: str, params: Mapping[str, Any] | None = None, lang: str | None = None) -> str:
+    """The sentence of ``code`` with ``params``, in ``lang`` (default: :func:`language`).
+
+    Raises:
+        LookupError: for a code the catalogue does not know (a programming
+            error: the tests render every code the library can produce).
+    """
+    lang = lang or language()
+    try:
+        template = catalogue(lang)[code]
+    except KeyError:
+        raise LookupError(f"message code {code!r} is not in the {lang} catalogue") from None
+    params = params or {}
+    out = []
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        out.append(literal)
+        if name is not None:
+            out.append(_field(params[name], spec or "", lang))
+    return "".join(out)
+
+
+def _number(value: Decimal | float | int, lang: str) -> str:
+    if isinstance(value, float):
+        value = Decimal(str(value))
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    else:
+        text = str(value)
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def _field(value: Any, spec: str, lang: str) -> str:
+    """One parameter in ``lang``: a message, a number, a list, an amount, a counted word."""
+    if "|" in spec:  # {n:deal|deals}: the word for the count n
+        one, many = spec.split("|", 1)
+        singular = abs(value) <= 1 if lang == "fr" else abs(value) == 1
+        return one if singular else many
+    if spec == "amount":
+        from babel.numbers import format_decimal
+
+        locale = "fr_FR" if lang == "fr" else "en_GB"
+        return format_decimal(Decimal(value), "#,##0.00", locale=locale) + "\u00a0€"
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, (Decimal, float)) and not isinstance(value, bool):
+        return _number(value, lang)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_field(v, "", lang) for v in value)
+    return str(value)
