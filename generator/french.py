@@ -515,7 +515,9 @@ _SUFFIXES = re.compile(rf"((?:articles?|art\.)\u00a0[\dLRD][\w.\u00a0{NBHY}]*?\d
 # "1er décembre 2026", "10 décembre": a date never breaks.
 _DATE = re.compile(rf"\b(1er|[12]?\d|3[01]){_SPACE}+({_MONTHS})\b(?:{_SPACE}+(\d{{4}})\b)?")
 # "40 €", "2 400 €", "12,5 €": one format for every amount, "40,00 €".
-_AMOUNT = re.compile(rf"(?<![\d,.])(\d{{1,3}}(?:[ \u00a0{NNBSP}]\d{{3}})+|\d+)(?:,(\d{{1,2}}))?"
+# (never the tail of a longer number: « 1 0100 € » is left as typed, not « 1 100,00 € »)
+_AMOUNT = re.compile(rf"(?<![\d,.])(?<!\d[ \u00a0{NNBSP}])"
+                     rf"([1-9]\d{{0,2}}(?:[ \u00a0{NNBSP}]\d{{3}})+|\d+)(?:,(\d{{1,2}}))?"
                      rf"[ \u00a0{NNBSP}]?€")
 _PERCENT = re.compile(rf"(\d)[ {NNBSP}]%")
 _NUMERO = re.compile(r"(?<!\w)(n°|nº|N°)[ ]+(?=\d)")  # "décret n° 2022-725"

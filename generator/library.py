@@ -44,6 +44,9 @@ BASE_DEAL: dict[str, Any] = {
 
 COMPANY = {"legal_form": "sasu", "share_capital": "1000", "registry": "Lyon",
            "representative": {"name": "Julie Martin", "capacity": "Présidente"}}
+# The office of a company's representative, by form (a SARL has a gérante).
+CAPACITY = {"eurl": "Gérante", "sarl": "Gérante", "sasu": "Présidente", "sas": "Présidente",
+            "sa": "Directrice générale"}
 
 # option -> its values; each value is a function of the deal dict (in place).
 OPTIONS: dict[str, list[str]] = {
@@ -72,6 +75,7 @@ def _apply(deal: dict[str, Any], option: str, value: str) -> None:
     if option.endswith("legal_form") and value != "ei":
         deal[section].update(copy.deepcopy(COMPANY))
         deal[section]["legal_form"] = value
+        deal[section]["representative"]["capacity"] = CAPACITY[value]
         return
     if value == "":
         deal.setdefault(section, {}).pop(key, None)

@@ -11,19 +11,26 @@ document property can print it.
 from __future__ import annotations
 
 import dataclasses
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .clauses import Article, Library, Rendered, render
 from .contract import BuiltDocument, custom_properties
-from .documents import WordTemplate, block_context
+from .documents import WordTemplate, block_context, rich
 from .french import de, plain
 from .model import Deal
 from .terms import Terms, derive, facts
+from .text import Block, Run
 
 OFFER_NOTICE = "Document d’information – seul le contrat signé engage"
 OFFER_NOTICE_ZERO = "Document d’information"  # no commission: no contract to sign
+# Sections whose bullets « **Situation** : conséquence » the Word sheet sets as a
+# two-column table (plain text keeps them as bullets): its header.
+TABLE_SECTIONS = {"fin": ("Ce qui arrive", "Ce qui reste dû")}
+_SPACES = " \u00a0\u202f"
+_COLON = re.compile(rf"[{_SPACES}]*(?P<aside>\([^()]*\))?[{_SPACES}]*:[{_SPACES}]*")
 
 
 def offer_terms(deal: Deal, *, reference: str) -> Terms:
@@ -63,12 +70,49 @@ def offer_context(terms: Terms, rendered: Rendered) -> dict[str, Any]:
         "draft_notice": OFFER_NOTICE_ZERO if terms.commission.zero else OFFER_NOTICE,
         "title": title,
         "subtitle": subtitle,
-        "sections": [{"id": a.id, "title": a.title, "blocks": block_context(a.blocks)}
-                     for a in rendered.articles],
+        "sections": [_section(a) for a in rendered.articles],
         "message": list(terms.message),
         "example": ({"rows": [dataclasses.asdict(r) for r in example.rows]}
                     if example is not None else None),
     }
+
+
+def _lead(block: Block) -> tuple[str, tuple[Run, ...]] | None:
+    """A bullet « **Situation** : conséquence » as its bold lead and the rest (the rest
+    capitalised: it begins a table cell); ``None`` for any other block."""
+    if not block.bullet or len(block.runs) < 2 or not block.runs[0].bold:
+        return None
+    head, *tail = block.runs[1:]
+    colon = _COLON.match(head.text)
+    if colon is None:
+        return None
+    text = head.text[colon.end():]
+    if not text and not tail:
+        return None
+    runs = [Run(text, bold=head.bold, value=head.value)] if text else []
+    runs += tail
+    runs[0] = dataclasses.replace(runs[0], text=runs[0].text[:1].upper() + runs[0].text[1:])
+    label = block.runs[0].text.strip(_SPACES)
+    if colon["aside"]:  # « **Le contrat prend fin** (à son terme…) : »
+        label += " " + colon["aside"]
+    return label, tuple(runs)
+
+
+def _section(article: Article) -> dict[str, Any]:
+    """One section of ``offre.docx``: its blocks, and its table (``None``: none)."""
+    header = TABLE_SECTIONS.get(article.id)
+    blocks: list[Block] = []
+    rows: list[dict[str, Any]] = []
+    for block in article.blocks:
+        lead = _lead(block) if header else None
+        if lead is None:
+            blocks.append(block)
+        else:
+            label, runs = lead
+            rows.append({"label": label, "rich": rich(runs),
+                         "text": "".join(r.text for r in runs)})
+    return {"id": article.id, "title": article.title, "blocks": block_context(blocks),
+            "table": {"header": list(header), "rows": rows} if header and rows else None}
 
 
 def build_offer(deal: Deal, *, reference: str, library: Library,

@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis_profiles import PROFILE
 from strategies import deals
 
+from generator import french
 from generator.library import option_deals
 from generator.model import Deal
 from generator.terms import Terms, derive
@@ -139,10 +140,10 @@ def disagreements(deal: Deal) -> list[str]:
             problems.append("offre: does not say there is no commission")
     # the three people, named identically where they must be
     for kind in docs:
-        if flat(deal.introducer.name) not in bodies[kind]:
+        if flat(french.typed(deal.introducer.name)) not in bodies[kind]:
             problems.append(f"{kind}: the introducer's name is missing")
     for kind in ("contrat", "client"):
-        if kind in bodies and flat(deal.beneficiary.name) not in bodies[kind]:
+        if kind in bodies and flat(french.typed(deal.beneficiary.name)) not in bodies[kind]:
             problems.append(f"{kind}: the beneficiary's name is missing")
     return problems
 

@@ -24,3 +24,4 @@ def test_a_single_commission_month_has_no_total_row() -> None:
 def test_several_months_keep_their_total_row() -> None:
     assert _labels(**{"duration.commission_months": 2}) == ["Chaque mois",
                                                             "Total sur deux (2)\u00a0mois"]
+

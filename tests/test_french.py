@@ -376,6 +376,8 @@ def test_punctuation(text: str, expected: str) -> None:
         "l'apporteur : « la rémunération » ; payée ?",
         "Quoi?! «»  « \n»",
         "http://a?»; «http://b:» x:1:2 ' '",
+        "0 0100€",  # found by hypothesis: the tail of a number was taken for an amount
+        "1 0100€",
     ],
 )
 def test_typography_idempotent_examples(text: str) -> None:

@@ -215,7 +215,8 @@ def test_the_two_bases_really_differ(label: str, deal: Deal) -> None:
     body = _offer(deal)
     if deal.commission.base == "invoiced":
         assert "que le client paie ou non" in body and "risque d’impayé" in body, label
-        assert "la commission reste due sur ce que vous lui avez facturé" in body, label
+        # (a cell of the table « Ce qui arrive / Ce qui reste dû »: capitalised)
+        assert "La commission reste due sur ce que vous lui avez facturé" in body, label
         assert "qu’il les ait déjà réglées" not in body, label
     else:
         assert "n’est jamais due sur une somme qu’il ne paie pas" in body, label

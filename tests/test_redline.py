@@ -392,6 +392,11 @@ TABLES = st.none() | st.integers(1, 3).flatmap(
                                    min_size=cols, max_size=cols), min_size=1, max_size=3))
 
 
+def _seen(document: bytes) -> list[str]:
+    """The text a reader sees: a table row of empty cells reads as an empty line."""
+    return [p if p.replace("|", "").strip() else "" for p in reading.paragraphs(document)]
+
+
 @pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(old=PARAGRAPHS, new=PARAGRAPHS, old_table=TABLES, new_table=TABLES,
@@ -415,6 +420,10 @@ TABLES = st.none() | st.integers(1, 3).flatmap(
     old_at=0,
     new_at=0,
 )
+# Likewise a row of empty cells: the reading helper joins cells with " | ", which is no
+# text a reader sees.
+@example(old=[], new=[("Normal", [])], old_table=[["", ""]], new_table=None,
+         old_at=0, new_at=0)
 def test_any_edit_round_trips(old, new, old_table, new_table, old_at, new_at) -> None:
     before = _document(old, old_table, old_at)
     after = _document(new, new_table, new_at)
@@ -428,7 +437,7 @@ def test_any_edit_round_trips(old, new, old_table, new_table, old_at, new_at) ->
     # means identical, and identical means nothing visible changed.
     if compare(before, after) == []:
         assert identical(before, after)
-    assert identical(before, after) == (reading.paragraphs(before) == reading.paragraphs(after))
+    assert identical(before, after) == (_seen(before) == _seen(after))
     if identical(before, after):
         assert all(not (c.old or "").strip() and not (c.new or "").strip()
                    for c in compare(before, after))

@@ -39,7 +39,7 @@ def test_plain_texts_and_the_email_subject_are_typographic_too() -> None:
     for plain in (offer, notice):
         assert "'" not in plain
     message = email.message_from_bytes(
-        offer_email(deal, reference="R", body=offer, attachment_name="o.docx",
+        offer_email(deal, reference="R", library=kit.offer_library, attachment_name="o.docx",
                     attachment=b"x"), policy=email.policy.default)
     assert "L’Atelier d’Anne" in message["Subject"]
     assert "'" not in message["Subject"]

@@ -22,6 +22,7 @@ from documents_helpers import (
 )
 
 from generator.build import Sources, load_kit
+from generator.french import typography
 from generator.offer import offer_text
 
 BASE = "julie-atelier-bois"
@@ -37,7 +38,9 @@ def test_de_un_elides_before_a_number_in_words() -> None:
     deal = variant(BASE, **{"duration.agreement_months": 1, "duration.commission_months": 1,
                             "duration.tail_months": 1})
     bodies = [_words(make(deal)) for make in (contract_bytes, offer_bytes, notice_bytes)]
-    assert any("d’un (1)" in body for body in bodies)  # the notice
+    # (the documents now say « au plus tard un (1) mois après », « au moins un (1) jour à
+    # l’avance »: the elision itself, wherever a clause writes « de » before a count)
+    assert typography("une durée de un (1)\u00a0mois") == "une durée d’un (1)\u00a0mois"
     for body in bodies:
         assert not re.search(r"\bde un\b", body), re.findall(r".{30}\bde un\b.{20}", body)
 

@@ -408,8 +408,36 @@ def offer() -> Document:
         for cell in column.cells:
             cell.width = width
     _p(doc, "{%p endif %}")
+    _section_table(doc)
     _p(doc, "{%p endfor %}")
     return doc
+
+
+def _section_table(doc) -> None:
+    """A section's own two-column table, after its blocks (``s.table``: ``header``, two
+    strings; ``rows``, each a ``label`` in bold and its ``rich`` text), e.g. « Ce qui
+    arrive » / « Ce qui reste dû »."""
+    _p(doc, "{%p if s.table %}")
+    table = doc.add_table(rows=3, cols=2)
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for column, cell in enumerate(table.rows[0].cells):
+        paragraph = cell.paragraphs[0]
+        paragraph.style = doc.styles["Texte de tableau"]
+        paragraph.add_run(f"{{{{ s.table.header[{column}] }}}}").bold = True
+    table.rows[1].cells[0].paragraphs[0].add_run("{%tr for row in s.table.rows %}")
+    label, text = table.rows[2].cells
+    label.paragraphs[0].style = doc.styles["Texte de tableau"]
+    label.paragraphs[0].add_run("{{ row.label }}").bold = True
+    text.paragraphs[0].style = doc.styles["Texte de tableau"]
+    text.paragraphs[0].add_run("{{r row.rich }}")
+    table.add_row().cells[0].paragraphs[0].add_run("{%tr endfor %}")
+    table.autofit = False
+    for column, width in zip(table.columns, (Cm(5.2), Cm(10.4)), strict=True):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
+    _p(doc, "{%p endif %}")
 
 
 def client() -> Document:
