@@ -801,3 +801,29 @@ def test_ctrl_c_before_any_answer_keeps_nothing(tmp_path):
     assert code == 130, err
     assert "Abandon : aucune réponse encore, rien n'est gardé." in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("args", "typed", "said"), [
+    (["deal.yaml"], ["AA-2"], "Abandon : vos réponses sont gardées dans .deal.yaml.brouillon"),
+    (["deal.yaml"], [], "Abandon : aucune réponse encore, rien n'est gardé."),
+    ([], ["AA-2"], "Abandon : rien n'est écrit (sans FICHIER, aucun brouillon n'est gardé)."),
+])
+def test_ctrl_c_in_the_command_itself(tmp_path, monkeypatch, args, typed, said):
+    """The same Ctrl-C in process: ``click.prompt`` turns it into ``Abort``, as at a terminal."""
+    monkeypatch.chdir(tmp_path)
+    answers = iter(typed)
+
+    def prompt(*_args: Any, **_kwargs: Any) -> str:
+        try:
+            return next(answers)
+        except StopIteration:
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise click.Abort from None
+
+    monkeypatch.setattr(click, "prompt", prompt)
+    result = CliRunner().invoke(_new_command(), args, input="")
+    assert result.exit_code == 130, result.output
+    assert said in result.output
+    assert (tmp_path / ".deal.yaml.brouillon").exists() == (bool(args) and bool(typed))
