@@ -595,6 +595,8 @@ def new(file: str | None, from_deal: str | None) -> None:
         say("")
         if file is None:
             say(render("wizard-abandoned-no-file", lang="fr"))
+        elif not any(v is not None for v in stop.answers.values()):
+            say(render("wizard-abandoned-nothing", lang="fr"))
         else:
             kept = wizard.write_draft(file, stop.answers)
             say(render("wizard-abandoned", {"draft": kept, "target": file}, lang="fr"))

@@ -608,7 +608,7 @@ class _Wizard:
     def wording(self, f: _Field) -> tuple[str, str]:
         """The field's question and help, as the answers so far read them."""
         if f.path == "client.estimated_revenue":
-            return _REVENUE.get(self.answers.get("duration.mission"), (f.prompt, f.help))
+            return _REVENUE.get(str(self.answers.get("duration.mission")), (f.prompt, f.help))
         return f.prompt, f.help
 
     def question(self, f: _Field, current: Any) -> Question:

@@ -794,3 +794,10 @@ def test_from_asks_only_for_the_new_client_then_a_summary_to_confirm_or_change(t
     assert new.commission.rate == 20 and new.client.name == "Cabinet Martin"
     for section in ("introducer", "beneficiary", "role", "liability", "duration"):
         assert getattr(new, section) == getattr(old, section), section
+
+
+def test_ctrl_c_before_any_answer_keeps_nothing(tmp_path):
+    code, err = _interrupted_at(tmp_path, [], "Référence du dossier")
+    assert code == 130, err
+    assert "Abandon : aucune réponse encore, rien n'est gardé." in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
