@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from generator import messages
 from tests.web_helpers import URL_LINE, make_workspace
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -135,9 +136,10 @@ def test_create_a_deal_in_the_browser(served):
 
     # a rate of 35: the French error appears next to the field
     type_into(browser, "commission.rate", "35")
-    wait.until(lambda b: "30" in message_of(b, "commission.rate"))
+    french = messages.render("rate-above-ceiling", {"max": 30, "got": 35}, "fr")
+    wait.until(lambda b: french in message_of(b, "commission.rate"))
     message = message_of(browser, "commission.rate")
-    assert message.startswith("Erreur")
+    assert message.startswith("Erreur") and "doit être au plus 30" in message
     rate = browser.find_element(By.NAME, "commission.rate")
     assert rate.get_attribute("aria-invalid") == "true"
     assert rate.get_attribute("aria-describedby").endswith("f-commission-rate-msg")
