@@ -48,7 +48,8 @@ def _sender(terms: Terms) -> list[str]:
 
 def _heading(terms: Terms) -> tuple[str, str]:
     """The letter's recipient line and its subject."""
-    return (f"À l’attention {de(terms.client.name)}",
+    # the notice is addressed to the client, so its terms always carry the name
+    return (f"À l’attention {de(terms.client.name or '')}",
             f"Objet\u00a0: votre mise en relation avec {terms.beneficiary.name}")
 
 
