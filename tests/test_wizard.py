@@ -706,7 +706,10 @@ def _interrupted_at(tmp_path: Path, answers: Sequence[str], waiting_for: str) ->
 
     process = subprocess.Popen([sys.executable, "-m", "generator", "new", "deal.yaml"],
                                cwd=tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, env={**os.environ, "LANG": "C.UTF-8"})
+                               stderr=subprocess.PIPE, env={**os.environ, "LANG": "C.UTF-8"},
+                               # a test run started in the background inherits SIGINT
+                               # ignored; the terminal's Ctrl-C is what this test plays
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert process.stdin is not None and process.stderr is not None
     process.stdin.write("".join(a + "\n" for a in answers).encode())
     process.stdin.flush()
@@ -720,8 +723,14 @@ def _interrupted_at(tmp_path: Path, answers: Sequence[str], waiting_for: str) ->
             assert chunk, seen.decode()
             seen += chunk
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    # wait for the interrupted process before closing its input: an end of input that
+    # arrives with the signal would race it (a terminal's Ctrl-C closes nothing)
+    process.wait(timeout=60)
+    err = process.stderr.read()
     process.stderr.close()
+    process.stdin.close()
+    assert process.stdout is not None
+    process.stdout.close()
     return process.returncode, (seen + err).decode()
 
 
