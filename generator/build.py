@@ -1052,14 +1052,14 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
     return kept[path].name if path in kept else None
 
 
-def _preload() -> None:
+def preload() -> None:
     """Import what rendering a deal needs before the workers are forked (the deal model,
     the documents' modules, babel's and num2words' French data), so that each worker
-    starts with it instead of loading it again at every build."""
-    from . import contract, deals, notice, offer  # noqa: F401
-    from .french import preload
+    starts with it instead of loading it again at every build (``apport serve`` calls it
+    before each preview's worker too)."""
+    from . import contract, deals, french, notice, offer  # noqa: F401
 
-    preload()
+    french.preload()
 
 
 def _execute(tasks: list[_DealTask], kit: Kit | None,
@@ -1070,7 +1070,7 @@ def _execute(tasks: list[_DealTask], kit: Kit | None,
     if not tasks:
         return
     assert kit is not None
-    _preload()
+    preload()
     for index, result in run(lambda task: _run_deal(task, kit), tasks, jobs=jobs):
         if isinstance(result, Stopped):
             task = tasks[index]

@@ -113,6 +113,7 @@ def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:
     from ..workers import Stopped, call
 
     load_kit(sources)  # loaded (and its errors raised) here, inherited by the worker
+    building.preload()  # and what rendering needs: imported once, not in every preview
 
     def task() -> tuple[str, Any]:
         try:
