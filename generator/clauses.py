@@ -660,11 +660,22 @@ def _cache_key(clause: Clause, context: Mapping[str, Any]) -> tuple[Any, ...] | 
             else:
                 value = context[read[0]]
                 for attribute in read[1:]:
-                    value = _ENV.getattr(value, attribute)
+                    value = _attribute(value, attribute)
             parts.append(_frozen(value))
-    except (_Uncacheable, _RefError, LookupError, AttributeError, SecurityError):
+    except (_Uncacheable, _RefError, LookupError, AttributeError, TypeError):
         return None
     return tuple(parts)
+
+
+def _attribute(value: Any, name: str) -> Any:
+    """``value.name`` as Jinja reads it (an attribute, else an item); a name the sandbox
+    refuses is not followed (the render says why)."""
+    if name.startswith("_"):
+        raise _Uncacheable
+    try:
+        return getattr(value, name)
+    except AttributeError:
+        return value[name]
 
 
 def _render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
