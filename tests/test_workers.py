@@ -258,3 +258,49 @@ def test_workers_start_with_what_rendering_needs(tmp_path: Path, where: str) -> 
                            str(SAMPLES / "julie-atelier-bois.yaml"), str(tmp_path / "out"), where],
                           capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
+def _pid_and_square(n: int) -> tuple[int, int]:
+    return os.getpid(), n * n
+
+
+def _runaway(n: int) -> int:
+    if n < 0:
+        doing("clauses/evil.md")
+        return _c_loop(n)
+    if n == 0:
+        time.sleep(60)
+    return n
+
+
+def test_a_resident_worker_serves_call_after_call() -> None:
+    """``apport serve``'s previews: one worker for many calls, not a fork per call."""
+    resident = workers.Resident()
+    try:
+        first, second = resident.call(_pid_and_square, 3), resident.call(_pid_and_square, 4)
+        assert first[1] == 9 and second[1] == 16
+        assert first[0] == second[0] != os.getpid()
+    finally:
+        resident.close()
+
+
+def test_a_runaway_call_stops_its_resident_worker_only() -> None:
+    """A call past its processor time or its wall clock is Stopped, naming the file; the
+    next call gets a new worker, each call with a whole budget of its own."""
+    resident = workers.Resident(Limits(cpu_seconds=1))
+    try:
+        pid, _ = resident.call(_pid_and_square, 2)
+        stopped = resident.call(_runaway, -1)
+        assert isinstance(stopped, Stopped) and stopped.doing == "clauses/evil.md"
+        assert "processor time" in stopped.reason
+        again, square = resident.call(_pid_and_square, 5)
+        assert square == 25 and again != pid
+    finally:
+        resident.close()
+    resident = workers.Resident(Limits(wall_seconds=2))
+    try:
+        late = resident.call(_runaway, 0)
+        assert isinstance(late, Stopped) and "took more than 2 s" in late.reason
+        assert resident.call(_runaway, 7) == 7
+    finally:
+        resident.close()
