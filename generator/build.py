@@ -690,7 +690,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           check: bool = False, strict: bool = False, jobs: int | None = None,
           redline: bool = False, prune: bool = False, pdf: bool = False,
           final: bool = False, only: Sequence[Kind] | None = None, progress: Progress | None = None,
-          pdf_progress: Progress | None = None, notify: Notify | None = None) -> BuildReport:
+          pdf_progress: Progress | None = None, notify: Notify | None = None,
+          files: Sequence[tuple[Path, str]] | None = None) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
     Args:
@@ -717,6 +718,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             the manifest shows up to date are not counted).
         pdf_progress: likewise for the PDF conversions.
         notify: told, in one line, when the build waits for another one on ``out``.
+        files: the deal files of ``paths`` as :func:`finding.find_deal_files` returns them,
+            when the caller already listed them (the folders are then not walked again).
 
     Raises:
         FileNotFoundError: a path given does not exist.
@@ -727,7 +730,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     out = Path(out)
     report = BuildReport(out=out, check=check)
 
-    files = find_deal_files(paths)
+    files = list(files) if files is not None else find_deal_files(paths)
     report.deals = len(files)
     by_stem: dict[str, list[str]] = {}
     for path, display in files:
@@ -904,10 +907,14 @@ def _move(out: Path, staged: list[_Staged]) -> dict[Path, Path]:
 def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: BuildReport, *,
            prune: bool) -> None:
     """List (and with ``prune`` remove) the files no deal produces any more."""
-    if journal is not None:  # the manifest lists only files that exist
-        gone = [name for name in manifest.entries if not os.path.lexists(out / name)]
-        journal.record({}, gone)
     produced = {d.name for d in report.documents}
+    if journal is not None:  # the manifest lists only files that exist (those just found
+        # or written by this build are known to)
+        present = {d.name for d in report.documents
+                   if d.status in (Status.BUILT, Status.UNCHANGED)}
+        gone = [name for name in manifest.entries
+                if name not in present and not os.path.lexists(out / name)]
+        journal.record({}, gone)
     found = stale(manifest.entries, produced, report.deals_read)
     for name in sorted(found):
         entry = manifest.entries[name]
