@@ -45,10 +45,20 @@ from typing import Any
 
 from .diagnostics import printable
 from .messages import known, params_from_json
-from .writing import FILE_MODE, OutputFolder, error, os_error
+from .writing import (
+    FILE_MODE,
+    Move,
+    OutputFolder,
+    WriteError,
+    check_target,
+    error,
+    os_error,
+    sha256_file,
+)
 
 MANIFEST = ".apport-manifest.json"
 JOURNAL = ".apport-manifest.journal"
+STATUS = ".apport-manifest.status"  # see Statuses: machine-local, not part of the record
 FORMAT = 2  # the one written
 FORMATS = (1, 2)  # the ones read
 MAX_BYTES = 512 * 1024 * 1024  # a manifest larger than this is not ours
@@ -416,6 +426,7 @@ class Manifest:
     manifest_bytes: int = 0
     journal_bytes: int = 0
     damaged: bool = False  # then written whole at the end of the build
+    statuses: Statuses = field(default_factory=lambda: Statuses(None))
 
     @classmethod
     def load(cls, out: Path) -> Manifest:
@@ -443,6 +454,7 @@ class Manifest:
             result.entries = {}
             result.damaged = True
             result.warnings.append(_damage(path, e))
+        result.statuses = Statuses.load(out)
         # What the journal says is true even when the manifest is damaged.
         base = dict(result.entries)
         try:
@@ -487,7 +499,6 @@ class Manifest:
         encoder = json.JSONEncoder(indent=1, ensure_ascii=False, allow_nan=False)
         target = out / MANIFEST
         staged = folder.stage(_blocks(encoder.iterencode(payload)), target)
-        from .writing import Move, check_target
 
         try:
             check_target(target)
@@ -585,3 +596,135 @@ def settled(entry: Entry) -> Entry:
     return replace(entry, previous_sha256=None) if entry.previous_sha256 else entry
 
 
+
+
+# --- what a file holds, without reading it again when its status says -----------------------
+
+# size, modification and status-change times (ns), inode
+FileStatus = tuple[int, int, int, int]
+
+
+def file_status(path: Path) -> FileStatus | None:
+    """What the file system says of the regular file ``path`` (a link not followed) that
+    changes whenever its bytes do. None when absent or not a regular file, and where the
+    status-change time is not that (Windows: it is the creation time there)."""
+    if os.name != "posix":
+        return None
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+class Statuses:
+    """For each file of an output folder, its status when apport last knew its bytes' hash:
+    once written (status taken after the move, of the very file staged) or once read
+    (status taken before reading). A file whose status is still that one holds those
+    bytes, so a build with nothing to do reads no document again: any write to a file,
+    or putting another file in its place, moves its status-change time, which no
+    program can set back.
+
+    Kept in ``OUT/.apport-manifest.status``, apart from the manifest: it depends on the
+    machine (times, inodes), the manifest only on what was built. One JSON object per
+    line, ``{name: [size, mtime_ns, ctime_ns, inode, sha256]}``, appended to by each
+    build that learned something, rewritten once it holds twice what it describes. It
+    is only a shortcut: unreadable, it is ignored (every file is read) and rewritten.
+    """
+
+    def __init__(self, out: Path | None) -> None:
+        self.path = out / STATUS if out is not None else None
+        self.known: dict[str, tuple[FileStatus, str]] = {}
+        self.learned: dict[str, tuple[FileStatus, str]] = {}
+        self.records = 0  # statuses in the file
+        self.damaged = False
+
+    @classmethod
+    def load(cls, out: Path) -> Statuses:
+        result = cls(out)
+        assert result.path is not None
+        try:
+            text = _read_regular(result.path) or ""
+            if text and not text.endswith("\n"):  # a line being written: rewritten whole
+                raise Damaged("a line is cut")
+            for line in text.split("\n")[:-1]:
+                data = _parse(line)
+                if not isinstance(data, dict):
+                    raise Damaged("not an object")
+                for name, value in data.items():
+                    result.known[name] = _status(value)
+                    result.records += 1
+        except Damaged:
+            result.known = {}
+            result.damaged = True
+        return result
+
+    def sha256(self, path: Path) -> str | None:
+        """The hash of the bytes of the file ``path`` (None: absent, or not a regular
+        file): read only when its status is not the one recorded for them."""
+        status = file_status(path)
+        if status is not None:
+            known = self.known.get(path.name)
+            if known is not None and known[0] == status:
+                return known[1]
+        sha = sha256_file(path)
+        if status is not None and sha is not None:
+            self.learn(path.name, status, sha)
+        return sha
+
+    def learn(self, name: str, status: FileStatus, sha: str) -> None:
+        if self.known.get(name) != (status, sha):
+            self.known[name] = self.learned[name] = (status, sha)
+
+    def placed(self, path: Path, sha: str, inode: int | None) -> None:
+        """``path`` was just moved into place from a staged file of inode ``inode``."""
+        status = file_status(path)
+        if status is not None and status[3] == inode:
+            self.learn(path.name, status, sha)
+
+    def save(self, folder: OutputFolder, names: Mapping[str, Any]) -> None:
+        """Append what this build learned of the files listed in ``names`` (or rewrite the
+        file once it holds twice what it describes). A failure is not reported: the next
+        build reads the files again."""
+        if self.path is None or not (self.learned or self.damaged):
+            return
+        live = {n: v for n, v in self.learned.items() if n in names}
+        try:
+            if self.damaged or self.records + len(live) > 2 * len(names) + 64:
+                data = {n: v for n, v in self.known.items() if n in names}
+                staged = folder.stage(_status_line(data), self.path)
+                try:
+                    check_target(self.path)
+                except WriteError:
+                    folder.discard([staged])
+                    raise
+                folder.commit([Move(staged, self.path)])
+                self.records = len(data)
+            elif live:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                             | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+                try:
+                    if stat.S_ISREG(os.fstat(fd).st_mode):
+                        os.write(fd, _status_line(live))
+                finally:
+                    os.close(fd)
+                self.records += len(live)
+        except (WriteError, OSError):
+            return
+        self.learned = {}
+        self.damaged = False
+
+
+def _status(value: Any) -> tuple[FileStatus, str]:
+    if not isinstance(value, list) or len(value) != 5 or not all(
+            type(v) is int and v >= 0 for v in value[:4]):
+        raise Damaged("not [size, mtime, ctime, inode, sha256]")
+    return (value[0], value[1], value[2], value[3]), _sha(value[4], "a status")
+
+
+def _status_line(data: Mapping[str, tuple[FileStatus, str]]) -> bytes:
+    line = json.dumps({name: [*status, sha] for name, (status, sha) in sorted(data.items())},
+                      ensure_ascii=False, separators=(",", ":"))
+    return (line + "\n").encode("utf-8")

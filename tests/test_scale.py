@@ -10,6 +10,8 @@ not read again when their status says they are the ones apport wrote).
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -20,7 +22,7 @@ from click.testing import CliRunner
 from generator import finding
 from generator.build import MANIFEST, Sources, build
 from generator.cli import cli
-from generator.manifest import Manifest, entry_to_json
+from generator.manifest import STATUS, Manifest, entry_to_json
 from generator.writing import OutputFolder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -159,3 +161,109 @@ def test_a_manifest_whose_clause_table_is_wrong_reads_as_absent(deals, tmp_path,
     assert loaded.damaged and not loaded.entries
     assert "the manifest is damaged" in loaded.warnings[0]
 
+
+# --- a build with nothing to do reads no document again -------------------------------------
+
+
+def _hashed(monkeypatch) -> list[str]:
+    """The files whose bytes a build reads to hash them (the guarded writer's hash)."""
+    from generator import manifest, writing
+
+    read: list[str] = []
+    original = writing.sha256_file
+
+    def counting(path):  # noqa: ANN001, ANN202
+        read.append(Path(path).name)
+        return original(path)
+
+    monkeypatch.setattr(manifest, "sha256_file", counting)
+    monkeypatch.setattr("generator.build.sha256_file", counting)
+    return read
+
+
+def test_a_build_with_nothing_to_do_reads_no_document(deals, tmp_path, sources, monkeypatch):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    read = _hashed(monkeypatch)
+
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert report.ok and report.count("unchanged") == len(report.documents)
+    assert read == []
+
+
+def _same_size_edit(path: Path) -> bytes:
+    """Change one byte of ``path`` in place, and set its modification time back."""
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-30] ^= 1  # inside the zip's central directory: same size, other bytes
+    with open(path, "r+b") as f:
+        f.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    return bytes(data)
+
+
+@pytest.mark.parametrize("how", ["edited in place", "replaced by a copy"])
+def test_a_document_changed_behind_the_same_size_and_time_is_still_protected(
+        deals, tmp_path, sources, monkeypatch, how):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    target = out / "julie-atelier-bois.offre.docx"
+    if how == "edited in place":
+        edited = _same_size_edit(target)
+    else:
+        copy = tmp_path / "copy.docx"
+        shutil.copy2(target, copy)
+        edited = _same_size_edit(copy)
+        os.replace(copy, target)
+    (deals / "julie-atelier-bois.yaml").write_text(
+        (deals / "julie-atelier-bois.yaml").read_text(encoding="utf-8").replace(
+            "rate: 15", "rate: 16"), encoding="utf-8")
+
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert [d.status for d in report.documents if d.name == target.name] == ["protected"]
+    assert target.read_bytes() == edited
+
+
+
+def test_the_statuses_are_kept_apart_from_the_manifest_and_read_as_a_shortcut_only(
+        deals, tmp_path, sources, monkeypatch):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    manifest_text = (out / MANIFEST).read_text(encoding="utf-8")
+    assert "file_status" not in manifest_text and str(os.stat(out).st_ino) not in manifest_text
+    status = out / STATUS
+    assert set(json.loads(status.read_text(encoding="utf-8").splitlines()[0])) == {
+        p.name for p in out.glob("*.docx")}
+
+    status.write_text("[[[ not what apport writes", encoding="utf-8")
+    read = _hashed(monkeypatch)
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert report.ok and not report.notes  # a shortcut: no warning, every file read
+    assert sorted(read) == sorted(p.name for p in out.glob("*.docx"))
+    assert json.loads(status.read_text(encoding="utf-8").splitlines()[0])  # rewritten
+    read.clear()
+    build([deals], out, sources=sources, jobs=1)
+    assert read == []
+
+
+def test_the_status_file_is_appended_to_and_rewritten_once_it_doubled(deals, tmp_path,
+                                                                      sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    status = out / STATUS
+    assert len(status.read_text(encoding="utf-8").splitlines()) == 1
+    deal = deals / "julie-atelier-bois.yaml"
+    lines = []
+    for step in range(40):
+        deal.write_text(re.sub(r"rate: [0-9.]+", f"rate: {10 + step / 10}",
+                               deal.read_text(encoding="utf-8")), encoding="utf-8")
+        build([deals], out, sources=sources, jobs=1)
+        lines.append(len(status.read_text(encoding="utf-8").splitlines()))
+
+    assert lines[:3] == [2, 3, 4]  # one line per build that wrote something
+    assert 1 in lines  # rewritten whole on the way
+    assert max(lines) < 40
