@@ -28,13 +28,16 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.environment import TemplateExpression
+from jinja2.parser import Parser
 from jinja2.sandbox import SecurityError
 
-from . import french
+from . import codecache, french
 from .errors import ClauseError
 from .french import typography
 from .messages import Msg
@@ -171,6 +174,25 @@ def _check_syntax(template_ast: nodes.Template, file: str, body_line: int) -> No
         raise ClauseError(file, "clause-include", line=body_line + node.lineno - 1)
 
 
+def _condition(when: str) -> TemplateExpression:
+    """``_ENV.compile_expression(when, undefined_to_none=False)``, its code kept by
+    :mod:`generator.codecache` (the same steps as Jinja's method)."""
+
+    def compile_condition() -> CodeType:
+        parser = Parser(_ENV, when, state="variable")
+        expression = parser.parse_expression()
+        if not parser.stream.eos:
+            raise jinja2.TemplateSyntaxError("chunk after expression",
+                                             parser.stream.current.lineno, None, None)
+        expression.set_environment(_ENV)
+        body = [nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)]
+        return _ENV.compile(nodes.Template(body, lineno=1))
+
+    code = codecache.compiled(_ENV, "condition", when, None, None, compile_condition)
+    template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+    return TemplateExpression(template, False)
+
+
 def parse_clause(path: Path, display: str | None = None) -> Clause:
     """Read one clause file.
 
@@ -211,7 +233,7 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
     condition = None
     if when is not None:
         try:
-            condition = _ENV.compile_expression(when, undefined_to_none=False)
+            condition = _condition(when)
         except jinja2.TemplateSyntaxError as e:
             raise ClauseError(file, "clause-when-invalid", {"detail": e.message},
                               when_line) from None
@@ -220,10 +242,15 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
             raise ClauseError(file, "clause-when-cannot-compile",
                               {"detail": f"{type(e).__name__}: {str(e)[:100]}"},
                               when_line) from None
-    try:
-        source_ast = _ENV.parse(_tag_lines_vanish(body), name=clause_id, filename=file)
+    source = _tag_lines_vanish(body)
+
+    def compile_body() -> CodeType:
+        source_ast = _ENV.parse(source, name=clause_id, filename=file)
         _check_syntax(source_ast, file, body_line)
-        code = _ENV.compile(source_ast, name=clause_id, filename=file)
+        return _ENV.compile(source_ast, name=clause_id, filename=file)
+
+    try:
+        code = codecache.compiled(_ENV, "clause", source, clause_id, file, compile_body)
         template = _ENV.bounded(
             _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
     except jinja2.TemplateSyntaxError as e:
