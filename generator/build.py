@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from .manifest import (
     Journal,
     Kind,
     Manifest,
+    Statuses,
     known_sha256,
     settled,
 )
@@ -613,7 +614,8 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
 
 def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[str, Entry],
                 hashes: dict[str, tuple[str | None, str | None]], review: bool,
-                strict: bool, final: bool = False) -> _DealResult | None:
+                strict: bool, final: bool = False,
+                statuses: Statuses | None = None) -> _DealResult | None:
     """The result of a deal whose documents the manifest shows up to date, without reading
     the deal again (``None``: it must be validated, planned and maybe rendered).
 
@@ -640,7 +642,8 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
         inputs = Inputs(kind=entry.kind, deal_sha256=deal_sha, template_sha256=template,
                         library_sha256=library, tool=tool_version(), documents=names,
                         warnings=offer.warnings, final=final and entry.kind is Kind.CONTRACT)
-        if assess(entry, inputs, sha256_file(out / name)) != []:
+        on_disk = statuses.sha256(out / name) if statuses else sha256_file(out / name)
+        if assess(entry, inputs, on_disk) != []:
             return None
         if entry.deal != display or entry.deal_path != deal_path:
             result.records[name] = dataclasses.replace(entry, deal=display, deal_path=deal_path)
@@ -666,13 +669,15 @@ def up_to_date(paths: Sequence[Path], out: str | Path, *,
     out = Path(out)
     if not out.is_dir():
         return set()
-    entries_of = Manifest.load(out).entries
+    manifest = Manifest.load(out)
+    entries_of = manifest.entries
     hashes = _source_hashes(sources or Sources.default())
     current = set()
     for index, path in enumerate(paths):
         entries = {name: entries_of[name] for kind in ALL_KINDS
                    if (name := document_name(path.stem, kind)) in entries_of}
-        if _up_to_date(index, path, str(path), out, entries, hashes, False, False) is not None:
+        if _up_to_date(index, path, str(path), out, entries, hashes, False, False,
+                       statuses=manifest.statuses) is not None:
             current.add(path)
     return current
 
@@ -690,7 +695,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           check: bool = False, strict: bool = False, jobs: int | None = None,
           redline: bool = False, prune: bool = False, pdf: bool = False,
           final: bool = False, only: Sequence[Kind] | None = None, progress: Progress | None = None,
-          pdf_progress: Progress | None = None, notify: Notify | None = None) -> BuildReport:
+          pdf_progress: Progress | None = None, notify: Notify | None = None,
+          files: Sequence[tuple[Path, str]] | None = None) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
     Args:
@@ -717,6 +723,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             the manifest shows up to date are not counted).
         pdf_progress: likewise for the PDF conversions.
         notify: told, in one line, when the build waits for another one on ``out``.
+        files: the deal files of ``paths`` as :func:`finding.find_deal_files` returns them,
+            when the caller already listed them (the folders are then not walked again).
 
     Raises:
         FileNotFoundError: a path given does not exist.
@@ -727,7 +735,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     out = Path(out)
     report = BuildReport(out=out, check=check)
 
-    files = find_deal_files(paths)
+    files = list(files) if files is not None else find_deal_files(paths)
     report.deals = len(files)
     by_stem: dict[str, list[str]] = {}
     for path, display in files:
@@ -750,7 +758,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
                 _stale(out, manifest, journal, report, prune=prune)
             if pdf and not check:
                 assert folder is not None and journal is not None
-                _pdfs(folder, manifest, journal, report, force=force, progress=pdf_progress)
+                _pdfs(folder, manifest, journal, report, force=force, progress=pdf_progress,
+                      jobs=jobs)
         finally:
             if journal is not None:
                 journal.close()
@@ -759,6 +768,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
                 manifest.save_if_due(folder, changed=bool(report.documents))
             except WriteError as e:  # what was written is in the journal all the same
                 report.errors.append(str(e))
+            manifest.statuses.save(folder, manifest.entries)
     finally:
         if folder is not None:
             folder.close()
@@ -788,7 +798,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
             entries[redline_name] = entries_of[redline_name]
         if stem not in clashing and not force and only is None:
             quick = _up_to_date(index, path, display, out, entries, hashes, review, strict,
-                                final)
+                                final, manifest.statuses)
             if quick is not None:
                 results[index] = quick
                 report.unchanged_deals.add(display)
@@ -860,6 +870,7 @@ def _commit(out: Path, journal: Journal, result: _DealResult) -> None:
         return
     before = {s.name: manifest.entries.get(s.name) for s in result.staged}
     documents = {d.name: d for d in result.documents}
+    inodes = {s.name: _inode(Path(s.staged)) for s in result.staged}
     try:
         journal.record({**records, **{s.name: s.entry for s in result.staged}}, forget)
         kept = _move(out, result.staged)
@@ -884,9 +895,17 @@ def _commit(out: Path, journal: Journal, result: _DealResult) -> None:
         return
     for staged in result.staged:
         manifest.entries[staged.name] = settled(staged.entry)
+        manifest.statuses.placed(out / staged.name, staged.entry.sha256, inodes[staged.name])
         document = documents.get(staged.name)
         if document is not None and (out / staged.name) in kept:
             document.kept_as = kept[out / staged.name].name
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
 
 
 def _suppressed_write() -> Any:
@@ -904,10 +923,14 @@ def _move(out: Path, staged: list[_Staged]) -> dict[Path, Path]:
 def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: BuildReport, *,
            prune: bool) -> None:
     """List (and with ``prune`` remove) the files no deal produces any more."""
-    if journal is not None:  # the manifest lists only files that exist
-        gone = [name for name in manifest.entries if not os.path.lexists(out / name)]
-        journal.record({}, gone)
     produced = {d.name for d in report.documents}
+    if journal is not None:  # the manifest lists only files that exist (those just found
+        # or written by this build are known to)
+        present = {d.name for d in report.documents
+                   if d.status in (Status.BUILT, Status.UNCHANGED)}
+        gone = [name for name in manifest.entries
+                if name not in present and not os.path.lexists(out / name)]
+        journal.record({}, gone)
     found = stale(manifest.entries, produced, report.deals_read)
     for name in sorted(found):
         entry = manifest.entries[name]
@@ -938,13 +961,13 @@ def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: Build
 
 
 def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: BuildReport, *,
-          force: bool, progress: Progress | None) -> None:
+          force: bool, progress: Progress | None, jobs: int | None = None) -> None:
     """A PDF beside each document written or up to date: converted only when the document
     changed since its PDF was made, and placed through the same guard."""
-    from .pdf import PdfError, convert
+    from .pdf import PdfError
 
     out = folder.path
-    due: list[tuple[DocumentResult, str, str, str | None]] = []
+    due: _Batch = []
     for document in list(report.documents):
         entry = manifest.entries.get(document.name)
         if document.status not in (Status.BUILT, Status.UNCHANGED) or not isinstance(
@@ -952,7 +975,7 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
             continue
         name = document.name[: -len(".docx")] + ".pdf"
         pdf_entry = manifest.entries.get(name)
-        on_disk = sha256_file(out / name)
+        on_disk = manifest.statuses.sha256(out / name)
         if (isinstance(pdf_entry, FileEntry) and pdf_entry.source_sha256 == entry.sha256
                 and on_disk == pdf_entry.sha256 and not force):
             report.documents.append(DocumentResult(name, document.deal, Status.UNCHANGED))
@@ -966,19 +989,25 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
     total = len(due)
     if progress:
         progress(0, total)
-    for start in range(0, total, PDF_BATCH):
-        batch = due[start:start + PDF_BATCH]
-        work = folder.staging / f"pdf-{start}"
-        try:
-            work.mkdir()
-            made = convert([out / d.name for d, _, _, _ in batch], work)
-        except (PdfError, OSError) as e:
-            message = str(e) if isinstance(e, PdfError) else printable(
-                f"{work}: error: {e.strerror or e}")
+    if not due:
+        return
+    # One LibreOffice per worker, each with its own profile; batches of at most PDF_BATCH
+    # (progress is told between them), as many for each worker.
+    workers = max(1, min(jobs or os.cpu_count() or 1, total))
+    count = -(-total // PDF_BATCH)
+    count = -(-count // workers) * workers
+    size = -(-total // count)
+    batches = [(start, due[start:start + size]) for start in range(0, total, size)]
+    done = 0
+    for start, batch, made in _convert_batches(folder, batches, workers):
+        if isinstance(made, BaseException):
+            work = folder.staging / f"pdf-{start}"
+            message = str(made) if isinstance(made, PdfError) else printable(
+                f"{work}: error: {getattr(made, 'strerror', None) or made}")
             for document, name, _, _ in batch:
                 report.documents.append(DocumentResult(name, document.deal, Status.FAILED,
                                                        ["PDF"], error=message))
-            if isinstance(e, PdfError) and e.code == "pdf-no-libreoffice":
+            if isinstance(made, PdfError) and made.code == "pdf-no-libreoffice":
                 break
             continue
         for (document, name, source_sha, on_disk), path in zip(batch, made, strict=True):
@@ -992,6 +1021,7 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
             keep = on_disk is not None and previous is None
             result = DocumentResult(name, document.deal, Status.BUILT,
                                     ["new" if on_disk is None else "document changed"])
+            inode = _inode(path)
             try:
                 journal.record({name: pdf_entry})
                 kept = folder.commit([Move(path, out / name, keep)])
@@ -999,11 +1029,58 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
                 result.status, result.error = Status.FAILED, str(e)
             else:
                 manifest.entries[name] = settled(pdf_entry)
+                manifest.statuses.placed(out / name, pdf_entry.sha256, inode)
                 if out / name in kept:
                     result.kept_as = kept[out / name].name
             report.documents.append(result)
+        done += len(batch)
         if progress:
-            progress(min(start + PDF_BATCH, total), total)
+            progress(done, total)
+
+
+_Batch = list[tuple[DocumentResult, str, str, str | None]]
+
+
+def _convert_batches(folder: OutputFolder, batches: list[tuple[int, _Batch]],
+                     workers: int) -> Iterator[tuple[int, _Batch, list[Path] | BaseException]]:
+    """Each batch's documents converted into the staging folder by LibreOffice, ``workers``
+    batches at a time (each worker its own LibreOffice profile, kept for its batches),
+    yielded as they finish: their PDFs, or what stopped them. The PDFs are then placed by
+    the caller, one after the other, through the guarded writer."""
+    import queue
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from .pdf import PdfError, convert
+
+    out = folder.path
+    with tempfile.TemporaryDirectory(prefix="apport-lo-") as root:
+        profiles: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        for number in range(min(workers, len(batches))):
+            profiles.put(Path(root) / f"profile-{number}")
+
+        def run(start: int, batch: _Batch) -> list[Path]:
+            profile = profiles.get()
+            try:
+                work = folder.staging / f"pdf-{start}"
+                work.mkdir()
+                return convert([out / d.name for d, _, _, _ in batch], work, profile=profile)
+            finally:
+                profiles.put(profile)
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
+            futures = {pool.submit(run, start, batch): (start, batch)
+                       for start, batch in batches}
+            try:
+                for future in as_completed(futures):
+                    start, batch = futures[future]
+                    try:
+                        yield start, batch, future.result()
+                    except (PdfError, OSError) as e:
+                        yield start, batch, e
+            finally:
+                for future in futures:
+                    future.cancel()
 
 
 def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: Path,

@@ -266,7 +266,7 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
     from .build import build as run_build
 
     ctx = _Context(paths, out=out, clauses=clauses, templates=templates)
-    _deal_files(ctx.paths)
+    files = _deal_files(ctx.paths)  # listed once: the build is given them
     bar = _ProgressBar("Building")
     pdf_bar = _ProgressBar("Converting to PDF", minimum=2)
     try:
@@ -274,7 +274,7 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
                            force=force, check=check, strict=strict, jobs=jobs,
                            redline=redline, prune=prune, pdf=pdf, final=final,
                            progress=bar.update,
-                           pdf_progress=pdf_bar.update,
+                           pdf_progress=pdf_bar.update, files=files,
                            notify=lambda line: click.echo(line, err=True))
     finally:
         bar.close()
