@@ -40,7 +40,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
-MAGIC = b"apport-jinja-code/1\n"  # then the key, the SHA-256 of the rest, the code
+MAGIC = b"apport-jinja-code/2\n"  # then the key, the SHA-256 of the rest, the code
 MAX_FILE = 8 * 1024 * 1024
 # apport's modules whose code decides what a source compiles to (the environments and
 # the checks made before storing): their text is part of every key.
@@ -132,7 +132,7 @@ def _open_folder(path: Path) -> int | None:
     return fd
 
 
-def _read(fd: int, name: str) -> CodeType | None:
+def _read(fd: int, name: str) -> tuple[CodeType, Any] | None:
     try:
         file = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
     except OSError:
@@ -156,14 +156,19 @@ def _read(fd: int, name: str) -> CodeType | None:
     if hashlib.sha256(payload).digest() != data[len(expected):head]:
         return None
     try:
-        code = marshal.loads(payload)
+        entry = marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
         return None
-    return code if isinstance(code, CodeType) else None
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], CodeType)):
+        return None
+    return entry[0], entry[1]
 
 
-def _write(fd: int, name: str, code: CodeType) -> None:
-    payload = marshal.dumps(code)
+def _write(fd: int, name: str, entry: tuple[CodeType, Any]) -> None:
+    try:
+        payload = marshal.dumps(entry)
+    except ValueError:  # something marshal cannot write: not kept
+        return
     temp = f".{name}.{secrets.token_hex(8)}.tmp"
     try:
         file = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
@@ -180,23 +185,26 @@ def _write(fd: int, name: str, code: CodeType) -> None:
 
 
 def compiled(env: Any, kind: str, source: str, name: str | None, filename: str | None,
-             compile: Callable[[], CodeType]) -> CodeType:
-    """The code of ``source``: from the cache, or ``compile()``d (its errors raised) and stored.
+             compile: Callable[[], tuple[CodeType, Any]]) -> tuple[CodeType, Any]:
+    """The code of ``source`` and what was learnt compiling it: from the cache, or
+    ``compile()``d (its errors raised) and stored.
 
     Args:
         env: the Jinja environment the code is for.
         kind: what ``source`` is (a clause body, a condition, a template part).
         source: the text compiled (after any rewriting).
         name, filename: the template's name and file, which the code records.
-        compile: compiles ``source`` (with every check that must pass first).
+        compile: compiles ``source`` (with every check that must pass first); returns
+            the code and anything else read from the source's syntax tree (plain data:
+            strings, numbers, tuples, ``None``), kept with the code.
     """
     fd = _open()
     entry = key(env, kind, source, name, filename) if fd is not None else None
     if fd is not None and entry is not None:
-        code = _read(fd, entry)
-        if code is not None:
-            return code
-    code = compile()
+        found = _read(fd, entry)
+        if found is not None:
+            return found
+    result = compile()
     if fd is not None and entry is not None:
-        _write(fd, entry, code)
-    return code
+        _write(fd, entry, result)
+    return result

@@ -62,15 +62,18 @@ def _build(tmp_path: Path, name: str) -> dict[str, bytes]:
 
 def test_a_second_load_compiles_nothing_and_documents_stay_byte_identical(
         cache, compiles, tmp_path, monkeypatch):
-    _library()
+    compiled = _library()
     documents.WordTemplate(ROOT / "templates" / CONTRACT_TEMPLATE)
     first = len(compiles)
     assert first > 50  # bodies, conditions and template parts
     assert cache.is_dir() and len(list(cache.iterdir())) > 0
     compiles.clear()
-    _library()
+    loaded = _library()
     documents.WordTemplate(ROOT / "templates" / CONTRACT_TEMPLATE)
     assert compiles == []
+    # what the render cache learns from a body's syntax tree comes back with its code
+    assert [c.reads for c in loaded.clauses] == [c.reads for c in compiled.clauses]
+    assert any(c.reads for c in loaded.clauses)
 
     warm = _build(tmp_path, "warm")
     monkeypatch.setenv("APPORT_NO_CACHE", "1")
