@@ -604,7 +604,7 @@ def settled(entry: Entry) -> Entry:
 FileStatus = tuple[int, int, int, int]
 
 
-def file_status(path: Path) -> FileStatus | None:
+def file_status(path: str | Path) -> FileStatus | None:
     """What the file system says of the regular file ``path`` (a link not followed) that
     changes whenever its bytes do. None when absent or not a regular file, and where the
     status-change time is not that (Windows: it is the creation time there)."""
@@ -661,17 +661,18 @@ class Statuses:
             result.damaged = True
         return result
 
-    def sha256(self, path: Path) -> str | None:
+    def sha256(self, path: str | Path) -> str | None:
         """The hash of the bytes of the file ``path`` (None: absent, or not a regular
         file): read only when its status is not the one recorded for them."""
+        name = os.path.basename(path)
         status = file_status(path)
         if status is not None:
-            known = self.known.get(path.name)
+            known = self.known.get(name)
             if known is not None and known[0] == status:
                 return known[1]
-        sha = sha256_file(path)
+        sha = sha256_file(Path(path))
         if status is not None and sha is not None:
-            self.learn(path.name, status, sha)
+            self.learn(name, status, sha)
         return sha
 
     def learn(self, name: str, status: FileStatus, sha: str) -> None:

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from generator import finding
 from generator.build import MANIFEST, Sources, build
 from generator.cli import cli
-from generator.manifest import STATUS, Manifest, entry_to_json
+from generator.manifest import JOURNAL, STATUS, Manifest, entry_to_json
 from generator.writing import OutputFolder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -339,3 +339,39 @@ def test_pdfs_of_unchanged_documents_are_not_converted_again(deals, tmp_path, so
     assert report.ok and log.read_text() == ""
     assert report.count("unchanged") == len(list(out.glob("*.docx"))) + len(
         list(out.glob("*.pdf")))
+
+
+# --- writes in proportion to what changed -----------------------------------------------------
+
+
+def test_the_manifest_is_written_in_proportion_to_what_changed(deals, tmp_path, sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    journal = out / JOURNAL
+
+    def state() -> dict[str, tuple[int, int]]:
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+                for p in out.iterdir() if p.name.startswith(MANIFEST[:-5])}
+
+    before = state()
+    assert not journal.exists()  # the first build wrote the manifest whole, once
+    build([deals], out, sources=sources, jobs=1)
+    assert state() == before  # nothing to do: nothing written
+
+    deal = deals / "julie-atelier-bois.yaml"
+    sizes = []
+    for step in range(30):
+        deal.write_text(re.sub(r"rate: [0-9.]+", f"rate: {10 + step / 10}",
+                               deal.read_text(encoding="utf-8")), encoding="utf-8")
+        build([deals], out, sources=sources, jobs=1)
+        if not journal.exists():
+            break
+        lines = journal.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == len(sizes) + 1  # one line for the deal built
+        assert set(json.loads(lines[-1])["set"]) == {
+            f"julie-atelier-bois.{kind}.docx" for kind in ("contrat", "offre", "client")}
+        assert state()[MANIFEST] == before[MANIFEST]  # the manifest itself not touched
+        sizes.append(journal.stat().st_size)
+    # folded into the manifest once it held a quarter of it (at least 16 KiB), not before
+    assert sizes and sizes[-1] < 16 * 1024 <= sizes[-1] * (len(sizes) + 1) / len(sizes)
+    assert state()[MANIFEST] != before[MANIFEST]
