@@ -188,7 +188,7 @@ def load_kit(sources: Sources) -> Kit:
 # --- results ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class DocumentResult:
     """What happened to one output file."""
 

@@ -162,6 +162,65 @@ def test_a_manifest_whose_clause_table_is_wrong_reads_as_absent(deals, tmp_path,
     assert "the manifest is damaged" in loaded.warnings[0]
 
 
+def test_the_manifest_holds_a_document_a_line_and_is_read_a_line_at_a_time(
+        deals, tmp_path, sources, monkeypatch):
+    from generator import manifest
+
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    lines = (out / MANIFEST).read_text(encoding="utf-8").splitlines()
+    start = lines.index(' "documents": {')
+    assert lines[-2:] == [" }", "}"]
+    names = [next(iter(json.loads("{" + line.rstrip(",") + "}"))) for line in
+             lines[start + 1:-2]]
+    assert names == sorted(p.name for p in out.glob("*.docx"))
+    expected = Manifest.load(out).entries
+
+    read_whole = manifest._read_regular
+
+    def whole(path):  # noqa: ANN001, ANN202
+        assert Path(path).name != MANIFEST, "the manifest read whole"
+        return read_whole(path)
+
+    monkeypatch.setattr(manifest, "_read_regular", whole)
+    assert not (out / JOURNAL).exists()  # (the journal is read whole: none here)
+    monkeypatch.setattr(Manifest, "_replay", lambda self, path: None)
+    assert Manifest.load(out).entries == expected
+
+
+def test_a_manifest_laid_out_otherwise_is_read_whole(deals, tmp_path, sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    expected = Manifest.load(out).entries
+    data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    for text in (json.dumps(data, indent=1), json.dumps(data), json.dumps(data, indent=4)):
+        (out / MANIFEST).write_text(text, encoding="utf-8")
+        loaded = Manifest.load(out)
+        assert not loaded.warnings and loaded.entries == expected
+
+
+@pytest.mark.parametrize("how", ["an entry's hash", "a line cut", "text after the end"])
+def test_a_damaged_line_of_the_manifest_makes_it_damaged(deals, tmp_path, sources, how):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    text = (out / MANIFEST).read_text(encoding="utf-8")
+    if how == "an entry's hash":
+        text = text.replace('"sha256": "', '"sha256": "x', 1)
+    elif how == "a line cut":
+        lines = text.splitlines(keepends=True)
+        middle = lines.index(' "documents": {\n') + 2
+        lines[middle] = lines[middle][:40] + "\n"
+        text = "".join(lines)
+    else:
+        text += '{"format": 2}\n'
+    (out / MANIFEST).write_text(text, encoding="utf-8")
+
+    loaded = Manifest.load(out)
+
+    assert loaded.damaged and not loaded.entries
+    assert "the manifest is damaged" in loaded.warnings[0]
+
+
 # --- a build with nothing to do reads no document again -------------------------------------
 
 
