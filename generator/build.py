@@ -1133,6 +1133,16 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
     return kept[path].name if path in kept else None
 
 
+def preload() -> None:
+    """Import what rendering a deal needs before the workers are forked (the deal model,
+    the documents' modules, babel's and num2words' French data), so that each worker
+    starts with it instead of loading it again at every build (``apport serve`` calls it
+    before each preview's worker too)."""
+    from . import contract, deals, french, notice, offer  # noqa: F401
+
+    french.preload()
+
+
 def _execute(tasks: list[_DealTask], kit: Kit | None,
              jobs: int | None) -> Iterable[_DealResult]:
     """Every task's result, from worker processes under the budgets of :mod:`.workers`."""
@@ -1141,6 +1151,7 @@ def _execute(tasks: list[_DealTask], kit: Kit | None,
     if not tasks:
         return
     assert kit is not None
+    preload()
     for index, result in run(lambda task: _run_deal(task, kit), tasks, jobs=jobs):
         if isinstance(result, Stopped):
             task = tasks[index]
