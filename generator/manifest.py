@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import printable
+from .diagnostics import Diagnostic
 from .messages import known, params_from_json
 from .writing import FILE_MODE, OutputFolder, error, os_error
 
@@ -298,7 +298,7 @@ class Manifest:
     """The entries of an output folder: its manifest with its journal played over it."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)  # damage found while reading
+    warnings: list[Diagnostic] = field(default_factory=list)  # damage found while reading
     manifest_bytes: int = 0
     journal_bytes: int = 0
     damaged: bool = False  # then written whole at the end of the build
@@ -393,9 +393,8 @@ class Manifest:
             self.save(folder)
 
 
-def _damage(path: Path, e: Damaged) -> str:
-    return printable(f"{path}: warning: the manifest is damaged ({e}); it is read as absent: "
-                     "every file in the folder is kept as if a person had written it")
+def _damage(path: Path, e: Damaged) -> Diagnostic:
+    return Diagnostic(str(path), 0, 0, "", "warning", "manifest-damaged", {"detail": str(e)})
 
 
 def _blocks(pieces: Iterable[str], count: int = 4096) -> Iterable[bytes]:

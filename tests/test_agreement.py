@@ -148,7 +148,7 @@ def disagreements(deal: Deal) -> list[str]:
     return problems
 
 
-MATRIX = [(label, Deal.model_validate(data)) for label, data in option_deals()]
+MATRIX = [(str(label), Deal.model_validate(data)) for label, data in option_deals()]
 
 
 @pytest.mark.parametrize(("label", "deal"), MATRIX, ids=[f"m{i}" for i in range(len(MATRIX))])

@@ -16,7 +16,7 @@ from generator.model import Deal
 from generator.resources import clauses_dir
 from generator.terms import DATA_DELETION_MONTHS, derive
 
-MATRIX = [(label, Deal.model_validate(data)) for label, data in lib.option_deals()]
+MATRIX = [(str(label), Deal.model_validate(data)) for label, data in lib.option_deals()]
 
 STEMS = [p.stem for p in SAMPLES]
 
