@@ -45,6 +45,7 @@ from .manifest import (
     Journal,
     Kind,
     Manifest,
+    Statuses,
     known_sha256,
     settled,
 )
@@ -623,7 +624,8 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
 
 def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[str, Entry],
                 hashes: dict[str, tuple[str | None, str | None]], review: bool,
-                strict: bool, final: bool = False) -> _DealResult | None:
+                strict: bool, final: bool = False,
+                statuses: Statuses | None = None) -> _DealResult | None:
     """The result of a deal whose documents the manifest shows up to date, without reading
     the deal again (``None``: it must be validated, planned and maybe rendered).
 
@@ -650,7 +652,8 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
         inputs = Inputs(kind=entry.kind, deal_sha256=deal_sha, template_sha256=template,
                         library_sha256=library, tool=tool_version(), documents=names,
                         warnings=offer.warnings, final=final and entry.kind is Kind.CONTRACT)
-        if assess(entry, inputs, sha256_file(out / name)) != []:
+        on_disk = statuses.sha256(out / name) if statuses else sha256_file(out / name)
+        if assess(entry, inputs, on_disk) != []:
             return None
         if entry.deal != display or entry.deal_path != deal_path:
             result.records[name] = dataclasses.replace(entry, deal=display, deal_path=deal_path)
@@ -676,13 +679,15 @@ def up_to_date(paths: Sequence[Path], out: str | Path, *,
     out = Path(out)
     if not out.is_dir():
         return set()
-    entries_of = Manifest.load(out).entries
+    manifest = Manifest.load(out)
+    entries_of = manifest.entries
     hashes = _source_hashes(sources or Sources.default())
     current = set()
     for index, path in enumerate(paths):
         entries = {name: entries_of[name] for kind in ALL_KINDS
                    if (name := document_name(path.stem, kind)) in entries_of}
-        if _up_to_date(index, path, str(path), out, entries, hashes, False, False) is not None:
+        if _up_to_date(index, path, str(path), out, entries, hashes, False, False,
+                       statuses=manifest.statuses) is not None:
             current.add(path)
     return current
 
@@ -700,7 +705,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           check: bool = False, strict: bool = False, jobs: int | None = None,
           redline: bool = False, prune: bool = False, pdf: bool = False,
           final: bool = False, only: Sequence[Kind] | None = None, progress: Progress | None = None,
-          pdf_progress: Progress | None = None, notify: Notify | None = None) -> BuildReport:
+          pdf_progress: Progress | None = None, notify: Notify | None = None,
+          files: Sequence[tuple[Path, str]] | None = None) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
     Args:
@@ -727,6 +733,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             the manifest shows up to date are not counted).
         pdf_progress: likewise for the PDF conversions.
         notify: told, in one line, when the build waits for another one on ``out``.
+        files: the deal files of ``paths`` as :func:`finding.find_deal_files` returns them,
+            when the caller already listed them (the folders are then not walked again).
 
     Raises:
         FileNotFoundError: a path given does not exist.
@@ -737,7 +745,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     out = Path(out)
     report = BuildReport(out=out, check=check)
 
-    files = find_deal_files(paths)
+    files = list(files) if files is not None else find_deal_files(paths)
     report.deals = len(files)
     by_stem: dict[str, list[str]] = {}
     for path, display in files:
@@ -769,6 +777,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
                 manifest.save_if_due(folder, changed=bool(report.documents))
             except WriteError as e:  # what was written is in the journal all the same
                 report.errors.append(e)
+            manifest.statuses.save(folder, manifest.entries)
     finally:
         if folder is not None:
             folder.close()
@@ -798,7 +807,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
             entries[redline_name] = entries_of[redline_name]
         if stem not in clashing and not force and only is None:
             quick = _up_to_date(index, path, display, out, entries, hashes, review, strict,
-                                final)
+                                final, manifest.statuses)
             if quick is not None:
                 results[index] = quick
                 report.unchanged_deals.add(display)
@@ -870,6 +879,7 @@ def _commit(out: Path, journal: Journal, result: _DealResult) -> None:
         return
     before = {s.name: manifest.entries.get(s.name) for s in result.staged}
     documents = {d.name: d for d in result.documents}
+    inodes = {s.name: _inode(Path(s.staged)) for s in result.staged}
     try:
         journal.record({**records, **{s.name: s.entry for s in result.staged}}, forget)
         kept = _move(out, result.staged)
@@ -893,9 +903,17 @@ def _commit(out: Path, journal: Journal, result: _DealResult) -> None:
         return
     for staged in result.staged:
         manifest.entries[staged.name] = settled(staged.entry)
+        manifest.statuses.placed(out / staged.name, staged.entry.sha256, inodes[staged.name])
         document = documents.get(staged.name)
         if document is not None and (out / staged.name) in kept:
             document.kept_as = kept[out / staged.name].name
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
 
 
 def _suppressed_write() -> Any:
@@ -913,10 +931,14 @@ def _move(out: Path, staged: list[_Staged]) -> dict[Path, Path]:
 def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: BuildReport, *,
            prune: bool) -> None:
     """List (and with ``prune`` remove) the files no deal produces any more."""
-    if journal is not None:  # the manifest lists only files that exist
-        gone = [name for name in manifest.entries if not os.path.lexists(out / name)]
-        journal.record({}, gone)
     produced = {d.name for d in report.documents}
+    if journal is not None:  # the manifest lists only files that exist (those just found
+        # or written by this build are known to)
+        present = {d.name for d in report.documents
+                   if d.status in (Status.BUILT, Status.UNCHANGED)}
+        gone = [name for name in manifest.entries
+                if name not in present and not os.path.lexists(out / name)]
+        journal.record({}, gone)
     found = stale(manifest.entries, produced, report.deals_read)
     for name in sorted(found):
         entry = manifest.entries[name]
@@ -961,7 +983,7 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
             continue
         name = document.name[: -len(".docx")] + ".pdf"
         pdf_entry = manifest.entries.get(name)
-        on_disk = sha256_file(out / name)
+        on_disk = manifest.statuses.sha256(out / name)
         if (isinstance(pdf_entry, FileEntry) and pdf_entry.source_sha256 == entry.sha256
                 and on_disk == pdf_entry.sha256 and not force):
             report.documents.append(DocumentResult(name, document.deal, Status.UNCHANGED))
@@ -1001,6 +1023,7 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
             result = DocumentResult(name, document.deal, Status.BUILT,
                                     [Msg("reason-new" if on_disk is None
                                          else "reason-document-changed")])
+            inode = _inode(path)
             try:
                 journal.record({name: pdf_entry})
                 kept = folder.commit([Move(path, out / name, keep)])
@@ -1008,6 +1031,7 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
                 result.status, result.error = Status.FAILED, e
             else:
                 manifest.entries[name] = settled(pdf_entry)
+                manifest.statuses.placed(out / name, pdf_entry.sha256, inode)
                 if out / name in kept:
                     result.kept_as = kept[out / name].name
             report.documents.append(result)

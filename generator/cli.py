@@ -269,7 +269,7 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
     from .messages import render
 
     ctx = _Context(paths, out=out, clauses=clauses, templates=templates)
-    _deal_files(ctx.paths)
+    files = _deal_files(ctx.paths)  # listed once: the build is given them
     bar = _ProgressBar(render("progress-building"))
     pdf_bar = _ProgressBar(render("progress-pdf"), minimum=2)
     try:
@@ -277,7 +277,7 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
                            force=force, check=check, strict=strict, jobs=jobs,
                            redline=redline, prune=prune, pdf=pdf, final=final,
                            progress=bar.update,
-                           pdf_progress=pdf_bar.update,
+                           pdf_progress=pdf_bar.update, files=files,
                            notify=lambda line: click.echo(line, err=True))
     finally:
         bar.close()

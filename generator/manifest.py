@@ -7,6 +7,14 @@ hashes, the tool's version, the warnings and the hash of the bytes written;
 for a file made from a document (:class:`FileEntry`: a redline, a PDF, an
 email) the document it came from and its hash.
 
+Format 2 (written since issue 15) states each clause's hash once: a table
+``"clauses": {library: {id@version: sha256}}`` (the library being ``contrat``,
+``offre`` or ``client``), and a document's ``"clauses"`` lists the
+``id@version`` it used, in order; an entry whose clause was recorded with
+another hash (a clause edited without its version going up) keeps its own
+``{id@version: sha256}`` object, as in format 1. A format-1 manifest is read
+as before and written in format 2 at its next save.
+
 Durable as soon as the files are: before a deal's files are moved into place,
 their entries are appended to ``OUT/.apport-manifest.journal`` (one line per
 deal, one ``write``), each keeping the hash it replaces in
@@ -37,11 +45,22 @@ from typing import Any
 
 from .diagnostics import Diagnostic
 from .messages import known, params_from_json
-from .writing import FILE_MODE, OutputFolder, error, os_error
+from .writing import (
+    FILE_MODE,
+    Move,
+    OutputFolder,
+    WriteError,
+    check_target,
+    error,
+    os_error,
+    sha256_file,
+)
 
 MANIFEST = ".apport-manifest.json"
 JOURNAL = ".apport-manifest.journal"
-FORMAT = 1
+STATUS = ".apport-manifest.status"  # see Statuses: machine-local, not part of the record
+FORMAT = 2  # the one written
+FORMATS = (1, 2)  # the ones read
 MAX_BYTES = 512 * 1024 * 1024  # a manifest larger than this is not ours
 _SHA_TEXT = re.compile("[0-9a-f]{64}")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # never in a message apport recorded
@@ -168,7 +187,17 @@ def _kind_of(name: str, value: Any) -> Kind:
         raise Damaged(f"{name}: unknown kind {value!r}") from None
 
 
-def _warning(value: Any) -> Warning:
+def _warning(value: Any, seen: dict[Any, Any] | None = None) -> Warning:
+    # The same warnings recur across entries (a deal's three documents, and deals alike):
+    # each is checked once and shared.
+    if seen is not None and isinstance(value, list) and len(value) == 6 \
+            and type(value[0]) is int and type(value[1]) is int:
+        try:
+            known_warning = seen.get(tuple(value))
+        except TypeError:  # a list inside: checked below, and refused
+            known_warning = None
+        if known_warning is not None:
+            return known_warning
     if (not isinstance(value, list) or len(value) != 6 or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in value[:2])
             or not all(isinstance(v, str) for v in value[2:])
@@ -180,20 +209,94 @@ def _warning(value: Any) -> Warning:
         params_from_json(value[5])
     except (ValueError, TypeError, KeyError, ArithmeticError):
         raise Damaged("a warning's parameters are not readable") from None
-    return (value[0], value[1], value[2], value[3], value[4], value[5])
+    result = (value[0], value[1], value[2], value[3], value[4], value[5])
+    if seen is not None:
+        seen[result] = result
+    return result
 
 
-def entry_from_json(name: str, data: Any) -> Entry:
-    """The typed entry of ``data``.
+class _Shared:
+    """What entries read from one manifest share: its clause tables, and one object for
+    each clause set, warning, list of documents and deal name that recurs."""
+
+    def __init__(self, tables: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self.tables = tables or {}
+        self.objects: dict[Any, Any] = {}
+
+    def one(self, value: Any) -> Any:
+        return self.objects.setdefault(value, value)
+
+
+def _clause_table(value: Any) -> dict[str, dict[str, str]]:
+    """The ``clauses`` table of a format-2 manifest: library -> id@version -> sha256."""
+    if not isinstance(value, dict):
+        raise Damaged("the clause table is not an object")
+    tables: dict[str, dict[str, str]] = {}
+    for library, table in value.items():
+        if library not in _LIBRARIES or not isinstance(table, dict):
+            raise Damaged(f"the clause table of {library!r} is not an object")
+        tables[library] = {sys.intern(_text(k, "a clause")): _sha(v, f"clause {k}")
+                           for k, v in table.items()}
+    return tables
+
+
+_LIBRARIES = frozenset(_SOURCES.values())
+
+
+def _clauses(name: str, value: Any, kind: Kind, shared: _Shared) -> Mapping[str, str] | None:
+    """A document's clauses: ``[id@version, ...]`` in its library's table, or an object."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        key: Any = (kind.source, tuple(value))
+        try:
+            found = shared.objects.get(key)  # the same list seen before: checked then
+        except TypeError:  # a list or an object in the list
+            found = None
+        if found is None:
+            table = shared.tables.get(kind.source, {})
+            if not all(isinstance(k, str) and k in table for k in value):
+                raise Damaged(f"{name}: a clause is not in the manifest's table")
+            found = shared.objects[key] = {k: table[k] for k in value}
+        return found
+    if not isinstance(value, dict):
+        raise Damaged(f"{name}: clauses is not an object")
+    clauses = {sys.intern(_text(k, f"{name}: clause")): _sha(v, f"{name}: clause {k}")
+               for k, v in value.items()}
+    key = (None, tuple(clauses.items()))
+    found = shared.objects.get(key)
+    if found is None:
+        found = shared.objects[key] = clauses
+    return found
+
+
+def _documents(name: str, value: Any, shared: _Shared) -> tuple[str, ...]:
+    if isinstance(value, list):
+        names = tuple(value)
+        try:
+            found = shared.objects.get(names)  # the same list seen before: checked then
+        except TypeError:
+            found = None
+        if found is not None:
+            return found
+        if all(isinstance(d, str) for d in names):
+            return shared.one(names)
+    raise Damaged(f"{name}: documents is not a list of names")
+
+
+def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entry:
+    """The typed entry of ``data`` (``shared``: the manifest's clause tables, and the
+    objects its other entries share).
 
     Raises:
         Damaged: when any field is missing or of the wrong type.
     """
     if not isinstance(data, dict):
         raise Damaged(f"{name}: an entry is not an object")
-    deal = _text(data.get("deal"), f"{name}: deal")
+    shared = shared or _Shared()
+    deal = shared.one(_text(data.get("deal"), f"{name}: deal"))
     tool = sys.intern(_text(data.get("tool"), f"{name}: tool"))
-    deal_path = _opt_text(data.get("deal_path"), f"{name}: deal_path")
+    deal_path = shared.one(_opt_text(data.get("deal_path"), f"{name}: deal_path"))
     previous = _opt_sha(data.get("previous_sha256"), f"{name}: previous_sha256")
     sha = _sha(data.get("sha256"), f"{name}: sha256")
     if "source" in data:
@@ -205,15 +308,9 @@ def entry_from_json(name: str, data: Any) -> Entry:
                          source=_text(data["source"], f"{name}: source"),
                          source_sha256=_sha(data.get("source_sha256"), f"{name}: source"),
                          tool=tool, deal_path=deal_path, previous_sha256=previous)
-    clauses = data.get("clauses")
-    if clauses is not None:
-        if not isinstance(clauses, dict):
-            raise Damaged(f"{name}: clauses is not an object")
-        clauses = {sys.intern(_text(k, f"{name}: clause")): _sha(v, f"{name}: clause {k}")
-                   for k, v in clauses.items()}
-    documents = data.get("documents", [])
-    if not isinstance(documents, list) or not all(isinstance(d, str) for d in documents):
-        raise Damaged(f"{name}: documents is not a list of names")
+    kind = _kind_of(name, data.get("kind"))
+    clauses = _clauses(name, data.get("clauses"), kind, shared)
+    documents = _documents(name, data.get("documents", []), shared)
     warnings = data.get("warnings", [])
     if not isinstance(warnings, list):
         raise Damaged(f"{name}: warnings is not a list")
@@ -224,16 +321,19 @@ def entry_from_json(name: str, data: Any) -> Entry:
     if not isinstance(final, bool):
         raise Damaged(f"{name}: final is not true or false")
     return DocumentEntry(
-        kind=_kind_of(name, data.get("kind")), deal=deal, sha256=sha,
+        kind=kind, deal=deal, sha256=sha,
         deal_sha256=_sha(data.get("deal_sha256"), f"{name}: deal_sha256"),
         template_sha256=_sha(data.get("template_sha256"), f"{name}: template_sha256"),
         library_sha256=_sha(data.get("library_sha256"), f"{name}: library_sha256"),
-        tool=tool, clauses=clauses, review=review, final=final, documents=tuple(documents),
-        warnings=tuple(_warning(w) for w in warnings), deal_path=deal_path,
-        previous_sha256=previous)
+        tool=tool, clauses=clauses, review=review, final=final, documents=documents,
+        warnings=shared.one(tuple(_warning(w, shared.objects) for w in warnings)),
+        deal_path=deal_path, previous_sha256=previous)
 
 
-def entry_to_json(entry: Entry) -> dict[str, Any]:
+def entry_to_json(entry: Entry,
+                  tables: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
+    """``entry`` as JSON; with ``tables`` (library -> id@version -> sha256), a document's
+    clauses found there are listed by ``id@version`` only (format 2)."""
     # Field by field (``dataclasses.asdict`` deep-copies every hash: a sixth of a build's
     # time went there), in the order of the fields.
     data: dict[str, Any] = {}
@@ -246,16 +346,40 @@ def entry_to_json(entry: Entry) -> dict[str, Any]:
         elif name == "warnings":
             value = [list(w) for w in value]
         elif name == "clauses":
-            data[name] = dict(value) if value is not None else None
+            data[name] = _clauses_to_json(value, tables.get(entry.kind.source) if tables
+                                          and isinstance(entry, DocumentEntry) else None)
             continue
         elif name == "final" and not value:  # only for a copy to sign: drafts as before
             continue
+
         if value is not None:
             data[name] = value
     return data
 
 
 _FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in (DocumentEntry, FileEntry)}
+
+
+def _clauses_to_json(clauses: Mapping[str, str] | None,
+                     table: Mapping[str, str] | None) -> Any:
+    if clauses is None:
+        return None
+    if table is not None and all(table.get(k) == v for k, v in clauses.items()):
+        return list(clauses)
+    return dict(clauses)
+
+
+def clause_tables(entries: Mapping[str, Entry]) -> dict[str, dict[str, str]]:
+    """For each library, the hash of each ``id@version`` its documents used (the first
+    entry in name order decides when two disagree), sorted: format 2's table."""
+    tables: dict[str, dict[str, str]] = {}
+    for name in sorted(entries):
+        entry = entries[name]
+        if isinstance(entry, DocumentEntry) and entry.clauses:
+            table = tables.setdefault(entry.kind.source, {})
+            for key, sha in entry.clauses.items():
+                table.setdefault(key, sha)
+    return {library: dict(sorted(tables[library].items())) for library in sorted(tables)}
 
 
 def _no_constant(value: str) -> Any:
@@ -302,6 +426,7 @@ class Manifest:
     manifest_bytes: int = 0
     journal_bytes: int = 0
     damaged: bool = False  # then written whole at the end of the build
+    statuses: Statuses = field(default_factory=lambda: Statuses(None))
 
     @classmethod
     def load(cls, out: Path) -> Manifest:
@@ -313,17 +438,23 @@ class Manifest:
             if text is not None:
                 result.manifest_bytes = len(text)
                 data = _parse(text)
-                if not isinstance(data, dict) or data.get("format") != FORMAT:
-                    raise Damaged("not a manifest of format 1")
+                del text
+                if not isinstance(data, dict) or data.get("format") not in FORMATS:
+                    raise Damaged("not a manifest of format 1 or 2")
                 documents = data.get("documents")
                 if not isinstance(documents, dict):
                     raise Damaged("no documents")
-                result.entries = {_text(name, "a name"): entry_from_json(name, value)
-                                  for name, value in documents.items()}
+                shared = _Shared(_clause_table(data.get("clauses"))
+                                 if data["format"] >= 2 else None)
+                entries = result.entries
+                for name in list(documents):  # each parsed entry let go once typed
+                    entries[_text(name, "a name")] = entry_from_json(
+                        name, documents.pop(name), shared)
         except Damaged as e:
             result.entries = {}
             result.damaged = True
             result.warnings.append(_damage(path, e))
+        result.statuses = Statuses.load(out)
         # What the journal says is true even when the manifest is damaged.
         base = dict(result.entries)
         try:
@@ -340,6 +471,7 @@ class Manifest:
             return
         self.journal_bytes = len(text)
         lines = text.split("\n")
+        shared = _Shared()
         # The last piece has no newline: a line being written when the process died.
         for number, line in enumerate(lines[:-1], start=1):
             data = _parse(line)
@@ -349,7 +481,7 @@ class Manifest:
             for name in data["drop"]:
                 self.entries.pop(_text(name, "a name"), None)
             for name, value in data["set"].items():
-                self.entries[name] = entry_from_json(name, value)
+                self.entries[name] = entry_from_json(name, value, shared)
 
     # - writing -
 
@@ -360,12 +492,13 @@ class Manifest:
             WriteError: located, when the manifest cannot be written.
         """
         out = folder.path
-        documents = {name: entry_to_json(self.entries[name]) for name in sorted(self.entries)}
-        payload = {"format": FORMAT, "documents": documents}
+        tables = clause_tables(self.entries)
+        documents = {name: entry_to_json(self.entries[name], tables)
+                     for name in sorted(self.entries)}
+        payload = {"format": FORMAT, "clauses": tables, "documents": documents}
         encoder = json.JSONEncoder(indent=1, ensure_ascii=False, allow_nan=False)
         target = out / MANIFEST
         staged = folder.stage(_blocks(encoder.iterencode(payload)), target)
-        from .writing import Move, check_target
 
         try:
             check_target(target)
@@ -461,3 +594,136 @@ def settled(entry: Entry) -> Entry:
     """The entry once its file is known to hold its bytes."""
     return replace(entry, previous_sha256=None) if entry.previous_sha256 else entry
 
+
+
+
+# --- what a file holds, without reading it again when its status says -----------------------
+
+# size, modification and status-change times (ns), inode
+FileStatus = tuple[int, int, int, int]
+
+
+def file_status(path: Path) -> FileStatus | None:
+    """What the file system says of the regular file ``path`` (a link not followed) that
+    changes whenever its bytes do. None when absent or not a regular file, and where the
+    status-change time is not that (Windows: it is the creation time there)."""
+    if os.name != "posix":
+        return None
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+class Statuses:
+    """For each file of an output folder, its status when apport last knew its bytes' hash:
+    once written (status taken after the move, of the very file staged) or once read
+    (status taken before reading). A file whose status is still that one holds those
+    bytes, so a build with nothing to do reads no document again: any write to a file,
+    or putting another file in its place, moves its status-change time, which no
+    program can set back.
+
+    Kept in ``OUT/.apport-manifest.status``, apart from the manifest: it depends on the
+    machine (times, inodes), the manifest only on what was built. One JSON object per
+    line, ``{name: [size, mtime_ns, ctime_ns, inode, sha256]}``, appended to by each
+    build that learned something, rewritten once it holds twice what it describes. It
+    is only a shortcut: unreadable, it is ignored (every file is read) and rewritten.
+    """
+
+    def __init__(self, out: Path | None) -> None:
+        self.path = out / STATUS if out is not None else None
+        self.known: dict[str, tuple[FileStatus, str]] = {}
+        self.learned: dict[str, tuple[FileStatus, str]] = {}
+        self.records = 0  # statuses in the file
+        self.damaged = False
+
+    @classmethod
+    def load(cls, out: Path) -> Statuses:
+        result = cls(out)
+        assert result.path is not None
+        try:
+            text = _read_regular(result.path) or ""
+            if text and not text.endswith("\n"):  # a line being written: rewritten whole
+                raise Damaged("a line is cut")
+            for line in text.split("\n")[:-1]:
+                data = _parse(line)
+                if not isinstance(data, dict):
+                    raise Damaged("not an object")
+                for name, value in data.items():
+                    result.known[name] = _status(value)
+                    result.records += 1
+        except Damaged:
+            result.known = {}
+            result.damaged = True
+        return result
+
+    def sha256(self, path: Path) -> str | None:
+        """The hash of the bytes of the file ``path`` (None: absent, or not a regular
+        file): read only when its status is not the one recorded for them."""
+        status = file_status(path)
+        if status is not None:
+            known = self.known.get(path.name)
+            if known is not None and known[0] == status:
+                return known[1]
+        sha = sha256_file(path)
+        if status is not None and sha is not None:
+            self.learn(path.name, status, sha)
+        return sha
+
+    def learn(self, name: str, status: FileStatus, sha: str) -> None:
+        if self.known.get(name) != (status, sha):
+            self.known[name] = self.learned[name] = (status, sha)
+
+    def placed(self, path: Path, sha: str, inode: int | None) -> None:
+        """``path`` was just moved into place from a staged file of inode ``inode``."""
+        status = file_status(path)
+        if status is not None and status[3] == inode:
+            self.learn(path.name, status, sha)
+
+    def save(self, folder: OutputFolder, names: Mapping[str, Any]) -> None:
+        """Append what this build learned of the files listed in ``names`` (or rewrite the
+        file once it holds twice what it describes). A failure is not reported: the next
+        build reads the files again."""
+        if self.path is None or not (self.learned or self.damaged):
+            return
+        live = {n: v for n, v in self.learned.items() if n in names}
+        try:
+            if self.damaged or self.records + len(live) > 2 * len(names) + 64:
+                data = {n: v for n, v in self.known.items() if n in names}
+                staged = folder.stage(_status_line(data), self.path)
+                try:
+                    check_target(self.path)
+                except WriteError:
+                    folder.discard([staged])
+                    raise
+                folder.commit([Move(staged, self.path)])
+                self.records = len(data)
+            elif live:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
+                             | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+                try:
+                    if stat.S_ISREG(os.fstat(fd).st_mode):
+                        os.write(fd, _status_line(live))
+                finally:
+                    os.close(fd)
+                self.records += len(live)
+        except (WriteError, OSError):
+            return
+        self.learned = {}
+        self.damaged = False
+
+
+def _status(value: Any) -> tuple[FileStatus, str]:
+    if not isinstance(value, list) or len(value) != 5 or not all(
+            type(v) is int and v >= 0 for v in value[:4]):
+        raise Damaged("not [size, mtime, ctime, inode, sha256]")
+    return (value[0], value[1], value[2], value[3]), _sha(value[4], "a status")
+
+
+def _status_line(data: Mapping[str, tuple[FileStatus, str]]) -> bytes:
+    line = json.dumps({name: [*status, sha] for name, (status, sha) in sorted(data.items())},
+                      ensure_ascii=False, separators=(",", ":"))
+    return (line + "\n").encode("utf-8")

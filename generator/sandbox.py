@@ -161,6 +161,10 @@ class Budget:
 # clause has no need of them, its values come formatted. Bytes have no place
 # in a document: ``encode`` and every bytes method are withheld.
 _UNSAFE_FILTERS = ("center", "indent", "wordwrap", "format", "replace")
+
+# ``random`` would make two builds of the same deal differ: a document is a
+# function of its deal and its library, nothing else.
+_NON_DETERMINISTIC_FILTERS = ("random",)
 _UNSAFE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "format",
                              "format_map", "replace", "join", "translate", "encode"})
 
@@ -169,7 +173,7 @@ _UNSAFE_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", 
 # their input may be an iterator (``x|map(...)|list``) or hold functions.
 _SEQUENCE_FILTERS = frozenset({
     "attr", "batch", "count", "d", "default", "dictsort", "first", "groupby", "items", "join",
-    "last", "length", "list", "map", "max", "min", "random", "reject", "rejectattr", "reverse",
+    "last", "length", "list", "map", "max", "min", "reject", "rejectattr", "reverse",
     "select", "selectattr", "slice", "sort", "sum", "unique"})
 
 
@@ -237,7 +241,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
         self.max_output = max_output
         self.finalize = self.checked
         self.globals.clear()
-        for name in _UNSAFE_FILTERS:
+        for name in _UNSAFE_FILTERS + _NON_DETERMINISTIC_FILTERS:
             del self.filters[name]
         self.filters["join"] = self._join_filter
         self.filters["sum"] = _sum_filter(self.filters["sum"])

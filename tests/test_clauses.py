@@ -525,6 +525,7 @@ RUNAWAYS = [
     pytest.param("{{ ('y' * 99999).replace('', 'y' * 99999) }}", "unsafe", id="replace-method"),
     pytest.param("{{ 'x'|center(10**9) }}", "No filter named 'center'", id="center-filter"),
     pytest.param("{{ 'x'|indent(10**9) }}", "No filter named 'indent'", id="indent-filter"),
+    pytest.param("{{ [1, 2]|random }}", "No filter named 'random'", id="random-filter"),
     pytest.param("{{ 1" + "0" * 5000 + " }}", "cannot be compiled", id="huge-literal"),
     pytest.param("{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}", "cannot be compiled",
                  id="deep-nesting"),

@@ -694,6 +694,15 @@ def test_at_rate_0_the_revenue_is_asked_after_the_rate():
     assert "  estimated_revenue: 500" in text
 
 
+def _reading_its_input(pid: int) -> bool:
+    """Whether process ``pid`` is blocked in a read of its standard input (true where
+    /proc cannot tell)."""
+    try:
+        return Path(f"/proc/{pid}/syscall").read_text().startswith("0 0x0 ")
+    except OSError:
+        return True
+
+
 def _interrupted_at(tmp_path: Path, answers: Sequence[str], waiting_for: str) -> Any:
     """Run the real ``apport new deal.yaml``, type ``answers``, and press Ctrl-C at the
     question ``waiting_for`` (a SIGINT, as the terminal sends it)."""
@@ -722,6 +731,12 @@ def _interrupted_at(tmp_path: Path, answers: Sequence[str], waiting_for: str) ->
             chunk = os.read(process.stderr.fileno(), 65536)
             assert chunk, seen.decode()
             seen += chunk
+    # the prompt is out, yet the child may still be flushing it: a SIGINT handled inside
+    # that flush is lost by input() (CPython clears any error of the prompt's flush), so
+    # press Ctrl-C once the child waits for the answer (Linux shows it in /proc)
+    while not _reading_its_input(process.pid):
+        assert time.monotonic() < deadline, seen.decode()
+        time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     # wait for the interrupted process before closing its input: an end of input that
     # arrives with the signal would race it (a terminal's Ctrl-C closes nothing)

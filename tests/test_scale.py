@@ -1,0 +1,269 @@
+"""Builds at scale (issue 15): what a build with nothing to do reads, what the manifest
+holds and rewrites, PDFs converted in parallel.
+
+Speed itself is measured in ``benchmarks/bench_build.py``, never asserted here: these
+tests pin down the behaviour the figures come from (deal folders listed once, a
+manifest that shares the clause hashes, writes in proportion to what changed, files
+not read again when their status says they are the ones apport wrote).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import finding
+from generator.build import MANIFEST, Sources, build
+from generator.cli import cli
+from generator.manifest import STATUS, Manifest, entry_to_json
+from generator.writing import OutputFolder
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture
+def deals(tmp_path: Path) -> Path:
+    """A copy of the samples."""
+    return Path(shutil.copytree(SAMPLES, tmp_path / "deals"))
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Path:
+    """A copy of the clause library and templates: ``lib/clauses``, ``lib/templates``."""
+    result = CliRunner().invoke(cli, ["clauses", "--export", str(tmp_path / "lib")])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "lib"
+
+
+@pytest.fixture
+def sources(lib: Path) -> Sources:
+    return Sources(clauses=lib / "clauses", templates=lib / "templates")
+
+
+def invoke(lib: Path, *args: str):
+    return CliRunner().invoke(cli, ["build", *args, "--clauses", str(lib / "clauses"),
+                                    "--templates", str(lib / "templates"), "-j", "1"])
+
+
+def test_apport_build_lists_the_deal_folders_once(deals, lib, tmp_path, monkeypatch):
+    walked: list[Path] = []
+    walk = finding._walk
+
+    def counting(top: Path):
+        walked.append(top)
+        return walk(top)
+
+    monkeypatch.setattr(finding, "_walk", counting)
+    assert invoke(lib, str(deals), "-o", str(tmp_path / "out")).exit_code == 0
+    assert invoke(lib, str(deals), "-o", str(tmp_path / "out")).exit_code == 0
+
+    assert walked == [deals, deals]  # once per build
+
+
+# --- the manifest: each clause hash once ------------------------------------------------------
+
+
+def _format_1(out: Path) -> str:
+    """The manifest of ``out`` as apport wrote it before format 2: every entry with its
+    clauses' hashes."""
+    loaded = Manifest.load(out)
+    documents = {name: entry_to_json(loaded.entries[name]) for name in sorted(loaded.entries)}
+    return json.dumps({"format": 1, "documents": documents}, indent=1, ensure_ascii=False)
+
+
+def test_the_manifest_states_each_clause_hash_once(deals, tmp_path, sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    text = (out / MANIFEST).read_text(encoding="utf-8")
+    data = json.loads(text)
+
+    assert data["format"] == 2
+    tables = data["clauses"]
+    assert set(tables) == {"contrat", "offre", "client"}
+    for name, entry in data["documents"].items():
+        library = tables[name.split(".")[1] if ".revue." not in name else "contrat"]
+        assert isinstance(entry["clauses"], list) and entry["clauses"], name
+        assert all(key in library for key in entry["clauses"]), name
+    for table in tables.values():
+        for sha in table.values():  # once in the file, whatever the number of documents
+            assert text.count(sha) == 1
+    # what it says is what format 1 said, entry by entry
+    loaded = Manifest.load(out)
+    assert not loaded.warnings
+    (out / MANIFEST).write_text(_format_1(out), encoding="utf-8")
+    assert Manifest.load(out).entries == loaded.entries
+    assert len(text) < len((out / MANIFEST).read_text(encoding="utf-8"))
+
+
+def test_a_manifest_of_format_1_is_read_and_written_again_in_format_2(deals, tmp_path,
+                                                                       sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    before = {p.name: p.read_bytes() for p in out.glob("*.docx")}
+    (out / MANIFEST).write_text(_format_1(out), encoding="utf-8")
+
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert report.ok and not report.notes
+    assert report.count("unchanged") == len(before) and not report.count("built")
+    assert {p.name: p.read_bytes() for p in out.glob("*.docx")} == before
+    loaded = Manifest.load(out)
+    with OutputFolder(out) as folder:
+        loaded.save(folder)
+    assert json.loads((out / MANIFEST).read_text(encoding="utf-8"))["format"] == 2
+
+
+def test_a_clause_recorded_with_two_hashes_keeps_both(deals, tmp_path, sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    loaded = Manifest.load(out)
+    contracts = sorted(n for n, e in loaded.entries.items() if n.endswith(".contrat.docx"))
+    first, second = contracts[0], contracts[1]
+    key = next(iter(loaded.entries[second].clauses))
+    other = "0" * 64
+    loaded.entries[second] = replace(loaded.entries[second],
+                                     clauses={**loaded.entries[second].clauses, key: other})
+    with OutputFolder(out) as folder:
+        loaded.save(folder)
+
+    again = Manifest.load(out)
+
+    assert not again.warnings
+    assert again.entries == loaded.entries
+    assert again.entries[second].clauses[key] == other
+    assert again.entries[first].clauses[key] != other
+
+
+@pytest.mark.parametrize("how", ["a clause missing from the table", "a table of numbers",
+                                 "a library that does not exist"])
+def test_a_manifest_whose_clause_table_is_wrong_reads_as_absent(deals, tmp_path, sources, how):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    if how == "a clause missing from the table":
+        data["clauses"]["contrat"].pop(next(iter(data["clauses"]["contrat"])))
+    elif how == "a table of numbers":
+        data["clauses"]["offre"] = {"x@1": 1}
+    else:
+        data["clauses"]["brochure"] = {}
+    (out / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+
+    loaded = Manifest.load(out)
+
+    assert loaded.damaged and not loaded.entries
+    assert "the manifest is damaged" in loaded.warnings[0]
+
+
+# --- a build with nothing to do reads no document again -------------------------------------
+
+
+def _hashed(monkeypatch) -> list[str]:
+    """The files whose bytes a build reads to hash them (the guarded writer's hash)."""
+    from generator import manifest, writing
+
+    read: list[str] = []
+    original = writing.sha256_file
+
+    def counting(path):  # noqa: ANN001, ANN202
+        read.append(Path(path).name)
+        return original(path)
+
+    monkeypatch.setattr(manifest, "sha256_file", counting)
+    monkeypatch.setattr("generator.build.sha256_file", counting)
+    return read
+
+
+def test_a_build_with_nothing_to_do_reads_no_document(deals, tmp_path, sources, monkeypatch):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    read = _hashed(monkeypatch)
+
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert report.ok and report.count("unchanged") == len(report.documents)
+    assert read == []
+
+
+def _same_size_edit(path: Path) -> bytes:
+    """Change one byte of ``path`` in place, and set its modification time back."""
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-30] ^= 1  # inside the zip's central directory: same size, other bytes
+    with open(path, "r+b") as f:
+        f.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+    return bytes(data)
+
+
+@pytest.mark.parametrize("how", ["edited in place", "replaced by a copy"])
+def test_a_document_changed_behind_the_same_size_and_time_is_still_protected(
+        deals, tmp_path, sources, monkeypatch, how):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    target = out / "julie-atelier-bois.offre.docx"
+    if how == "edited in place":
+        edited = _same_size_edit(target)
+    else:
+        copy = tmp_path / "copy.docx"
+        shutil.copy2(target, copy)
+        edited = _same_size_edit(copy)
+        os.replace(copy, target)
+    (deals / "julie-atelier-bois.yaml").write_text(
+        (deals / "julie-atelier-bois.yaml").read_text(encoding="utf-8").replace(
+            "rate: 15", "rate: 16"), encoding="utf-8")
+
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert [d.status for d in report.documents if d.name == target.name] == ["protected"]
+    assert target.read_bytes() == edited
+
+
+
+def test_the_statuses_are_kept_apart_from_the_manifest_and_read_as_a_shortcut_only(
+        deals, tmp_path, sources, monkeypatch):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    manifest_text = (out / MANIFEST).read_text(encoding="utf-8")
+    assert "file_status" not in manifest_text and str(os.stat(out).st_ino) not in manifest_text
+    status = out / STATUS
+    assert set(json.loads(status.read_text(encoding="utf-8").splitlines()[0])) == {
+        p.name for p in out.glob("*.docx")}
+
+    status.write_text("[[[ not what apport writes", encoding="utf-8")
+    read = _hashed(monkeypatch)
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert report.ok and not report.notes  # a shortcut: no warning, every file read
+    assert sorted(read) == sorted(p.name for p in out.glob("*.docx"))
+    assert json.loads(status.read_text(encoding="utf-8").splitlines()[0])  # rewritten
+    read.clear()
+    build([deals], out, sources=sources, jobs=1)
+    assert read == []
+
+
+def test_the_status_file_is_appended_to_and_rewritten_once_it_doubled(deals, tmp_path,
+                                                                      sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    status = out / STATUS
+    assert len(status.read_text(encoding="utf-8").splitlines()) == 1
+    deal = deals / "julie-atelier-bois.yaml"
+    lines = []
+    for step in range(40):
+        deal.write_text(re.sub(r"rate: [0-9.]+", f"rate: {10 + step / 10}",
+                               deal.read_text(encoding="utf-8")), encoding="utf-8")
+        build([deals], out, sources=sources, jobs=1)
+        lines.append(len(status.read_text(encoding="utf-8").splitlines()))
+
+    assert lines[:3] == [2, 3, 4]  # one line per build that wrote something
+    assert 1 in lines  # rewritten whole on the way
+    assert max(lines) < 40
