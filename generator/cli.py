@@ -596,19 +596,19 @@ def new(file: str | None, from_deal: str | None) -> None:
     except wizard.Abandoned as stop:
         say("")
         if file is None:
-            say(render("wizard-abandoned-no-file", lang="fr"))
+            say(wizard.said("wizard-abandoned-no-file"))
         elif not any(v is not None for v in stop.answers.values()):
-            say(render("wizard-abandoned-nothing", lang="fr"))
+            say(wizard.said("wizard-abandoned-nothing"))
         else:
             kept = wizard.write_draft(file, stop.answers)
-            say(render("wizard-abandoned", {"draft": kept, "target": file}, lang="fr"))
+            say(wizard.said("wizard-abandoned", draft=kept, target=file))
         sys.exit(130)
     if file is None:
         click.echo(text, nl=False)
     else:
         wizard.write_deal(file, text)
         wizard.remove_draft(file)
-        click.echo(f"écrit : {file} ; vérifiez-le avec « apport validate {file} »", err=True)
+        click.echo(wizard.said("wizard-written", file=file), err=True)
 
 
 @cli.command(short_help="Create a workspace: deals, clauses, templates and a config.")

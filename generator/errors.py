@@ -121,10 +121,8 @@ class DealError(ApportError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics)
-        first = self.diagnostics[0] if self.diagnostics else None
-        super().__init__(first.code if first else "deal-invalid",
-                         first.params if first else {},
-                         file=first.file if first else None)
+        first = self.diagnostics[0]  # an invalid deal has at least one error
+        super().__init__(first.code, first.params, file=first.file)
 
     def render(self, lang: str | None = None) -> str:
         return "\n".join(d.render(lang) for d in self.diagnostics)

@@ -159,7 +159,7 @@ def test_a_manifest_whose_clause_table_is_wrong_reads_as_absent(deals, tmp_path,
     loaded = Manifest.load(out)
 
     assert loaded.damaged and not loaded.entries
-    assert "the manifest is damaged" in loaded.warnings[0]
+    assert "the manifest is damaged" in str(loaded.warnings[0])
 
 
 # --- a build with nothing to do reads no document again -------------------------------------
