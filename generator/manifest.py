@@ -568,7 +568,7 @@ class Journal:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
                                    | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
                 if not stat.S_ISREG(os.fstat(self._fd).st_mode):
-                    raise error(self.path, "is not a regular file")
+                    raise error(self.path, "target-is-special")
             start = os.lseek(self._fd, 0, os.SEEK_END)
             try:
                 written = os.write(self._fd, data)

@@ -350,3 +350,67 @@ def test_the_wizard_stops_when_no_answer_can_correct_an_error() -> None:
         talk.ask_again([Diagnostic("x.yaml", 1, 1, "nowhere", "error", "field-missing")])
     assert raised.value.code == "wizard-cannot-correct"
     assert messages.render(raised.value.code, raised.value.params, "fr")
+
+
+# --- clauses and templates that fail to render ------------------------------------------------
+
+
+@pytest.mark.parametrize(("body", "when", "code"), [
+    ("{{ 1 + 'a' }}", None, "clause-render-failed"),
+    ("{{ items[5] }}", None, "clause-undefined"),
+    ("Texte.", '"[1, 2][5] == 1"', "clause-when-undefined"),
+])
+def test_a_clause_that_fails_to_render_is_located(tmp_path: Path, body: str, when: str | None,
+                                                  code: str) -> None:
+    from test_clauses import article, write_library
+
+    from generator.clauses import load_library, render
+    from generator.errors import ClauseError
+
+    folder = write_library(tmp_path / "lib", {"010-a.md": article("a", body, when=when)})
+    with pytest.raises(ClauseError) as raised:
+        render(load_library(folder), {"n": 1}, {"items": ["a", "b"]})
+    assert raised.value.code == code
+    assert str(raised.value).startswith(f"{folder / '010-a.md'}:{5 if when else 6}: error: ")
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("{{ 1 + 'a' }}", "template-render-failed"),
+    ("{{ '<'|safe }}", "template-invalid-xml"),
+])
+def test_a_template_that_fails_to_render_is_named(tmp_path: Path, text: str, code: str) -> None:
+    from test_documents import docx_with
+
+    from generator.documents import WordTemplate
+    from generator.errors import TemplateError
+
+    with pytest.raises(TemplateError) as raised:
+        WordTemplate(docx_with(tmp_path, "Avant.", text)).render({"nom": "Z"}, {"title": "T"}, {})
+    assert raised.value.code == code
+    assert str(raised.value).startswith(f"{tmp_path / 'modele.docx'}: error: word/document.xml: ")
+
+
+def test_a_document_the_page_asks_for_that_cannot_be_built_is_said(tmp_path: Path) -> None:
+    from generator.web import outputs
+
+    text = (SAMPLES / "julie-atelier-bois.yaml").read_bytes()
+    stem = "\U0001f600" * 61  # 244 bytes: its .yaml fits, its .contrat.docx does not
+    with pytest.raises(ApportError) as raised:
+        outputs.word(text, stem, "offre", Sources.default())
+    assert raised.value.code == "build-failed"
+    assert "the file name is too long" in str(raised.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="making a device file needs root")
+def test_a_journal_that_is_a_device_is_refused_in_words(tmp_path: Path) -> None:
+    import stat
+
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mknod(out / JOURNAL, stat.S_IFCHR | 0o600, os.makedev(1, 3))  # /dev/null's numbers
+
+    report = build([_deals(tmp_path, "avec-le-coeur")], out, jobs=1)
+
+    said = _lines(report) + [str(e) for e in report.errors]
+    assert any(f"{out / JOURNAL}: error: is not a regular file" in line for line in said), said
