@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -768,7 +768,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
                 _stale(out, manifest, journal, report, prune=prune)
             if pdf and not check:
                 assert folder is not None and journal is not None
-                _pdfs(folder, manifest, journal, report, force=force, progress=pdf_progress)
+                _pdfs(folder, manifest, journal, report, force=force, progress=pdf_progress,
+                      jobs=jobs)
         finally:
             if journal is not None:
                 journal.close()
@@ -969,13 +970,13 @@ def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: Build
 
 
 def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: BuildReport, *,
-          force: bool, progress: Progress | None) -> None:
+          force: bool, progress: Progress | None, jobs: int | None = None) -> None:
     """A PDF beside each document written or up to date: converted only when the document
     changed since its PDF was made, and placed through the same guard."""
-    from .pdf import PdfError, convert
+    from .pdf import PdfError
 
     out = folder.path
-    due: list[tuple[DocumentResult, str, str, str | None]] = []
+    due: _Batch = []
     for document in list(report.documents):
         entry = manifest.entries.get(document.name)
         if document.status not in (Status.BUILT, Status.UNCHANGED) or not isinstance(
@@ -997,18 +998,28 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
     total = len(due)
     if progress:
         progress(0, total)
-    for start in range(0, total, PDF_BATCH):
-        batch = due[start:start + PDF_BATCH]
-        work = folder.staging / f"pdf-{start}"
-        try:
-            work.mkdir()
-            made = convert([out / d.name for d, _, _, _ in batch], work)
-        except (PdfError, OSError) as e:
-            problem = e if isinstance(e, PdfError) else os_error(work, e, "pdf-cannot-convert")
+    if not due:
+        return
+    # One LibreOffice per worker, each with its own profile; batches of at most PDF_BATCH
+    # (progress is told between them), as many for each worker.
+    workers = max(1, min(jobs or os.cpu_count() or 1, total))
+    count = -(-total // PDF_BATCH)
+    count = -(-count // workers) * workers
+    size = -(-total // count)
+    batches = [(start, due[start:start + size]) for start in range(0, total, size)]
+    done = 0
+    for start, batch, made in _convert_batches(folder, batches, workers):
+        if isinstance(made, BaseException):
+            work = folder.staging / f"pdf-{start}"
+            if isinstance(made, PdfError):
+                problem: ApportError = made
+            else:
+                assert isinstance(made, OSError)
+                problem = os_error(work, made, "pdf-cannot-convert")
             for document, name, _, _ in batch:
                 report.documents.append(DocumentResult(name, document.deal, Status.FAILED,
                                                        [Msg("reason-pdf")], error=problem))
-            if isinstance(e, PdfError) and e.code == "pdf-no-libreoffice":
+            if isinstance(made, PdfError) and made.code == "pdf-no-libreoffice":
                 break
             continue
         for (document, name, source_sha, on_disk), path in zip(batch, made, strict=True):
@@ -1035,8 +1046,54 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
                 if out / name in kept:
                     result.kept_as = kept[out / name].name
             report.documents.append(result)
+        done += len(batch)
         if progress:
-            progress(min(start + PDF_BATCH, total), total)
+            progress(done, total)
+
+
+_Batch = list[tuple[DocumentResult, str, str, str | None]]
+
+
+def _convert_batches(folder: OutputFolder, batches: list[tuple[int, _Batch]],
+                     workers: int) -> Iterator[tuple[int, _Batch, list[Path] | BaseException]]:
+    """Each batch's documents converted into the staging folder by LibreOffice, ``workers``
+    batches at a time (each worker its own LibreOffice profile, kept for its batches),
+    yielded as they finish: their PDFs, or what stopped them. The PDFs are then placed by
+    the caller, one after the other, through the guarded writer."""
+    import queue
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from .pdf import PdfError, convert
+
+    out = folder.path
+    with tempfile.TemporaryDirectory(prefix="apport-lo-") as root:
+        profiles: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        for number in range(min(workers, len(batches))):
+            profiles.put(Path(root) / f"profile-{number}")
+
+        def run(start: int, batch: _Batch) -> list[Path]:
+            profile = profiles.get()
+            try:
+                work = folder.staging / f"pdf-{start}"
+                work.mkdir()
+                return convert([out / d.name for d, _, _, _ in batch], work, profile=profile)
+            finally:
+                profiles.put(profile)
+
+        with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
+            futures = {pool.submit(run, start, batch): (start, batch)
+                       for start, batch in batches}
+            try:
+                for future in as_completed(futures):
+                    start, batch = futures[future]
+                    try:
+                        yield start, batch, future.result()
+                    except (PdfError, OSError) as e:
+                        yield start, batch, e
+            finally:
+                for future in futures:
+                    future.cancel()
 
 
 def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: Path,
@@ -1085,6 +1142,16 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
     return kept[path].name if path in kept else None
 
 
+def preload() -> None:
+    """Import what rendering a deal needs before the workers are forked (the deal model,
+    the documents' modules, babel's and num2words' French data), so that each worker
+    starts with it instead of loading it again at every build (``apport serve`` calls it
+    before each preview's worker too)."""
+    from . import contract, deals, french, notice, offer  # noqa: F401
+
+    french.preload()
+
+
 def _execute(tasks: list[_DealTask], kit: Kit | None,
              jobs: int | None) -> Iterable[_DealResult]:
     """Every task's result, from worker processes under the budgets of :mod:`.workers`."""
@@ -1093,6 +1160,7 @@ def _execute(tasks: list[_DealTask], kit: Kit | None,
     if not tasks:
         return
     assert kit is not None
+    preload()
     for index, result in run(lambda task: _run_deal(task, kit), tasks, jobs=jobs):
         if isinstance(result, Stopped):
             task = tasks[index]

@@ -20,6 +20,7 @@ The markup is tiny:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import hashlib
@@ -27,12 +28,15 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2 import nodes
+from jinja2 import meta, nodes
 from jinja2.sandbox import SecurityError
+from markupsafe import Markup
 
 from . import french
 from .errors import ClauseError
@@ -109,6 +113,7 @@ class Clause:
     sha256: str
     template: jinja2.Template = field(repr=False, compare=False)
     condition: Any = field(repr=False, compare=False)
+    reads: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -238,7 +243,50 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         body=body, file=file, name=path.name, body_line=body_line, when_line=when_line,
         id_line=key_lines.get("id", 2), part_of_line=key_lines.get("part_of", 2),
         sha256=hashlib.sha256(raw).hexdigest(), template=template, condition=condition,
+        reads=_reads(source_ast),
     )
+
+
+def _reads(template_ast: nodes.Template) -> tuple[Any, ...] | None:
+    """What a clause body reads from its context, for :func:`render_body`'s cache.
+
+    Each item is a name with the attributes read from it (``("commission", "rate")``),
+    or ``("ref", target)`` for a cross-reference; ``range`` (a pure function) is left
+    out. ``None``: the body reads its context in a way not followed here (a
+    cross-reference to a computed target): it is rendered for every deal.
+    """
+    names = meta.find_undeclared_variables(template_ast)
+    reads: set[tuple[Any, ...]] = set()
+
+    def visit(node: nodes.Node, chain: tuple[str, ...], called: bool) -> bool:
+        """``chain``: the attributes read above ``node``; ``called``: the last of them
+        (or ``node`` itself) is called."""
+        if isinstance(node, nodes.Getattr):
+            return visit(node.node, (node.attr, *chain), called)
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Name) and (
+                node.node.name == "ref" and "ref" in names):
+            if (len(node.args) != 1 or not isinstance(node.args[0], nodes.Const)
+                    or node.kwargs or node.dyn_args or node.dyn_kwargs):
+                return False
+            reads.add(("ref", node.args[0].value))
+            return True
+        if isinstance(node, nodes.Call):
+            return visit(node.node, (), True) and all(
+                visit(child, (), False) for child in node.iter_child_nodes()
+                if child is not node.node)
+        if isinstance(node, nodes.Name) and node.ctx == "load" and node.name in names:
+            if node.name == "range":
+                return True
+            if node.name == "ref":
+                return False
+            # a method called on a value (``x.upper()``) reads the value
+            reads.add((node.name, *(chain[:-1] if called and chain else chain)))
+            return True
+        return all(visit(child, (), False) for child in node.iter_child_nodes())
+
+    if not visit(template_ast, (), False):
+        return None
+    return tuple(sorted(reads, key=repr))
 
 
 @dataclass(frozen=True)
@@ -553,10 +601,87 @@ def render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
         an unsafe access, a reference to a clause that is not in the
         document, or a render that runs away.
     """
+    doing(clause.file)
+    key = _cache_key(clause, context)
+    if key is not None:
+        cached = _RENDERED.get(key)
+        if cached is not None:
+            return list(cached)
+    blocks = _render_body(clause, context)
+    if key is not None:
+        if len(_RENDERED) >= _RENDERED_SIZE:
+            _RENDERED.clear()
+        _RENDERED[key] = tuple(blocks)
+    return blocks
+
+
+# A clause reads a few of the deal's terms (``commission.rate``...); its text is the same
+# for every deal where they are the same (the sandbox holds no state and no randomness),
+# and most recur across the deals of a batch: the rendered blocks are kept, by clause
+# and by the values it reads (see :func:`_reads`), and rendered again only for new ones.
+_RENDERED: dict[tuple[Any, ...], tuple[Block, ...]] = {}
+_RENDERED_SIZE = 4096
+
+
+class _Uncacheable(Exception):
+    pass
+
+
+_ATOMS = frozenset({str, int, bool, type(None), date, Reference, Markup})
+
+
+def _frozen(value: Any) -> Any:
+    """``value`` as a key equal only to values that print the same (types kept: ``1``,
+    ``True`` and ``1.0`` differ; a Decimal by its digits)."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return kind, value
+    if kind is float or kind is Decimal:
+        return kind, repr(value)
+    if kind is list or kind is tuple:
+        return kind, tuple(_frozen(item) for item in value)
+    if kind is dict:
+        return kind, tuple((_frozen(k), _frozen(v)) for k, v in value.items())
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return kind, tuple(_frozen(getattr(value, f.name)) for f in dataclasses.fields(value))
+    raise _Uncacheable
+
+
+def _cache_key(clause: Clause, context: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The key of ``clause`` rendered with ``context`` in :data:`_RENDERED`, or ``None``
+    when not to be cached (a value of a kind not followed, a read that fails)."""
+    if clause.reads is None:
+        return None
+    parts: list[Any] = [clause.file, clause.sha256]
+    try:
+        for read in clause.reads:
+            if read[0] == "ref":
+                value = context["ref"](read[1])
+            else:
+                value = context[read[0]]
+                for attribute in read[1:]:
+                    value = _attribute(value, attribute)
+            parts.append(_frozen(value))
+    except (_Uncacheable, _RefError, LookupError, AttributeError, TypeError):
+        return None
+    return tuple(parts)
+
+
+def _attribute(value: Any, name: str) -> Any:
+    """``value.name`` as Jinja reads it (an attribute, else an item); a name the sandbox
+    refuses is not followed (the render says why)."""
+    if name.startswith("_"):
+        raise _Uncacheable
+    try:
+        return getattr(value, name)
+    except AttributeError:
+        return value[name]
+
+
+def _render_body(clause: Clause, context: Mapping[str, Any]) -> list[Block]:
     values = _Values()
     env_context = dict(context)
     env_context["range"] = Budget().range
-    doing(clause.file)
     try:
         text = _ENV.render(clause.template, {**env_context, _VALUES: values}, seconds=TIME_LIMIT)
     except Timeout:

@@ -18,6 +18,7 @@ such as ``{{ 7*7 }}`` or ``<b>&`` prints as written.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import re
@@ -364,15 +365,23 @@ def rich(runs: Iterable[Run], *, review: bool = False) -> RichText:
     The « er » of « 1er » before a month is set in superscript (plain text keeps "1er").
     """
     text = RichText()
-    for run in runs:
-        style = VALUE_STYLE if review and run.value else None
-        position = 0
-        for match in ORDINAL_SUFFIX.finditer(run.text):
-            text.xml += _run_xml(run.text[position:match.start()], bold=run.bold, style=style)
-            text.xml += _run_xml(match.group(), bold=run.bold, style=style, superscript=True)
-            position = match.end()
-        text.xml += _run_xml(run.text[position:], bold=run.bold, style=style)
+    text.xml = "".join([_word_runs(run, review and run.value) for run in runs])
     return text
+
+
+@functools.lru_cache(maxsize=8192)
+def _word_runs(run: Run, highlighted: bool) -> str:
+    """The Word XML of one run (the clauses' own text recurs from deal to deal, and so
+    do many values: each is escaped and wrapped once)."""
+    style = VALUE_STYLE if highlighted else None
+    xml = []
+    position = 0
+    for match in ORDINAL_SUFFIX.finditer(run.text):
+        xml.append(_run_xml(run.text[position:match.start()], bold=run.bold, style=style))
+        xml.append(_run_xml(match.group(), bold=run.bold, style=style, superscript=True))
+        position = match.end()
+    xml.append(_run_xml(run.text[position:], bold=run.bold, style=style))
+    return "".join(xml)
 
 
 def block_context(blocks: Iterable[Block], *, review: bool = False,

@@ -178,6 +178,16 @@ def _month_names() -> dict[int, str]:
             for m, name in get_month_names("wide", context="format", locale=LOCALE).items()}
 
 
+def preload() -> None:
+    """Import babel and num2words and read their French data now: a process about to
+    fork workers calls it once, so that every worker starts with them instead of
+    loading them again."""
+    number_in_words(1)
+    amount(1)
+    _format_decimal(1, "#,##0")
+    _month_names()
+
+
 def _nbsp(text: str) -> str:
     """Replace every kind of space babel may emit by U+00A0."""
     return text.replace(NNBSP, NBSP).replace(" ", NBSP).replace("\u2009", NBSP)

@@ -21,12 +21,13 @@ is bounded here, before it is computed, whatever the file says:
 
 from __future__ import annotations
 
+import _signal
 import functools
 import signal
 import threading
+import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -332,21 +333,49 @@ class Sandbox(ImmutableSandboxedEnvironment):
         return "".join(out)
 
 
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt a render that runs too long (Unix, main thread; else no limit)."""
-    main = threading.current_thread() is threading.main_thread()
-    if not main or not hasattr(signal, "setitimer"):
-        yield
-        return
+def _expire(signum: int, frame: Any) -> None:
+    raise Timeout()
 
-    def expire(signum: int, frame: Any) -> None:
-        raise Timeout()
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+_TIMERS = hasattr(signal, "setitimer")
+
+
+class time_limit:  # noqa: N801 - used as a function: ``with time_limit(2.0):``
+    """Interrupt a render that runs too long (Unix, main thread; else no limit).
+
+    A context manager of its own rather than a generator, and the C functions of
+    :mod:`_signal`: it runs around every clause of every deal, so it must cost
+    microseconds. Within another limit, the sooner deadline applies, and the
+    outer one is armed again on the way out.
+    """
+
+    __slots__ = ("seconds", "armed", "previous", "outer", "start")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self) -> None:
+        if not _TIMERS or threading.current_thread() is not threading.main_thread():
+            return
+        previous = _signal.getsignal(signal.SIGALRM)
+        self.previous = None if previous is _expire else previous
+        if self.previous is not None:
+            _signal.signal(signal.SIGALRM, _expire)
+        self.outer = _signal.setitimer(signal.ITIMER_REAL, self.seconds)[0]
+        if self.outer:
+            self.start = time.monotonic()
+            if self.outer < self.seconds:
+                _signal.setitimer(signal.ITIMER_REAL, self.outer)
+        self.armed = True
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.armed:
+            return
+        self.armed = False
+        _signal.setitimer(signal.ITIMER_REAL, 0)
+        if self.outer:
+            left = self.outer - (time.monotonic() - self.start)
+            _signal.setitimer(signal.ITIMER_REAL, max(left, 1e-6))
+        if self.previous is not None:
+            _signal.signal(signal.SIGALRM, self.previous)

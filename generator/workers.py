@@ -170,9 +170,8 @@ def _limit_cpu(seconds: int) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
 
 
-def _serve(conn: Any, fn: Callable[[Any], Any], tasks: Sequence[Any], limits: Limits,
-           slot: mmap.mmap) -> None:
-    """A worker's life: receive lists of task indexes, send back one result per task."""
+def _start(slot: mmap.mmap, limits: Limits) -> None:
+    """A worker's set-up: its note slot, its end with the parent, its memory budget."""
     global _SLOT
     import resource
 
@@ -183,6 +182,35 @@ def _serve(conn: Any, fn: Callable[[Any], Any], tasks: Sequence[Any], limits: Li
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file when a limit hits
     _limit_memory(limits.memory_bytes)
+
+
+def _attempt(fn: Callable[[Any], Any], task: Any, limits: Limits) -> tuple[bool, Any]:
+    """One task within its processor budget: ``(True, result)`` or ``(False, why not)``."""
+    doing(None)
+    _limit_cpu(limits.cpu_seconds)
+    try:
+        return True, fn(task)
+    except MemoryError:
+        return False, Msg("stopped-memory", {"mib": limits.memory_bytes // (1024 * 1024)})
+    except Exception as e:  # a bug: reported for this task, the others go on
+        last = traceback.extract_tb(e.__traceback__)[-1:]
+        where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
+        return False, Msg("stopped-internal",
+                          {"detail": f"{type(e).__name__}: {str(e)[:200]}{where}"})
+
+
+def _send(conn: Any, index: Any, ok: bool, value: Any) -> None:
+    try:
+        conn.send((index, ok, value))
+    except (MemoryError, ValueError, TypeError, AttributeError) as e:
+        conn.send((index, False, Msg("stopped-unsendable", {"detail": str(e)})))
+
+
+def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | None,
+           limits: Limits, slot: mmap.mmap) -> None:
+    """A worker's life: receive lists of task indexes, send back one result per task.
+    A resident worker (``tasks`` None) receives ``(fn, task)`` pairs instead."""
+    _start(slot, limits)
     while True:
         try:
             batch = conn.recv()
@@ -190,31 +218,21 @@ def _serve(conn: Any, fn: Callable[[Any], Any], tasks: Sequence[Any], limits: Li
             break
         if batch is None:
             break
+        if tasks is None:  # one call of a resident worker
+            call_fn, task = batch
+            _send(conn, 0, *_attempt(call_fn, task, limits))
+            continue
+        assert fn is not None
         for index in batch:
-            doing(None)
-            _limit_cpu(limits.cpu_seconds)
-            try:
-                reply: tuple[Any, ...] = (index, True, fn(tasks[index]))
-            except MemoryError:
-                reply = (index, False, Msg("stopped-memory",
-                                           {"mib": limits.memory_bytes // (1024 * 1024)}))
-            except Exception as e:  # a bug: reported for this task, the others go on
-                last = traceback.extract_tb(e.__traceback__)[-1:]
-                where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
-                reply = (index, False, Msg("stopped-internal", {
-                    "detail": f"{type(e).__name__}: {str(e)[:200]}{where}"}))
-            try:
-                conn.send(reply)
-            except (MemoryError, ValueError, TypeError, AttributeError) as e:
-                conn.send((index, False, Msg("stopped-unsendable", {"detail": str(e)})))
+            _send(conn, index, *_attempt(fn, tasks[index], limits))
 
 
 # --- in the parent ------------------------------------------------------------------------------
 
 
 class _Worker:
-    def __init__(self, context: Any, fn: Callable[[Any], Any], tasks: Sequence[Any],
-                 limits: Limits) -> None:
+    def __init__(self, context: Any, fn: Callable[[Any], Any] | None,
+                 tasks: Sequence[Any] | None, limits: Limits) -> None:
         self.slot = mmap.mmap(-1, _SLOT_SIZE)
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, fn, tasks, limits, self.slot),
@@ -354,3 +372,84 @@ def call(fn: Callable[[], R], *, limits: Limits | None = None) -> R | Stopped[No
     for _index, result in run(lambda _task: fn(), [None], jobs=1, limits=limits):
         return result
     raise AssertionError("unreachable: one task gives one result")
+
+
+class Resident:
+    """One worker process kept for call after call (``apport serve``'s previews).
+
+    Each call runs under the budgets of one task, as in :func:`run`: its own
+    processor time, the worker's memory budget, the wall clock kept here. A
+    call that blows one is :class:`Stopped` and its worker replaced at the
+    next call; the calling process goes on. Unlike :func:`run`'s workers, this
+    one outlives a call, so ``fn`` and ``task`` are sent to it (pickled: ``fn``
+    a module-level function) and what it keeps from one call to the next
+    (loaded libraries, memoised renders) serves the next: no fork per call.
+    A call made while another is under way (another thread) gets a worker of
+    its own, as :func:`call` does.
+    """
+
+    def __init__(self, limits: Limits | None = None) -> None:
+        import threading
+
+        self.limits = limits or Limits()
+        self.worker: _Worker | None = None
+        self.lock = threading.Lock()
+
+    def call(self, fn: Callable[[T], R], task: T) -> R | Stopped[None]:
+        """``fn(task)`` in the resident worker: its result, or why there is none."""
+        if not enforced():
+            return fn(task)
+        if not self.lock.acquire(blocking=False):
+            return call(lambda: fn(task), limits=self.limits)
+        try:
+            return self._call(fn, task)
+        finally:
+            self.lock.release()
+
+    def _call(self, fn: Callable[[T], R], task: T) -> R | Stopped[None]:
+        import multiprocessing
+        from multiprocessing.connection import wait
+
+        worker = self.worker
+        if worker is None or not worker.process.is_alive():
+            self.close()
+            gc.freeze()
+            try:
+                worker = self.worker = _Worker(multiprocessing.get_context("fork"), None,
+                                               None, self.limits)
+            finally:
+                gc.unfreeze()
+        try:
+            worker.conn.send((fn, task))
+        except (OSError, ValueError):
+            return self._stopped(worker)
+        ready = wait([worker.conn, worker.process.sentinel], self.limits.wall_seconds)
+        if worker.conn in ready:
+            try:
+                _index, ok, value = worker.conn.recv()
+            except (EOFError, OSError):
+                return self._stopped(worker)
+            return value if ok else Stopped(value)
+        if not ready:
+            worker.timed_out = True
+            worker.process.kill()
+        return self._stopped(worker)
+
+    def _stopped(self, worker: _Worker) -> Stopped[None]:
+        worker.process.join()
+        doing_then = _read_slot(worker.slot)
+        reason = worker.reason(self.limits)
+        self.close()
+        return Stopped(reason, doing_then)
+
+    def close(self) -> None:
+        """End the worker (a new one starts at the next call)."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop(kill=not worker.process.is_alive())
+
+    def __del__(self) -> None:
+        worker, self.worker = getattr(self, "worker", None), None
+        if worker is not None:
+            with contextlib.suppress(Exception):
+                worker.stop(kill=True)

@@ -141,3 +141,28 @@ def test_a_runaway_template_is_refused_naming_its_file(tmp_path: Path, text: str
     assert time.monotonic() - start < DOCUMENT_TIME_LIMIT + 10
     assert str(error.value).startswith(f"{tmp_path / 'modele.docx'}: error: ")
     assert not ADDRESS.search(str(error.value))
+
+
+def test_time_limit_within_another_keeps_the_outer_one() -> None:
+    """A clause's limit inside a document's: the outer deadline is armed again on the way
+    out (it was cancelled before), the sooner one applies inside, and the handler that was
+    there before comes back."""
+    import signal
+
+    from generator.sandbox import Timeout, time_limit
+
+    before = signal.getsignal(signal.SIGALRM)
+    start = time.monotonic()
+    with pytest.raises(Timeout), time_limit(0.3):
+        with time_limit(0.01):
+            pass
+        while time.monotonic() - start < 5:
+            pass
+    assert time.monotonic() - start < 2
+    start = time.monotonic()
+    with pytest.raises(Timeout), time_limit(0.05), time_limit(5.0):
+        while time.monotonic() - start < 5:
+            pass
+    assert time.monotonic() - start < 2
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) == before

@@ -267,3 +267,75 @@ def test_the_status_file_is_appended_to_and_rewritten_once_it_doubled(deals, tmp
     assert lines[:3] == [2, 3, 4]  # one line per build that wrote something
     assert 1 in lines  # rewritten whole on the way
     assert max(lines) < 40
+
+
+# --- PDFs: one LibreOffice per worker --------------------------------------------------------
+
+# A stand-in for LibreOffice that writes "%PDF-fake" for each document, notes its profile,
+# and waits (up to 20 s) until ``expected`` runs have started: runs that come one after the
+# other each wait in vain, and say so.
+SIDE_BY_SIDE_SOFFICE = """#!{python}
+import os, pathlib, sys, time
+args = sys.argv[1:]
+profile = next(a for a in args if a.startswith("-env:UserInstallation="))
+out = pathlib.Path(args[args.index("--outdir") + 1])
+docs = [pathlib.Path(a) for a in args if a.endswith(".docx")]
+runs = pathlib.Path({runs!r})
+(runs / str(os.getpid())).write_text(profile)
+deadline = time.time() + 20
+while len(list(runs.iterdir())) < {expected} and time.time() < deadline:
+    time.sleep(0.05)
+together = len(list(runs.iterdir())) >= {expected}
+with open({log!r}, "a") as log:
+    log.write(f"{{profile}} {{len(docs)}} {{'together' if together else 'alone'}}\\n")
+for d in docs:
+    (out / (d.stem + ".pdf")).write_bytes(b"%PDF-fake " + d.read_bytes()[-40:])
+"""
+
+
+def _side_by_side_soffice(tmp_path: Path, monkeypatch, expected: int) -> Path:
+    import sys
+
+    runs, log = tmp_path / "runs", tmp_path / "soffice.log"
+    runs.mkdir()
+    program = tmp_path / "soffice"
+    program.write_text(SIDE_BY_SIDE_SOFFICE.format(python=sys.executable, runs=str(runs),
+                                                   expected=expected, log=str(log)))
+    program.chmod(0o755)
+    monkeypatch.setenv("APPORT_SOFFICE", str(program))
+    return log
+
+
+def test_pdfs_are_converted_by_one_libreoffice_per_worker_each_with_its_profile(
+        deals, tmp_path, sources, monkeypatch):
+    log = _side_by_side_soffice(tmp_path, monkeypatch, expected=2)
+    out = tmp_path / "out"
+    told: list[tuple[int, int]] = []
+
+    report = build([deals], out, sources=sources, jobs=2, pdf=True,
+                   pdf_progress=lambda done, total: told.append((done, total)))
+
+    assert report.ok, [d.error for d in report.documents if d.error]
+    runs = [line.split() for line in log.read_text().splitlines()]
+    documents = len(list(out.glob("*.docx")))
+    assert len(runs) == 2 and {state for _, _, state in runs} == {"together"}
+    assert len({profile for profile, _, _ in runs}) == 2  # each LibreOffice its own profile
+    assert sum(int(count) for _, count, _ in runs) == documents
+    assert sorted(p.name[:-4] for p in out.glob("*.pdf")) == sorted(
+        p.name[:-5] for p in out.glob("*.docx"))
+    assert told[0] == (0, documents) and told[-1] == (documents, documents)
+    assert len(told) == 3  # said after each LibreOffice run
+
+
+def test_pdfs_of_unchanged_documents_are_not_converted_again(deals, tmp_path, sources,
+                                                            monkeypatch):
+    log = _side_by_side_soffice(tmp_path, monkeypatch, expected=1)
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=2, pdf=True)
+    log.write_text("")
+
+    report = build([deals], out, sources=sources, jobs=2, pdf=True)
+
+    assert report.ok and log.read_text() == ""
+    assert report.count("unchanged") == len(list(out.glob("*.docx"))) + len(
+        list(out.glob("*.pdf")))

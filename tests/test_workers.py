@@ -214,3 +214,96 @@ def test_nested_loops_in_a_word_template_fail_their_deal(tmp_path: Path) -> None
     _assert_the_others_written(tmp_path)
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 1024 * 1024
 
+
+
+_LOADED_BEFORE_FORK = r"""
+import sys
+from pathlib import Path
+from generator import build as b
+from generator.deals import check_file
+from generator.web import outputs
+
+wanted = ("pydantic", "babel.numbers", "num2words", "generator.contract", "generator.offer",
+          "generator.notice", "generator.deals")
+
+
+def checking(original):
+    def run(*args):
+        missing = [m for m in wanted if m not in sys.modules]
+        if missing:
+            raise RuntimeError("imported in the worker: " + " ".join(missing))
+        return original(*args)
+    return run
+
+
+if sys.argv[3] == "build":
+    b._run_deal = checking(b._run_deal)
+    report = b.build([sys.argv[1]], sys.argv[2], jobs=1)
+    print("\n".join(report.failures) or "ok")
+else:  # apport serve's preview; check_file is called in the server, before
+    checked = check_file(Path(sys.argv[1]))
+    outputs._preview = checking(outputs._preview)
+    html = outputs.preview_html(checked, "contrat", b.Sources.default())
+    print("ok" if "<h1>" in html else html[:200])
+"""
+
+
+@pytest.mark.parametrize("where", ["build", "preview"])
+def test_workers_start_with_what_rendering_needs(tmp_path: Path, where: str) -> None:
+    """The parent loads the deal model and the documents' modules (babel's and num2words'
+    French data included) before it forks: each worker of each build, and each preview of
+    ``apport serve``, used to import them again (about a third of a 100-deal build's CPU
+    time, half of a preview's; issue 15)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _LOADED_BEFORE_FORK,
+                           str(SAMPLES / "julie-atelier-bois.yaml"), str(tmp_path / "out"), where],
+                          capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
+def _pid_and_square(n: int) -> tuple[int, int]:
+    return os.getpid(), n * n
+
+
+def _runaway(n: int) -> int:
+    if n < 0:
+        doing("clauses/evil.md")
+        return _c_loop(n)
+    if n == 0:
+        time.sleep(60)
+    return n
+
+
+def test_a_resident_worker_serves_call_after_call() -> None:
+    """``apport serve``'s previews: one worker for many calls, not a fork per call."""
+    resident = workers.Resident()
+    try:
+        first, second = resident.call(_pid_and_square, 3), resident.call(_pid_and_square, 4)
+        assert first[1] == 9 and second[1] == 16
+        assert first[0] == second[0] != os.getpid()
+    finally:
+        resident.close()
+
+
+def test_a_runaway_call_stops_its_resident_worker_only() -> None:
+    """A call past its processor time or its wall clock is Stopped, naming the file; the
+    next call gets a new worker, each call with a whole budget of its own."""
+    resident = workers.Resident(Limits(cpu_seconds=1))
+    try:
+        pid, _ = resident.call(_pid_and_square, 2)
+        stopped = resident.call(_runaway, -1)
+        assert isinstance(stopped, Stopped) and stopped.doing == "clauses/evil.md"
+        assert "processor time" in stopped.reason
+        again, square = resident.call(_pid_and_square, 5)
+        assert square == 25 and again != pid
+    finally:
+        resident.close()
+    resident = workers.Resident(Limits(wall_seconds=2))
+    try:
+        late = resident.call(_runaway, 0)
+        assert isinstance(late, Stopped) and "took more than 2 s" in late.reason
+        assert resident.call(_runaway, 7) == 7
+    finally:
+        resident.close()

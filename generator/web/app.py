@@ -9,10 +9,11 @@ names are checked by :mod:`.store` (404 otherwise).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from ..build import Sources, load_kit
 from ..deals import CheckedDeal, check_bytes
 from ..diagnostics import ApportError, Diagnostic
+from ..workers import Resident
 from ..workspace import Workspace
 from . import form, outputs
 from .security import Guard, GuardMiddleware
@@ -76,6 +78,7 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
     """The ASGI application serving ``workspace`` to whoever holds ``guard``'s token."""
     deals = Deals(workspace)
     sources = Sources.default(workspace.clauses, workspace.templates)
+    previews = Resident()  # the previews' worker process, kept from one to the next
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
@@ -264,7 +267,7 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
             return HTMLResponse('<p class="empty">Corrigez les erreurs signalées pour voir '
                                 "l'aperçu.</p>", 422)
         try:
-            return HTMLResponse(outputs.preview_html(result, kind, sources))
+            return HTMLResponse(outputs.preview_html(result, kind, sources, worker=previews))
         except outputs.NoDocument:
             return HTMLResponse('<p class="empty">Pas de contrat : avec un taux de 0, '
                                 "seuls la fiche d'offre et l'information du client sont "
@@ -365,7 +368,15 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         Route("/ui/out/{name}", ui_out, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    app = Starlette(routes=routes)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            previews.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(GuardMiddleware, guard=guard)
     return app
 

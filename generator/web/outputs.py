@@ -13,12 +13,15 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import build as building
 from ..build import Sources, load_kit
 from ..deals import CheckedDeal
 from . import preview
+
+if TYPE_CHECKING:
+    from ..workers import Resident
 
 KIND_LABELS = {"contrat": "Contrat", "offre": "Fiche d'offre", "client": "Information du client"}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -96,14 +99,31 @@ def _preview(checked: CheckedDeal, kind: str, sources: Sources) -> str:
     return preview.to_html(render(checked, kind, sources))
 
 
-def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:
+def _preview_task(task: tuple[CheckedDeal, str, Sources]) -> tuple[str, Any]:
+    """A preview in the worker, its outcome as data (sent back to the server)."""
+    from ..diagnostics import ApportError
+
+    try:
+        return "html", _preview(*task)
+    except NoDocument as e:
+        return "none", str(e)
+    except ApportError as e:  # sent back as data: the code and where
+        return "error", (e.code, e.params, e.file, e.line, e.column)
+
+
+def preview_html(checked: CheckedDeal, kind: str, sources: Sources, *,
+                 worker: Resident | None = None) -> str:
     """The document of ``kind`` as HTML; the contract with the deal's values marked.
 
     The contract is read from its review rendering (values highlighted), cut
     where the clean contract ends: the jurist's annex is not shown. Rendered
     in a worker process under the budgets ``apport build`` renders with
-    (:mod:`generator.workers`): a hostile clause or template cannot take the
-    server down.
+    (:mod:`generator.workers`), kept from one preview to the next: a hostile
+    clause or template stops its preview and that worker, never the server.
+    ``worker``: the server's preview worker (:class:`generator.workers.Resident`),
+    kept so that there is no fork per preview and what it rendered before
+    (clauses, runs) serves the next preview as she types; without it, a worker
+    is forked for this preview alone.
 
     Raises:
         NoDocument: when the deal has no document of that kind.
@@ -112,18 +132,16 @@ def preview_html(checked: CheckedDeal, kind: str, sources: Sources) -> str:
     from ..diagnostics import ApportError
     from ..workers import Stopped, call
 
-    load_kit(sources)  # loaded (and its errors raised) here, inherited by the worker
-
-    def task() -> tuple[str, Any]:
-        try:
-            return "html", _preview(checked, kind, sources)
-        except NoDocument as e:
-            return "none", str(e)
-        except ApportError as e:  # sent back as data: the code and where
-            return "error", (e.code, e.params, e.file, e.line, e.column)
+    # loaded (and its errors raised) here, inherited by the worker when it starts, with
+    # what rendering needs (imported once, not in every preview); later, the worker
+    # reloads whatever files changed itself
+    load_kit(sources)
+    building.preload()
 
     name = f"{checked.stem}.{kind}.docx"
-    result = call(task)
+    task = (checked, kind, sources)
+    result = (worker.call(_preview_task, task) if worker is not None
+              else call(lambda: _preview_task(task)))
     if isinstance(result, Stopped):
         raise ApportError("render-stopped", {"reason": result.reason},
                           file=result.doing or name)

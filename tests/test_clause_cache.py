@@ -1,0 +1,94 @@
+"""A clause's rendered text is kept by the values it reads (issue 15, clause rendering).
+
+Most clauses read a few terms that recur from deal to deal, or none: their text is
+rendered once per distinct set of values, and never served for values that would
+print differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_clauses import article, load
+
+from generator.clauses import Library, render
+from generator.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class Terms:
+    rate: Any
+    name: str
+
+
+def texts(library: Library, context: dict[str, Any]) -> list[str]:
+    return [block.text for a in render(library, {}, context).articles for block in a.blocks]
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The clause templates the sandbox renders, by name."""
+    seen: list[str] = []
+    original = Sandbox.render
+
+    def counting(self: Sandbox, template: Any, context: Any, *, seconds: float) -> str:
+        seen.append(template.name)
+        return original(self, template, context, seconds=seconds)
+
+    monkeypatch.setattr(Sandbox, "render", counting)
+    return seen
+
+
+def test_a_clause_is_rendered_once_per_distinct_values(tmp_path: Path,
+                                                       renders: list[str]) -> None:
+    library = load(tmp_path, {
+        "01.md": article("fixe", "Un texte sans valeur.\n"),
+        "02.md": article("taux", "Au taux de {{ c.rate }}, voir {{ ref('fixe') }}.\n"),
+        "03.md": article("nom", "Pour {{ c.name }}.\n"),
+    })
+    first = texts(library, {"c": Terms("10 %", "Alice")})
+    assert texts(library, {"c": Terms("10 %", "Bruno")}) == [
+        "Un texte sans valeur.", "Au taux de 10 %, voir l’article\u00a01.", "Pour Bruno."]
+    assert first[2] == "Pour Alice."
+    # the second deal rendered only the clause whose value changed
+    assert renders == ["fixe", "taux", "nom", "nom"]
+
+
+@pytest.mark.parametrize("values", [
+    (1, True, 1.0),  # equal in Python, printed differently
+    (Decimal("1.0"), Decimal("1.00"), Decimal("1")),
+    ("a", "b", "c"),
+])
+def test_values_that_print_differently_are_never_confused(tmp_path: Path,
+                                                          values: tuple[Any, ...]) -> None:
+    library = load(tmp_path, {"01.md": article("taux", "Taux : {{ c.rate }}.\n")})
+    seen = [texts(library, {"c": Terms(v, "x")})[0] for v in values]
+    assert seen == [f"Taux\u00a0: {v}." for v in values]
+
+
+def test_a_clause_reading_a_whole_value_or_a_cross_reference_follows_it(
+        tmp_path: Path) -> None:
+    library = load(tmp_path, {
+        "01.md": article("a", "A.\n", when="show_a"),
+        "02.md": article("b", "{{ c }} ; {{ c.name.upper() }} ; {{ ref('c') }}.\n"),
+        "03.md": article("c", "C.\n"),
+    })
+    one = render(library, {"show_a": True}, {"c": Terms("1", "x")})
+    two = render(library, {"show_a": False}, {"c": Terms("1", "y")})
+    first, second = one.articles[1].blocks[0].text, two.articles[0].blocks[0].text
+    assert first.startswith("Terms(rate='1', name='x')") and "; X\u00a0;" in first
+    assert first.endswith("l’article\u00a03.")
+    assert second.startswith("Terms(rate='1', name='y')") and "; Y\u00a0;" in second
+    assert second.endswith("l’article\u00a02.")
+
+
+def test_a_value_of_an_unknown_kind_is_rendered_every_time(tmp_path: Path,
+                                                           renders: list[str]) -> None:
+    library = load(tmp_path, {"01.md": article("o", "{{ o.rate|length }}\n")})
+    assert texts(library, {"o": Terms({"un"}, "x")}) == ["1"]
+    assert texts(library, {"o": Terms({"un"}, "x")}) == ["1"]
+    assert renders == ["o", "o"]
