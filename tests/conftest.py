@@ -293,6 +293,12 @@ def _forked_codes() -> set[str]:
         return set()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    import hypothesis_profiles
+
+    hypothesis_profiles.quick_run(config.option.markexpr == "not slow")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Record every message code the library produces while the tests run, in this
     process and in the worker processes it forks.
