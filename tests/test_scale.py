@@ -218,7 +218,7 @@ def test_a_damaged_line_of_the_manifest_makes_it_damaged(deals, tmp_path, source
     loaded = Manifest.load(out)
 
     assert loaded.damaged and not loaded.entries
-    assert "the manifest is damaged" in loaded.warnings[0]
+    assert "the manifest is damaged" in str(loaded.warnings[0])
 
 
 # --- a build with nothing to do reads no document again -------------------------------------
