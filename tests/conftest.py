@@ -268,6 +268,12 @@ NOT_YET_PRODUCED = {
 }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    import hypothesis_profiles
+
+    hypothesis_profiles.quick_run(config.option.markexpr == "not slow")
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Record every message code the library produces while the tests run.
 

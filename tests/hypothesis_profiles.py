@@ -13,6 +13,10 @@ The profile applies to the tests that decorate themselves with
 :data:`PROFILE` (``@PROFILE`` above ``@given``), not globally: other test
 modules keep their own settings. Hypothesis's own pytest option
 ``--hypothesis-profile=long`` selects it too.
+
+The quick run (``pytest -m "not slow"``) tries a fifth of the examples of the
+properties it keeps (:func:`examples`, and the ``quick`` profile for those that
+set no count); the full run, what CI runs, tries them all.
 """
 
 from __future__ import annotations
@@ -30,6 +34,27 @@ _COMMON = {
 
 settings.register_profile("ci", max_examples=50, **_COMMON)
 settings.register_profile("long", max_examples=2000, **_COMMON)
+
+QUICK_SHARE = 5
+_quick = False
+
+
+def quick_run(quick: bool) -> None:
+    """Called by conftest.py before the tests are collected: whether this is the quick run
+    (``-m "not slow"``). The quick run loads the ``quick`` profile: hypothesis's default
+    count of examples, shared by ``QUICK_SHARE``."""
+    global _quick
+    _quick = quick
+    if quick:
+        settings.register_profile(
+            "quick", max_examples=examples(settings.default.max_examples))
+        settings.load_profile("quick")
+
+
+def examples(full: int) -> int:
+    """A property's count of examples: ``full`` in the full run, a fifth (at least 10) in
+    the quick run."""
+    return max(10, full // QUICK_SHARE) if _quick else full
 
 
 def active_profile() -> str:

@@ -646,6 +646,7 @@ time.ctime = lambda secs=None: _ctime(time.time() if secs is None else secs)
 """
 
 
+@pytest.mark.slow  # three real builds; jobs_1_and_jobs_2 and force_rebuilds stay quick
 def test_builds_are_byte_identical_whatever_the_clock_or_time_zone(deals, tmp_path, lib):
     env = {k: v for k, v in os.environ.items() if k not in ("TZ", "PYTHONPATH")}
     fake = tmp_path / "fakeclock"
@@ -772,6 +773,7 @@ def _many_deals(folder: Path, n: int) -> Path:
     return folder
 
 
+@pytest.mark.slow  # two real builds of 25 deals
 def test_progress_bar_on_a_terminal_only(tmp_path, lib):
     deals = _many_deals(tmp_path / "deals", 25)
     library = ["--clauses", str(lib / "clauses"), "--templates", str(lib / "templates")]

@@ -27,8 +27,8 @@ def apport(*args: str, cwd: Path, **options: object) -> subprocess.CompletedProc
 @pytest.mark.parametrize("args", [
     ("validate", "--format", "json", str(JULIE)),
     ("schema",),
-    ("offer", str(JULIE)),
-    ("build", str(JULIE), "-o", "out", "-j", "1"),
+    pytest.param(("offer", str(JULIE)), marks=pytest.mark.slow),
+    pytest.param(("build", str(JULIE), "-o", "out", "-j", "1"), marks=pytest.mark.slow),
 ], ids=["validate", "schema", "offer", "build"])
 def test_stdout_on_a_full_device_is_one_line(tmp_path: Path, args: tuple[str, ...]) -> None:
     with open("/dev/full", "w") as full:

@@ -24,6 +24,7 @@ import yaml
 from docx import Document
 from docxtpl import DocxTemplate
 from lxml import etree
+from quick import quick_cases
 
 from generator.build import Kit, Sources, load_kit
 from generator.clauses import render, select
@@ -312,7 +313,7 @@ def hostile_deal(tmp_path: Path, value: str, **extra: Any) -> CheckedDeal:
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=lambda v: v[:20])
-@pytest.mark.parametrize("review", [False, True])
+@pytest.mark.parametrize("review", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_hostile_values_print_literally(tmp_path: Path, value: str, review: bool) -> None:
     checked = hostile_deal(tmp_path, value)
     data = contract(checked, review=review)
@@ -345,7 +346,7 @@ def test_a_hostile_reference_prints_literally(tmp_path: Path) -> None:
 # --- fidelity with docxtpl --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stem", WITH_COMMISSION)
+@pytest.mark.parametrize("stem", quick_cases(WITH_COMMISSION))
 @pytest.mark.parametrize("review", [False, True])
 def test_same_text_as_plain_docxtpl(stem: str, review: bool) -> None:
     checked = sample(stem)

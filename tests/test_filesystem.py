@@ -349,7 +349,7 @@ def half_way(work: Path) -> Path:
     return work
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
 def test_a_build_failing_half_way_loses_no_file(half_way: Path, jobs: str) -> None:
     work = half_way
     deal(work / "deals", "b.yaml", **{"reference: AA-2026-014": "reference: b",

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis_profiles import examples
 
 from generator import french
 from generator.french import (
@@ -431,7 +432,7 @@ alphabet = st.sampled_from(
 )
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(st.one_of(st.text(), st.lists(alphabet, max_size=30).map("".join)))
 def test_typography_idempotent(text: str) -> None:
     once = typography(text)

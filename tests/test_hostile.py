@@ -35,6 +35,7 @@ import reading
 import yaml
 from click.testing import CliRunner
 from lxml import etree
+from quick import quick_cases
 from strategies import IN_CONTRACT, get, printed_pieces, shown_in_notice, shown_in_offer
 
 from generator.cli import cli
@@ -147,7 +148,20 @@ def _expected_line(file: str, error: dict[str, str]) -> re.Pattern[str]:
                       re.MULTILINE)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["file"] for c in CASES])
+# The quick run keeps every refused file (they stop at validation), a few accepted ones
+# (each a full build) and one through the real program; the full run takes them all.
+QUICK_ACCEPTED = {"quotes-and-ampersands.yaml", "template-statement.yaml", "crlf.yaml",
+                  "right-to-left.yaml"}
+QUICK_REAL = "python-tags.yaml"
+
+
+def _quick(case: dict[str, Any]) -> bool:
+    if case.get("via") == "subprocess":
+        return case["file"] == QUICK_REAL
+    return case["expect"] == "refuse" or case["file"] in QUICK_ACCEPTED
+
+
+@pytest.mark.parametrize("case", quick_cases(CASES, _quick), ids=[c["file"] for c in CASES])
 def test_hostile_deal(case: dict[str, Any], tmp_path: Path) -> None:
     real = case.get("via") == "subprocess"
     (tmp_path / "deals").mkdir()
@@ -246,10 +260,12 @@ def build_with(folder: Path, *, real: bool = False) -> Outcome:
 CLAUSES = [
     pytest.param("escape-class-globals.md", "refused by the sandbox", 8, False, id="class-globals"),
     pytest.param("escape-cycler.md", "refused by the sandbox", 8, False, id="cycler"),
-    pytest.param("escape-self.md", "refused by the sandbox", 8, True, id="self"),
+    pytest.param("escape-self.md", "refused by the sandbox", 8, True, id="self",
+                 marks=pytest.mark.slow),
     pytest.param("huge-loop.md", "loops in a clause may produce at most", 8, False,
                  id="huge-loop"),
-    pytest.param("endless-loop.md", "took more than", None, True, id="endless-loop"),
+    pytest.param("endless-loop.md", "took more than", None, True, id="endless-loop",
+                 marks=pytest.mark.slow),  # test_clauses times a runaway clause out quickly
     pytest.param("include-from-disk.md", "cannot include, import or extend", 8, False,
                  id="include"),
 ]
@@ -311,7 +327,7 @@ TEMPLATES = [
 
 
 @pytest.mark.parametrize(("make", "message"), TEMPLATES)
-@pytest.mark.parametrize("kind", ["contrat", "offre"])
+@pytest.mark.parametrize("kind", ["contrat", pytest.param("offre", marks=pytest.mark.slow)])
 def test_a_hostile_template_stops_the_build_naming_its_file(library: Path, make: Any,
                                                             message: str, kind: str) -> None:
     folder = library.parent

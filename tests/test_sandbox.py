@@ -113,9 +113,11 @@ def test_a_condition_that_raises_is_a_located_error(tmp_path: Path, when: str,
 
 # --- finding 12: Word templates have budgets ---------------------------------------------------
 
+NESTED_LOOPS = ("{% for a in 'x' * 99999 %}{% for b in 'x' * 99999 %}{% endfor %}"
+                "{% endfor %}")
 TEMPLATES = [
-    pytest.param("{% for a in 'x' * 99999 %}{% for b in 'x' * 99999 %}{% endfor %}{% endfor %}",
-                 f"took more than {DOCUMENT_TIME_LIMIT:g} s", id="nested-loops"),
+    pytest.param(NESTED_LOOPS, f"took more than {DOCUMENT_TIME_LIMIT:g} s", id="nested-loops",
+                 marks=pytest.mark.slow),  # waits for the whole budget: quick below
     pytest.param("{{ (9 ** 9999999) % 10 }}", "may not build a number", id="huge-power"),
     pytest.param("{{ ('x' * 1000000000)|length }}", "may not build", id="huge-string"),
     pytest.param("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}",
@@ -141,6 +143,21 @@ def test_a_runaway_template_is_refused_naming_its_file(tmp_path: Path, text: str
     assert time.monotonic() - start < DOCUMENT_TIME_LIMIT + 10
     assert str(error.value).startswith(f"{tmp_path / 'modele.docx'}: error: ")
     assert not ADDRESS.search(str(error.value))
+
+
+def test_a_runaway_template_is_stopped_by_the_document_time_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The nested-loops case above with a budget of 1 s instead of the real one, so that the
+    quick run sees the timer stop a template too."""
+    import generator.documents
+
+    monkeypatch.setattr(generator.documents, "DOCUMENT_TIME_LIMIT", 1.0)
+    start = time.monotonic()
+    with pytest.raises(TemplateError, match=re.escape("took more than 1 s")) as error:
+        WordTemplate(docx_with(tmp_path, "Avant.", NESTED_LOOPS)).render(
+            {"nom": "Zoé"}, {"title": "T"}, {})
+    assert time.monotonic() - start < DOCUMENT_TIME_LIMIT
+    assert str(error.value).startswith(f"{tmp_path / 'modele.docx'}: error: ")
 
 
 def test_time_limit_within_another_keeps_the_outer_one() -> None:

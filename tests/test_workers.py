@@ -104,6 +104,7 @@ def test_an_exception_is_reported_for_its_task_only() -> None:
     assert out[1] == 1
 
 
+@pytest.mark.slow  # burns its CPU second like the loop in C above, which stays quick
 def test_call_runs_one_function_under_the_limits() -> None:
     assert workers.call(lambda: os.getpid()) != os.getpid()
     stopped = workers.call(lambda: _c_loop(None), limits=Limits(cpu_seconds=1))

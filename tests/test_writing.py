@@ -218,14 +218,22 @@ def test_5_a_second_build_waits_for_the_first_and_says_who_holds_the_folder(
     with OutputFolder(work / "out"):
         process = subprocess.Popen(command("build", "deals", "-o", "out"), cwd=work,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(3)
+        assert process.stderr is not None
+        said = ""  # up to the line that says it waits (no fixed sleep: the quick run)
+        while "waiting for apport" not in said:
+            line = process.stderr.readline()
+            assert line, f"the second build ended without waiting: {said}"
+            said += line
+        time.sleep(0.5)
         assert process.poll() is None, "the second build did not wait"
     out, err = process.communicate(timeout=120)
+    err = said + err
     assert process.returncode == 0, err
     assert f"out: waiting for apport (process {os.getpid()}" in err
     assert (work / "out" / "julie.contrat.docx").is_file()
 
 
+@pytest.mark.slow  # three real builds of 13 deals racing
 def test_5_three_builds_at_once_leave_everything_whole(work: Path) -> None:
     for i in range(12):
         deal(work / "deals", f"d{i:02d}.yaml", **{"rate: 15": f"rate: {10 + i}"})
