@@ -188,7 +188,7 @@ def load_kit(sources: Sources) -> Kit:
 # --- results ------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class DocumentResult:
     """What happened to one output file."""
 
@@ -623,7 +623,8 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
     same clauses are chosen, the same documents and the same warnings. The deal's warnings
     are the ones recorded then.
     """
-    offer = entries.get(document_name(path.stem, Kind.OFFER))
+    stem = path.stem
+    offer = entries.get(f"{stem}.{Kind.OFFER.value}.docx")
     if not isinstance(offer, DocumentEntry) or (strict and offer.warnings):
         return None
     names = offer.documents
@@ -632,25 +633,28 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
         return None
     result = _DealResult(index, quick=True)
     deal_path = os.path.abspath(path)
+    folder = str(out)
+    tool = tool_version()
     produced = set()
     for name in names:
         entry = entries.get(name)
-        if not isinstance(entry, DocumentEntry) or name != document_name(path.stem, entry.kind):
+        if not isinstance(entry, DocumentEntry) or name != f"{stem}.{entry.kind.value}.docx":
             return None
         produced.add(entry.kind)
         library, template = hashes[entry.kind.source]
         inputs = Inputs(kind=entry.kind, deal_sha256=deal_sha, template_sha256=template,
-                        library_sha256=library, tool=tool_version(), documents=names,
+                        library_sha256=library, tool=tool, documents=names,
                         warnings=offer.warnings, final=final and entry.kind is Kind.CONTRACT)
-        on_disk = statuses.sha256(out / name) if statuses else sha256_file(out / name)
+        file = os.path.join(folder, name)  # (a plain string: a Path costs more than the stat)
+        on_disk = statuses.sha256(file) if statuses else sha256_file(Path(file))
         if assess(entry, inputs, on_disk) != []:
             return None
         if entry.deal != display or entry.deal_path != deal_path:
             result.records[name] = dataclasses.replace(entry, deal=display, deal_path=deal_path)
         result.documents.append(DocumentResult(name, display, Status.UNCHANGED))
     has_commission = Kind.CONTRACT in produced
-    if tuple(names) != tuple(document_name(path.stem, k) for k in
-                             _kinds(has_commission, path.stem, review, names)):
+    if tuple(names) != tuple(f"{stem}.{k.value}.docx" for k in
+                             _kinds(has_commission, stem, review, names)):
         return None
     result.diagnostics = [Diagnostic(display, line, column, where, "warning", code,
                                      params_from_json(params))

@@ -31,14 +31,17 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.environment import TemplateExpression
+from jinja2.parser import Parser
 from jinja2.sandbox import SecurityError
 from markupsafe import Markup
 
-from . import french
+from . import codecache, french
 from .errors import ClauseError
 from .french import typography
 from .messages import Msg
@@ -176,6 +179,25 @@ def _check_syntax(template_ast: nodes.Template, file: str, body_line: int) -> No
         raise ClauseError(file, "clause-include", line=body_line + node.lineno - 1)
 
 
+def _condition(when: str) -> TemplateExpression:
+    """``_ENV.compile_expression(when, undefined_to_none=False)``, its code kept by
+    :mod:`generator.codecache` (the same steps as Jinja's method)."""
+
+    def compile_condition() -> tuple[CodeType, Any]:
+        parser = Parser(_ENV, when, state="variable")
+        expression = parser.parse_expression()
+        if not parser.stream.eos:
+            raise jinja2.TemplateSyntaxError("chunk after expression",
+                                             parser.stream.current.lineno, None, None)
+        expression.set_environment(_ENV)
+        body = [nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)]
+        return _ENV.compile(nodes.Template(body, lineno=1)), None
+
+    code, _ = codecache.compiled(_ENV, "condition", when, None, None, compile_condition)
+    template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+    return TemplateExpression(template, False)
+
+
 def parse_clause(path: Path, display: str | None = None) -> Clause:
     """Read one clause file.
 
@@ -216,7 +238,7 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
     condition = None
     if when is not None:
         try:
-            condition = _ENV.compile_expression(when, undefined_to_none=False)
+            condition = _condition(when)
         except jinja2.TemplateSyntaxError as e:
             raise ClauseError(file, "clause-when-invalid", {"detail": e.message},
                               when_line) from None
@@ -225,10 +247,15 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
             raise ClauseError(file, "clause-when-cannot-compile",
                               {"detail": f"{type(e).__name__}: {str(e)[:100]}"},
                               when_line) from None
-    try:
-        source_ast = _ENV.parse(_tag_lines_vanish(body), name=clause_id, filename=file)
+    source = _tag_lines_vanish(body)
+
+    def compile_body() -> tuple[CodeType, Any]:
+        source_ast = _ENV.parse(source, name=clause_id, filename=file)
         _check_syntax(source_ast, file, body_line)
-        code = _ENV.compile(source_ast, name=clause_id, filename=file)
+        return _ENV.compile(source_ast, name=clause_id, filename=file), _reads(source_ast)
+
+    try:
+        code, reads = codecache.compiled(_ENV, "clause", source, clause_id, file, compile_body)
         template = _ENV.bounded(
             _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
     except jinja2.TemplateSyntaxError as e:
@@ -243,7 +270,7 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         body=body, file=file, name=path.name, body_line=body_line, when_line=when_line,
         id_line=key_lines.get("id", 2), part_of_line=key_lines.get("part_of", 2),
         sha256=hashlib.sha256(raw).hexdigest(), template=template, condition=condition,
-        reads=_reads(source_ast),
+        reads=reads,
     )
 
 

@@ -36,6 +36,7 @@ import jinja2
 from docxtpl import DocxTemplate, RichText
 from jinja2.sandbox import SecurityError
 
+from . import codecache
 from .errors import TemplateError
 from .french import NBHY, ORDINAL_SUFFIX
 from .sandbox import DOCUMENT_OUTPUT, DOCUMENT_TIME_LIMIT, Sandbox, Timeout
@@ -195,7 +196,10 @@ class WordTemplate:
         source = re.sub("|".join(map(re.escape, LITERAL_TAGS)),
                         lambda m: LITERAL_TAGS[m.group()], source)
         try:
-            return _ENV.bounded(_ENV.from_string(source))
+            code, _ = codecache.compiled(_ENV, "template part", source, None, None,
+                                         lambda: (_ENV.compile(source), None))
+            return _ENV.bounded(
+                _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(self.file, "template-bad-tag",
                                 {"detail": e.message, "near": _near(source, e.lineno)}) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,7 @@ def find_deal_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     for given in paths:
         given = Path(given)
         if given.is_dir():
-            for file in _walk(given):
-                real = os.path.realpath(file)
+            for file, real in _walk(given):
                 if real not in seen_files:
                     seen_files.add(real)
                     found.append((file, str(file)))
@@ -64,7 +64,8 @@ def find_deal_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return sorted(found, key=lambda pair: natural_path_key(pair[1]))
 
 
-def _walk(top: Path) -> Iterator[Path]:
+def _walk(top: Path) -> Iterator[tuple[Path, str]]:
+    """The deal files below ``top``, each with its real path (links resolved)."""
     visited: set[str] = set()
     for root, dirs, files in os.walk(top, followlinks=True):
         real = os.path.realpath(root)
@@ -75,6 +76,12 @@ def _walk(top: Path) -> Iterator[Path]:
         dirs[:] = sorted((d for d in dirs if not d.startswith(".")), key=natural_key)
         for name in sorted(files, key=natural_key):
             if name.endswith(DEAL_SUFFIXES) and not name.startswith("."):
-                path = Path(root) / name
-                if path.is_file():
-                    yield path
+                file = os.path.join(root, name)
+                try:
+                    st = os.lstat(file)
+                except OSError:
+                    continue
+                if stat.S_ISREG(st.st_mode):  # in a real folder: its real path is known
+                    yield Path(file), os.path.join(real, name)
+                elif stat.S_ISLNK(st.st_mode) and os.path.isfile(file):
+                    yield Path(file), os.path.realpath(file)

@@ -38,7 +38,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -96,7 +96,7 @@ class Derived(enum.StrEnum):
 Warning = tuple[int, int, str, str, str, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentEntry:
     """A document rendered from a deal, and everything it was rendered from."""
 
@@ -116,7 +116,7 @@ class DocumentEntry:
     previous_sha256: str | None = None  # what it replaced, until the move is known done
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     """A file made from a document (a redline, a PDF, an email)."""
 
@@ -187,9 +187,10 @@ def _kind_of(name: str, value: Any) -> Kind:
         raise Damaged(f"{name}: unknown kind {value!r}") from None
 
 
-def _warning(value: Any, seen: dict[Any, Any] | None = None) -> Warning:
+def _warning(value: Any, shared: _Shared | None = None) -> Warning:
     # The same warnings recur across entries (a deal's three documents, and deals alike):
     # each is checked once and shared.
+    seen = shared.objects if shared is not None else None
     if seen is not None and isinstance(value, list) and len(value) == 6 \
             and type(value[0]) is int and type(value[1]) is int:
         try:
@@ -205,10 +206,13 @@ def _warning(value: Any, seen: dict[Any, Any] | None = None) -> Warning:
             or any(_CONTROL.search(v) for v in value[2:])
             or not known(value[4])):
         raise Damaged("a warning is not [line, column, path, \"warning\", code, parameters]")
-    try:
-        params_from_json(value[5])
-    except (ValueError, TypeError, KeyError, ArithmeticError):
-        raise Damaged("a warning's parameters are not readable") from None
+    if shared is None or value[5] not in shared.params:  # "{}" and others recur
+        try:
+            params_from_json(value[5])
+        except (ValueError, TypeError, KeyError, ArithmeticError):
+            raise Damaged("a warning's parameters are not readable") from None
+        if shared is not None:
+            shared.params.add(value[5])
     result = (value[0], value[1], value[2], value[3], value[4], value[5])
     if seen is not None:
         seen[result] = result
@@ -222,6 +226,7 @@ class _Shared:
     def __init__(self, tables: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.tables = tables or {}
         self.objects: dict[Any, Any] = {}
+        self.params: set[str] = set()  # warning parameters found readable
 
     def one(self, value: Any) -> Any:
         return self.objects.setdefault(value, value)
@@ -326,7 +331,7 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
         template_sha256=_sha(data.get("template_sha256"), f"{name}: template_sha256"),
         library_sha256=_sha(data.get("library_sha256"), f"{name}: library_sha256"),
         tool=tool, clauses=clauses, review=review, final=final, documents=documents,
-        warnings=shared.one(tuple(_warning(w, shared.objects) for w in warnings)),
+        warnings=shared.one(tuple(_warning(w, shared) for w in warnings)),
         deal_path=deal_path, previous_sha256=previous)
 
 
@@ -395,11 +400,11 @@ def _parse(text: str) -> Any:
         raise Damaged(str(e).splitlines()[0] if str(e) else "not JSON") from None
 
 
-def _read_regular(path: Path) -> str | None:
-    """The text of a regular file (None: absent).
+def _check_regular(path: Path) -> int | None:
+    """The size of a regular file (None: absent).
 
     Raises:
-        Damaged: it is a folder, a link, a special file, too large, or not UTF-8.
+        Damaged: it is a folder, a link, a special file, or too large.
     """
     try:
         st = os.lstat(path)
@@ -411,6 +416,17 @@ def _read_regular(path: Path) -> str | None:
         raise Damaged("not a regular file")
     if st.st_size > MAX_BYTES:
         raise Damaged("larger than any manifest apport writes")
+    return st.st_size
+
+
+def _read_regular(path: Path) -> str | None:
+    """The text of a regular file (None: absent).
+
+    Raises:
+        Damaged: it is a folder, a link, a special file, too large, or not UTF-8.
+    """
+    if _check_regular(path) is None:
+        return None
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
@@ -434,22 +450,21 @@ class Manifest:
         result = cls()
         path = out / MANIFEST
         try:
-            text = _read_regular(path)
-            if text is not None:
-                result.manifest_bytes = len(text)
-                data = _parse(text)
-                del text
-                if not isinstance(data, dict) or data.get("format") not in FORMATS:
-                    raise Damaged("not a manifest of format 1 or 2")
-                documents = data.get("documents")
-                if not isinstance(documents, dict):
-                    raise Damaged("no documents")
-                shared = _Shared(_clause_table(data.get("clauses"))
-                                 if data["format"] >= 2 else None)
-                entries = result.entries
-                for name in list(documents):  # each parsed entry let go once typed
-                    entries[_text(name, "a name")] = entry_from_json(
-                        name, documents.pop(name), shared)
+            try:  # as apport writes it: one document a line, read a line at a time
+                result.manifest_bytes = _read_by_line(path, result.entries)
+            except _OtherLayout:  # written otherwise (by hand, format 1): read whole
+                result.entries = {}
+                text = _read_regular(path)
+                if text is not None:
+                    result.manifest_bytes = len(text)
+                    data = _parse(text)
+                    del text
+                    shared = _header(data)
+                    documents = data["documents"]
+                    entries = result.entries
+                    for name in list(documents):  # each parsed entry let go once typed
+                        entries[_text(name, "a name")] = entry_from_json(
+                            name, documents.pop(name), shared)
         except Damaged as e:
             result.entries = {}
             result.damaged = True
@@ -492,13 +507,8 @@ class Manifest:
             WriteError: located, when the manifest cannot be written.
         """
         out = folder.path
-        tables = clause_tables(self.entries)
-        documents = {name: entry_to_json(self.entries[name], tables)
-                     for name in sorted(self.entries)}
-        payload = {"format": FORMAT, "clauses": tables, "documents": documents}
-        encoder = json.JSONEncoder(indent=1, ensure_ascii=False, allow_nan=False)
         target = out / MANIFEST
-        staged = folder.stage(_blocks(encoder.iterencode(payload)), target)
+        staged = folder.stage(_blocks(_manifest_lines(self.entries)), target)
 
         try:
             check_target(target)
@@ -524,6 +534,95 @@ class Manifest:
         if self.damaged or (missing and (changed or self.entries or self.journal_bytes)) or (
                 self.journal_bytes and grown):
             self.save(folder)
+
+
+# The manifest as apport writes it: the header (format, clause tables) indented, then one
+# line per document, so that it is read (and written) a line at a time:
+#   {
+#    "format": 2,
+#    "clauses": {...},
+#    "documents": {
+#     "NAME.contrat.docx": {...},
+#     "NAME.offre.docx": {...}
+#    }
+#   }
+_DOCUMENTS = ' "documents": {\n'
+_END = (" }\n", "}\n")
+
+
+def _manifest_lines(entries: Mapping[str, Entry]) -> Iterator[str]:
+    tables = clause_tables(entries)
+    head = json.dumps({"format": FORMAT, "clauses": tables}, indent=1, ensure_ascii=False,
+                      allow_nan=False)
+    names = sorted(entries)
+    if not names:
+        yield head[:-2] + ',\n "documents": {}\n}'
+        return
+    yield head[:-2] + ",\n" + _DOCUMENTS
+    last = names[-1]
+    for name in names:
+        yield "  " + json.dumps(name, ensure_ascii=False) + ": " + json.dumps(
+            entry_to_json(entries[name], tables), ensure_ascii=False, allow_nan=False) + (
+            ",\n" if name != last else "\n")
+    yield "".join(_END)[:-1]
+
+
+class _OtherLayout(Exception):
+    """The manifest is not laid out a document a line: read it whole."""
+
+
+def _header(data: Any) -> _Shared:
+    if not isinstance(data, dict) or data.get("format") not in FORMATS:
+        raise Damaged("not a manifest of format 1 or 2")
+    if not isinstance(data.get("documents"), dict):
+        raise Damaged("no documents")
+    return _Shared(_clause_table(data.get("clauses")) if data["format"] >= 2 else None)
+
+
+def _read_by_line(path: Path, entries: dict[str, Entry]) -> int:
+    """Read the manifest laid out as apport writes it into ``entries``; its size.
+
+    Raises:
+        Damaged: not a regular file, too large, not UTF-8, or an entry is wrong.
+        _OtherLayout: the layout is another (which does not make it damaged).
+    """
+    size = _check_regular(path)
+    if size is None:
+        return 0
+    try:
+        with open(path, encoding="utf-8", newline="\n") as f:
+            header = []
+            for line in f:
+                header.append(line)
+                if line == _DOCUMENTS:
+                    break
+            else:
+                raise _OtherLayout
+            try:
+                shared = _header(_parse("".join(header) + "}}"))
+            except Damaged:
+                raise _OtherLayout from None
+            more = True
+            for line in f:
+                if line == _END[0] and not more:
+                    if f.read() not in (_END[1], _END[1][:-1]):
+                        raise _OtherLayout
+                    return size
+                if not more or not line.startswith("  ") or not line.endswith("\n"):
+                    raise _OtherLayout
+                body = line[:-1]
+                more = body.endswith(",")
+                try:
+                    item = _parse("{" + (body[:-1] if more else body) + "}")
+                except Damaged:
+                    raise _OtherLayout from None
+                for name, value in item.items():
+                    entries[name] = entry_from_json(name, value, shared)
+            raise _OtherLayout
+    except UnicodeDecodeError as e:
+        raise Damaged(str(e)) from None
+    except OSError as e:
+        raise Damaged(e.strerror or str(e)) from None
 
 
 def _damage(path: Path, e: Damaged) -> str:
@@ -604,7 +703,7 @@ def settled(entry: Entry) -> Entry:
 FileStatus = tuple[int, int, int, int]
 
 
-def file_status(path: Path) -> FileStatus | None:
+def file_status(path: str | Path) -> FileStatus | None:
     """What the file system says of the regular file ``path`` (a link not followed) that
     changes whenever its bytes do. None when absent or not a regular file, and where the
     status-change time is not that (Windows: it is the creation time there)."""
@@ -661,17 +760,18 @@ class Statuses:
             result.damaged = True
         return result
 
-    def sha256(self, path: Path) -> str | None:
+    def sha256(self, path: str | Path) -> str | None:
         """The hash of the bytes of the file ``path`` (None: absent, or not a regular
         file): read only when its status is not the one recorded for them."""
+        name = os.path.basename(path)
         status = file_status(path)
         if status is not None:
-            known = self.known.get(path.name)
+            known = self.known.get(name)
             if known is not None and known[0] == status:
                 return known[1]
-        sha = sha256_file(path)
+        sha = sha256_file(Path(path))
         if status is not None and sha is not None:
-            self.learn(path.name, status, sha)
+            self.learn(name, status, sha)
         return sha
 
     def learn(self, name: str, status: FileStatus, sha: str) -> None:

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from . import terms
+from . import figures
 from .model import Deal, Party, vat_key
 
 
@@ -35,7 +35,7 @@ def warning(path: str, code: str, **params: Any) -> Finding:
 
 Rule = Callable[[Deal], Iterator[Finding]]
 
-DAS2_THRESHOLD = terms.DAS2_THRESHOLD
+DAS2_THRESHOLD = figures.DAS2_THRESHOLD
 
 # The offices that represent each company form, and the ones that belong to other forms:
 # a "Présidente" signing for an EURL is a capacity the company does not have.
@@ -182,7 +182,7 @@ def jurisdiction_with_ei(deal: Deal) -> Iterator[Finding]:
 
 @rule
 def das2_threshold(deal: Deal) -> Iterator[Finding]:
-    estimate = terms.yearly_commission_incl_vat(deal)
+    estimate = figures.yearly_commission_incl_vat(deal)
     if estimate is not None and estimate > DAS2_THRESHOLD:
         yield warning("client.estimated_revenue", "das2-threshold", estimate=estimate,
                       threshold=DAS2_THRESHOLD)
@@ -226,14 +226,14 @@ def trivial_cap(deal: Deal) -> Iterator[Finding]:
     if not deal.has_commission or liability is None or liability.cap != "amount" \
             or liability.cap_amount is None or liability.cap_amount <= 0:
         return
-    expected = terms.expected_commission(deal)
-    floor = terms.CAP_FLOOR if expected is None else expected
+    expected = figures.expected_commission(deal)
+    floor = figures.CAP_FLOOR if expected is None else expected
     if liability.cap_amount < floor:
         if expected is not None:
             yield warning("liability.cap_amount", "cap-below-expected-commission",
                           expected=expected)
         else:
-            yield warning("liability.cap_amount", "cap-below-floor", floor=terms.CAP_FLOOR)
+            yield warning("liability.cap_amount", "cap-below-floor", floor=figures.CAP_FLOOR)
 
 
 def _scripts(word: str) -> set[str]:

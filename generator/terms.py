@@ -11,21 +11,30 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from . import french
+from .figures import (  # noqa: F401 - the figures are part of the terms
+    CAP_FLOOR,
+    CENT,
+    DAS2_THRESHOLD,
+    VAT_RATE,
+    commission_on,
+    example_months,
+    expected_commission,
+    money,
+    yearly_commission_incl_vat,
+)
 from .model import Deal, Party
 from .text import Run, value
 
-VAT_RATE = Decimal("0.20")
-CENT = Decimal("0.01")
 DRAFT_NOTICE = "Projet – à faire relire par un juriste"
 BLANK_DATE = "____________________"
 
 # Fixed terms of every contract, stated once: the clauses, the offer sheet and the
-# client notice print them from here.
-CAP_FLOOR = Decimal(1000)            # the least the commissions cap can ever be
+# client notice print them from here (the cap's floor and the DAS2 threshold, which
+# the rules read too, with the figures in generator/figures.py).
 RECOVERY_INDEMNITY = Decimal(40)     # Code de commerce D441-5
 LATE_INTEREST = ("le taux d’intérêt appliqué par la Banque centrale européenne à son "
                  "opération de refinancement la plus récente, majoré de dix (10) points "
@@ -39,8 +48,6 @@ CURE_DAYS = 15                       # to remedy a serious breach after formal n
 AMICABLE_DAYS = 30                   # to settle amicably before mediation
 PAYMENT_CEILING_DAYS = 60            # every invoice paid at the latest this long after its
                                      # date (Code de commerce L441-10)
-DAS2_THRESHOLD = Decimal(2400)       # fees above this, VAT included, a year to one payee are
-                                     # declared by the payer (DAS2, CGI art. 240)
 
 LEGAL_FORMS = {
     "ei": ("entrepreneur individuel", "EI"),
@@ -53,66 +60,6 @@ LEGAL_FORMS = {
 
 
 # --- figures ------------------------------------------------------------------------
-
-
-def money(amount: Decimal) -> Decimal:
-    """Round to the cent, half up, as invoices do."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def commission_on(deal: Deal, revenue: Decimal) -> Decimal:
-    """The commission (excl. VAT) on ``revenue`` at the deal's rate."""
-    return money(revenue * deal.commission.rate / 100)
-
-
-def example_months(deal: Deal) -> int:
-    """How many months of revenue the worked example counts (recurring missions).
-
-    The whole commission period when follow-on contracts are covered; the
-    first month only when only a trial would be covered; none when neither
-    is (a client who starts with a trial then brings nothing).
-    """
-    assert deal.duration is not None and deal.duration.commission_months is not None
-    if deal.commission.covers_follow_on:
-        return deal.duration.commission_months
-    return 1 if deal.commission.covers_trial else 0
-
-
-def expected_commission(deal: Deal) -> Decimal | None:
-    """The commission (excl. VAT) the estimate brings over the commission period.
-
-    The worked example's total: one commission for a one-shot mission, the
-    commissioned months of a recurring one (see :func:`example_months`).
-    ``None`` when the deal gives no estimate or no commission.
-    """
-    revenue = deal.client.estimated_revenue
-    if revenue is None or not deal.has_commission or deal.duration is None:
-        return None
-    if deal.duration.mission == "one_shot":
-        return commission_on(deal, revenue)
-    if deal.duration.commission_months is None:
-        return None
-    return commission_on(deal, revenue) * example_months(deal)
-
-
-def yearly_commission_incl_vat(deal: Deal) -> Decimal | None:
-    """The estimated commissions, VAT included, over the busiest 12 months.
-
-    ``None`` when the deal gives no estimate or no commission. Used for the
-    DAS2 warning (payers declare fees above 2 400 € a year to one payee).
-    """
-    revenue = deal.client.estimated_revenue
-    if revenue is None or not deal.has_commission or deal.duration is None:
-        return None
-    if deal.duration.mission == "one_shot":
-        total = commission_on(deal, revenue)
-    else:
-        if deal.duration.commission_months is None:
-            return None
-        total = commission_on(deal, revenue) * min(example_months(deal), 12)
-    if deal.introducer.vat == "liable":
-        total = money(total * (1 + VAT_RATE))
-    return total
 
 
 # --- the terms handed to clauses and templates --------------------------------------------

@@ -7,8 +7,12 @@ dict), change one thing, write it to ``tmp_path`` and read it back with
 
 from __future__ import annotations
 
+import atexit
 import copy
+import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 SCHEMA = ROOT / "schema" / "deal.schema.json"
 SCHEMA_LINE = "# yaml-language-server: $schema=../schema/deal.schema.json"
+
+# Compiled clause and template code (generator.codecache) is kept in a folder of this
+# run, for the tests' subprocesses too, never in the user's cache.
+_CODE_CACHE = tempfile.mkdtemp(prefix="apport-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CODE_CACHE
+atexit.register(shutil.rmtree, _CODE_CACHE, True)
 
 
 

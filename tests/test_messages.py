@@ -274,3 +274,69 @@ def test_a_document_to_compare_must_be_a_regular_file_of_bounded_size(tmp_path, 
     with pytest.raises(RedlineError) as error:
         redline.compare(document, document)
     assert error.value.code == "document-too-large"
+
+
+# --- the catalogue's own reader reads what babel reads --------------------------------------
+
+_TRICKY_PO = r'''# a comment
+msgid ""
+msgstr ""
+"Project-Id-Version: apport\n"
+"Content-Type: text/plain; charset=utf-8\n"
+
+#. an automatic comment
+#: somewhere.py:12
+#, python-brace-format
+msgid "joined"
+msgstr ""
+"a string on "
+"two lines, {n}"
+
+#, fuzzy, python-format
+msgid "fuzzy-one"
+msgstr "not used yet"
+
+msgid "escaped"
+msgstr "a \"quote\", a backslash \\ and a tab\there\nnext line"
+
+msgid "untranslated"
+msgstr ""
+
+msgctxt "menu"
+msgid "with-context"
+msgstr "in a context"
+
+msgid "plural"
+msgid_plural "plurals"
+msgstr[0] "one"
+msgstr[1] "many"
+
+#~ msgid "obsolete"
+#~ msgstr "gone"
+
+msgid "last"
+msgstr "no blank line after it"'''
+
+
+def _babel_read(text: str) -> dict[str, str]:
+    import io
+
+    from babel.messages.pofile import read_po
+
+    po = read_po(io.BytesIO(text.encode("utf-8")), locale="en")
+    return {str(m.id): str(m.string) for m in po
+            if m.id and m.string and not m.fuzzy and isinstance(m.id, str) and not m.context}
+
+
+@pytest.mark.parametrize("lang", messages.LANGUAGES)
+def test_the_catalogue_reader_reads_each_catalogue_as_babel_does(lang):
+    text = (messages.LOCALE_DIR / f"{lang}.po").read_text("utf-8")
+    assert messages.read_po(text) == _babel_read(text)
+
+
+def test_the_catalogue_reader_reads_continued_escaped_and_left_out_entries_as_babel_does():
+    found = messages.read_po(_TRICKY_PO)
+    assert found == _babel_read(_TRICKY_PO)
+    assert found["joined"] == "a string on two lines, {n}"
+    assert found["escaped"] == 'a "quote", a backslash \\ and a tab\there\nnext line'
+    assert not {"fuzzy-one", "untranslated", "obsolete", "with-context", "plural"} & found.keys()

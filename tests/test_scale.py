@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from generator import finding
 from generator.build import MANIFEST, Sources, build
 from generator.cli import cli
-from generator.manifest import STATUS, Manifest, entry_to_json
+from generator.manifest import JOURNAL, STATUS, Manifest, entry_to_json
 from generator.writing import OutputFolder
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,6 +155,65 @@ def test_a_manifest_whose_clause_table_is_wrong_reads_as_absent(deals, tmp_path,
     else:
         data["clauses"]["brochure"] = {}
     (out / MANIFEST).write_text(json.dumps(data), encoding="utf-8")
+
+    loaded = Manifest.load(out)
+
+    assert loaded.damaged and not loaded.entries
+    assert "the manifest is damaged" in loaded.warnings[0]
+
+
+def test_the_manifest_holds_a_document_a_line_and_is_read_a_line_at_a_time(
+        deals, tmp_path, sources, monkeypatch):
+    from generator import manifest
+
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    lines = (out / MANIFEST).read_text(encoding="utf-8").splitlines()
+    start = lines.index(' "documents": {')
+    assert lines[-2:] == [" }", "}"]
+    names = [next(iter(json.loads("{" + line.rstrip(",") + "}"))) for line in
+             lines[start + 1:-2]]
+    assert names == sorted(p.name for p in out.glob("*.docx"))
+    expected = Manifest.load(out).entries
+
+    read_whole = manifest._read_regular
+
+    def whole(path):  # noqa: ANN001, ANN202
+        assert Path(path).name != MANIFEST, "the manifest read whole"
+        return read_whole(path)
+
+    monkeypatch.setattr(manifest, "_read_regular", whole)
+    assert not (out / JOURNAL).exists()  # (the journal is read whole: none here)
+    monkeypatch.setattr(Manifest, "_replay", lambda self, path: None)
+    assert Manifest.load(out).entries == expected
+
+
+def test_a_manifest_laid_out_otherwise_is_read_whole(deals, tmp_path, sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    expected = Manifest.load(out).entries
+    data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    for text in (json.dumps(data, indent=1), json.dumps(data), json.dumps(data, indent=4)):
+        (out / MANIFEST).write_text(text, encoding="utf-8")
+        loaded = Manifest.load(out)
+        assert not loaded.warnings and loaded.entries == expected
+
+
+@pytest.mark.parametrize("how", ["an entry's hash", "a line cut", "text after the end"])
+def test_a_damaged_line_of_the_manifest_makes_it_damaged(deals, tmp_path, sources, how):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    text = (out / MANIFEST).read_text(encoding="utf-8")
+    if how == "an entry's hash":
+        text = text.replace('"sha256": "', '"sha256": "x', 1)
+    elif how == "a line cut":
+        lines = text.splitlines(keepends=True)
+        middle = lines.index(' "documents": {\n') + 2
+        lines[middle] = lines[middle][:40] + "\n"
+        text = "".join(lines)
+    else:
+        text += '{"format": 2}\n'
+    (out / MANIFEST).write_text(text, encoding="utf-8")
 
     loaded = Manifest.load(out)
 
@@ -339,3 +398,39 @@ def test_pdfs_of_unchanged_documents_are_not_converted_again(deals, tmp_path, so
     assert report.ok and log.read_text() == ""
     assert report.count("unchanged") == len(list(out.glob("*.docx"))) + len(
         list(out.glob("*.pdf")))
+
+
+# --- writes in proportion to what changed -----------------------------------------------------
+
+
+def test_the_manifest_is_written_in_proportion_to_what_changed(deals, tmp_path, sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    journal = out / JOURNAL
+
+    def state() -> dict[str, tuple[int, int]]:
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns)
+                for p in out.iterdir() if p.name.startswith(MANIFEST[:-5])}
+
+    before = state()
+    assert not journal.exists()  # the first build wrote the manifest whole, once
+    build([deals], out, sources=sources, jobs=1)
+    assert state() == before  # nothing to do: nothing written
+
+    deal = deals / "julie-atelier-bois.yaml"
+    sizes = []
+    for step in range(30):
+        deal.write_text(re.sub(r"rate: [0-9.]+", f"rate: {10 + step / 10}",
+                               deal.read_text(encoding="utf-8")), encoding="utf-8")
+        build([deals], out, sources=sources, jobs=1)
+        if not journal.exists():
+            break
+        lines = journal.read_text(encoding="utf-8").splitlines()
+        assert len(lines) == len(sizes) + 1  # one line for the deal built
+        assert set(json.loads(lines[-1])["set"]) == {
+            f"julie-atelier-bois.{kind}.docx" for kind in ("contrat", "offre", "client")}
+        assert state()[MANIFEST] == before[MANIFEST]  # the manifest itself not touched
+        sizes.append(journal.stat().st_size)
+    # folded into the manifest once it held a quarter of it (at least 16 KiB), not before
+    assert sizes and sizes[-1] < 16 * 1024 <= sizes[-1] * (len(sizes) + 1) / len(sizes)
+    assert state()[MANIFEST] != before[MANIFEST]

@@ -1,0 +1,210 @@
+"""Jinja code compiled once per source and kept between runs, in the user's cache folder.
+
+Compiling the clause library (73 clause bodies, 48 conditions) and the Word
+templates was most of a one-deal build's start-up. The Python code Jinja
+makes of a source depends only on that source, its name and file name, the
+environment's settings and the versions of Python, Jinja and apport's own
+compiling code: it is stored under the SHA-256 of all of them, and a later
+run loads it instead of parsing and compiling again. Errors are unchanged: a
+source that does not compile is never stored, so it fails as before.
+
+A cache file is code, so it is used only when nobody else could have written it:
+
+* the folder (``$XDG_CACHE_HOME/apport/jinja``, by default under
+  ``~/.cache``) is opened without following links and used only when it is
+  ours alone (owned by us, no access for group or others); its files are
+  opened through that open folder, so a folder swapped afterwards is not read;
+* a file is read only when it is a regular file owned by us that no one else
+  may write, it names the key it was looked up by, and its contents match the
+  SHA-256 at its head: a truncated, damaged or misplaced file is compiled
+  again, never run;
+* files are written whole (a temporary file in the folder, then renamed).
+
+Anything unexpected turns the cache off for the run and the source is
+compiled as without it, so documents never depend on the cache.
+``APPORT_NO_CACHE=1`` turns it off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import marshal
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+MAGIC = b"apport-jinja-code/2\n"  # then the key, the SHA-256 of the rest, the code
+MAX_FILE = 8 * 1024 * 1024
+# apport's modules whose code decides what a source compiles to (the environments and
+# the checks made before storing): their text is part of every key.
+_COMPILERS = ("codecache.py", "sandbox.py", "clauses.py", "documents.py")
+
+
+def folder() -> Path | None:
+    """Where compiled code is kept, or ``None`` when the cache is turned off."""
+    if os.environ.get("APPORT_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):
+            return None
+        base = os.path.join(home, ".cache")
+    return Path(base) / "apport" / "jinja"
+
+
+@functools.cache
+def _compilers() -> bytes:
+    """The text of the modules that compile, hashed: a change to them is a new key."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _COMPILERS:
+        digest.update((here / name).read_bytes())
+    return digest.digest()
+
+
+def _environment(env: Any) -> str | None:
+    """The settings of ``env`` that the generated code depends on (``None``: do not cache)."""
+    if not isinstance(env.autoescape, bool):
+        return None
+    cls = type(env)
+    return repr((
+        cls.__module__, cls.__qualname__, env.block_start_string, env.block_end_string,
+        env.variable_start_string, env.variable_end_string, env.comment_start_string,
+        env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+        env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
+        env.optimized, env.is_async, env.autoescape, sorted(env.filters), sorted(env.tests),
+        sorted(env.extensions), getattr(env.finalize, "__qualname__", repr(env.finalize)),
+        sorted(getattr(env, "intercepted_binops", ())),
+        sorted(getattr(env, "intercepted_unops", ())),
+    ))
+
+
+def key(env: Any, kind: str, source: str, name: str | None,
+        filename: str | None) -> str | None:
+    """The file name of ``source``'s code in the cache (``None``: not cacheable)."""
+    import importlib.util
+
+    import jinja2
+
+    settings = _environment(env)
+    if settings is None:
+        return None
+    digest = hashlib.sha256(MAGIC)
+    for part in (sys.version, jinja2.__version__, settings, kind, name or "",
+                 filename or ""):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    digest.update(importlib.util.MAGIC_NUMBER + _compilers())
+    digest.update(source.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+_OPENED: dict[Path, int | None] = {}
+
+
+def _open() -> int | None:
+    """The cache folder, open, if it is ours alone (looked at once per process and path)."""
+    path = folder()
+    if path is None:
+        return None
+    if path not in _OPENED:
+        _OPENED[path] = _open_folder(path)
+    return _OPENED[path]
+
+
+def _open_folder(path: Path) -> int | None:
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    st = os.fstat(fd)
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o077:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _read(fd: int, name: str) -> tuple[CodeType, Any] | None:
+    try:
+        file = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(file)
+        if (not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid()
+                or st.st_mode & 0o022 or st.st_size > MAX_FILE):
+            return None
+        with os.fdopen(file, "rb", closefd=False) as f:
+            data = f.read(MAX_FILE + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(file)
+    expected = MAGIC + name.encode("ascii")
+    head = len(expected) + 32
+    if len(data) <= head or not data.startswith(expected):
+        return None  # another format, or the code of another source
+    payload = data[head:]
+    if hashlib.sha256(payload).digest() != data[len(expected):head]:
+        return None
+    try:
+        entry = marshal.loads(payload)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], CodeType)):
+        return None
+    return entry[0], entry[1]
+
+
+def _write(fd: int, name: str, entry: tuple[CodeType, Any]) -> None:
+    try:
+        payload = marshal.dumps(entry)
+    except ValueError:  # something marshal cannot write: not kept
+        return
+    temp = f".{name}.{secrets.token_hex(8)}.tmp"
+    try:
+        file = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                       0o600, dir_fd=fd)
+    except OSError:
+        return
+    try:
+        with os.fdopen(file, "wb") as f:
+            f.write(MAGIC + name.encode("ascii") + hashlib.sha256(payload).digest() + payload)
+        os.replace(temp, name, src_dir_fd=fd, dst_dir_fd=fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp, dir_fd=fd)
+
+
+def compiled(env: Any, kind: str, source: str, name: str | None, filename: str | None,
+             compile: Callable[[], tuple[CodeType, Any]]) -> tuple[CodeType, Any]:
+    """The code of ``source`` and what was learnt compiling it: from the cache, or
+    ``compile()``d (its errors raised) and stored.
+
+    Args:
+        env: the Jinja environment the code is for.
+        kind: what ``source`` is (a clause body, a condition, a template part).
+        source: the text compiled (after any rewriting).
+        name, filename: the template's name and file, which the code records.
+        compile: compiles ``source`` (with every check that must pass first); returns
+            the code and anything else read from the source's syntax tree (plain data:
+            strings, numbers, tuples, ``None``), kept with the code.
+    """
+    fd = _open()
+    entry = key(env, kind, source, name, filename) if fd is not None else None
+    if fd is not None and entry is not None:
+        found = _read(fd, entry)
+        if found is not None:
+            return found
+    result = compile()
+    if fd is not None and entry is not None:
+        _write(fd, entry, result)
+    return result

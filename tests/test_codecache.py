@@ -1,0 +1,191 @@
+"""Compiled clause and template code kept between runs: used only when it is safely ours.
+
+The cache must make a second start cheaper without ever changing a
+document, hiding an error, or running a file someone else could have written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+from generator import clauses, codecache, documents
+from generator.build import Sources, build
+from generator.errors import ClauseError
+from generator.resources import CONTRACT_TEMPLATE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache folder of this test's own (created by the first compile)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("APPORT_NO_CACHE", raising=False)
+    return tmp_path / "xdg" / "apport" / "jinja"
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the Jinja compilations done (clauses, conditions, template parts)."""
+    done: list[str] = []
+    for env in (clauses._ENV, documents._ENV):
+        original = env.compile
+
+        def counted(source, name=None, filename=None, *args, _original=original, **kwargs):
+            done.append(str(name or filename or "?"))
+            return _original(source, name, filename, *args, **kwargs)
+
+        monkeypatch.setattr(env, "compile", counted)
+    return done
+
+
+def _library() -> clauses.Library:
+    return clauses.load_library(ROOT / "clauses")
+
+
+def _build(tmp_path: Path, name: str) -> dict[str, bytes]:
+    """One sample built in a fresh process state (no compiled kit kept), its files' bytes."""
+    from generator import build as build_module
+
+    build_module._KITS.clear()
+    documents._CACHE.clear()
+    out = tmp_path / name
+    report = build([SAMPLES / "julie-atelier-bois.yaml"], out, sources=Sources.default(), jobs=1)
+    assert report.ok, report.failures
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.docx"))}
+
+
+def test_a_second_load_compiles_nothing_and_documents_stay_byte_identical(
+        cache, compiles, tmp_path, monkeypatch):
+    compiled = _library()
+    documents.WordTemplate(ROOT / "templates" / CONTRACT_TEMPLATE)
+    first = len(compiles)
+    assert first > 50  # bodies, conditions and template parts
+    assert cache.is_dir() and len(list(cache.iterdir())) > 0
+    compiles.clear()
+    loaded = _library()
+    documents.WordTemplate(ROOT / "templates" / CONTRACT_TEMPLATE)
+    assert compiles == []
+    # what the render cache learns from a body's syntax tree comes back with its code
+    assert [c.reads for c in loaded.clauses] == [c.reads for c in compiled.clauses]
+    assert any(c.reads for c in loaded.clauses)
+
+    warm = _build(tmp_path, "warm")
+    monkeypatch.setenv("APPORT_NO_CACHE", "1")
+    cold = _build(tmp_path, "cold")
+    assert warm == cold and len(warm) == 3
+
+
+def test_the_cache_folder_and_its_files_are_ours_alone(cache):
+    _library()
+    assert cache.stat().st_mode & 0o777 == 0o700
+    for file in cache.iterdir():
+        assert file.stat().st_mode & 0o077 == 0
+        assert not file.name.endswith(".tmp")
+
+
+def test_a_damaged_or_truncated_file_is_compiled_again_never_run(cache, compiles, tmp_path):
+    _library()
+    files = sorted(cache.iterdir())
+    for index, file in enumerate(files):
+        data = bytearray(file.read_bytes())
+        if index % 2:
+            data[-1] ^= 0xFF  # the checksum no longer matches
+            file.write_bytes(bytes(data))
+        else:
+            file.write_bytes(bytes(data[: len(data) // 2]))
+    compiles.clear()
+    library = _library()
+    assert len(compiles) == len(files)
+    reference = _build(tmp_path, "after-damage")
+    assert len(reference) == 3 and library.clauses
+
+
+def test_the_code_of_another_source_is_not_loaded_even_with_a_valid_checksum(cache, compiles):
+    """Two entries swapped: each is well formed, but names another key, so both are
+    compiled again (the code of another clause would print other words)."""
+    _library()
+    one, two = sorted(cache.iterdir())[:2]
+    a, b = one.read_bytes(), two.read_bytes()
+    one.write_bytes(b)
+    two.write_bytes(a)
+    compiles.clear()
+    _library()
+    assert len(compiles) == 2
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o707, 0o755])
+def test_a_folder_others_may_write_or_read_is_not_used(cache, compiles, mode):
+    cache.mkdir(parents=True)
+    cache.chmod(mode)
+    _library()
+    assert list(cache.iterdir()) == []
+    compiles.clear()
+    _library()
+    assert len(compiles) > 50
+
+
+def test_a_folder_that_is_a_link_is_not_used(cache, compiles, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    cache.parent.mkdir(parents=True)
+    cache.symlink_to(elsewhere)
+    _library()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_file_others_may_write_is_compiled_again(cache, compiles):
+    _library()
+    for file in cache.iterdir():
+        file.chmod(0o666)
+    compiles.clear()
+    _library()
+    assert len(compiles) > 50
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another user needs root")
+def test_a_file_owned_by_someone_else_is_compiled_again(cache, compiles):
+    _library()
+    for file in cache.iterdir():
+        os.chown(file, 65534, 65534)
+    compiles.clear()
+    _library()
+    assert len(compiles) > 50
+
+
+def test_no_cache_when_turned_off(cache, compiles, monkeypatch):
+    monkeypatch.setenv("APPORT_NO_CACHE", "1")
+    _library()
+    assert not cache.exists()
+
+
+def test_a_clause_that_does_not_compile_is_never_stored_and_fails_every_time(
+        cache, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(ROOT / "clauses", lib)
+    broken = sorted(lib.glob("*.md"))[0]
+    broken.write_text(broken.read_text(encoding="utf-8") + "\n{% include 'x' %}\n",
+                      encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ClauseError) as raised:
+            clauses.load_library(lib)
+        assert raised.value.code == "clause-include"
+    stored = len(list(cache.iterdir()))
+    assert stored == 0  # the first file fails first: nothing compiled before it
+
+
+def test_a_cache_key_changes_with_the_source_its_name_and_the_environment():
+    env = clauses._ENV
+    base = codecache.key(env, "clause", "texte", "a", "a.md")
+    assert base is not None
+    assert codecache.key(env, "clause", "texte.", "a", "a.md") != base
+    assert codecache.key(env, "clause", "texte", "b", "a.md") != base
+    assert codecache.key(env, "clause", "texte", "a", "b.md") != base
+    assert codecache.key(env, "condition", "texte", "a", "a.md") != base
+    assert codecache.key(documents._ENV, "clause", "texte", "a", "a.md") != base
