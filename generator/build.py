@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import ApportError, Diagnostic, printable
+from .diagnostics import ApportError, Diagnostic
+from .errors import Worded
 from .finding import find_deal_files, natural_key
 from .manifest import (
     ALL_KINDS,
@@ -48,7 +49,7 @@ from .manifest import (
     known_sha256,
     settled,
 )
-from .messages import params_from_json, params_to_json
+from .messages import Msg, params_from_json, params_to_json
 from .planning import Inputs, Status, assess, name_limit, stale, too_long
 from .resources import (
     CLIENT_SUBDIR,
@@ -68,8 +69,8 @@ from .writing import (
     Placement,
     WriteError,
     decide,
+    os_error,
     protected_error,
-    protected_message,
     sha256_file,
     stage,
 )
@@ -195,9 +196,9 @@ class DocumentResult:
     name: str
     deal: str
     status: Status
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Msg] = field(default_factory=list)
     kept_as: str | None = None
-    error: str | None = None  # a located message (failed, protected) or a note
+    error: Worded | Msg | None = None  # a located problem (failed, protected) or a note
     redline: str | None = None  # the tracked-changes file written beside it, if any
 
 
@@ -208,9 +209,9 @@ class BuildReport:
     out: Path
     documents: list[DocumentResult] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # warnings: a damaged manifest
-    errors: list[str] = field(default_factory=list)  # located: the manifest not written
+    failures: list[Worded] = field(default_factory=list)  # located, each a line
+    notes: list[Worded] = field(default_factory=list)  # warnings: a damaged manifest
+    errors: list[Worded] = field(default_factory=list)  # located: the manifest not written
     deals: int = 0
     without_contract: list[str] = field(default_factory=list)  # deals at rate 0 looked at
     check: bool = False
@@ -227,17 +228,19 @@ class BuildReport:
             d.status in bad for d in self.documents)
 
     @property
-    def summary(self) -> str:
+    def summary(self) -> Msg:
+        """``2 built, 11 unchanged, 0 failed, 1 protected`` (a message: ``str()`` words it)."""
         failed = len(self.failures) + self.count(Status.FAILED)
-        parts = [f"{self.count(Status.BUILT)} built", f"{self.count(Status.UNCHANGED)} unchanged",
-                 f"{failed} failed", f"{self.count(Status.PROTECTED)} protected"]
-        if self.count(Status.OUTDATED):
-            parts.insert(0, f"{self.count(Status.OUTDATED)} out of date")
-        if self.count(Status.STALE):
-            parts.append(f"{self.count(Status.STALE)} stale")
-        if self.count(Status.PRUNED):
-            parts.append(f"{self.count(Status.PRUNED)} pruned")
-        return ", ".join(parts)
+        counts = [(Status.OUTDATED, self.count(Status.OUTDATED)),
+                  (Status.BUILT, self.count(Status.BUILT)),
+                  (Status.UNCHANGED, self.count(Status.UNCHANGED)), (Status.FAILED, failed),
+                  (Status.PROTECTED, self.count(Status.PROTECTED)),
+                  (Status.STALE, self.count(Status.STALE)),
+                  (Status.PRUNED, self.count(Status.PRUNED))]
+        always = {Status.BUILT, Status.UNCHANGED, Status.FAILED, Status.PROTECTED}
+        parts = [Msg(f"summary-{status.value}", {"count": count}) for status, count in counts
+                 if count or status in always]
+        return Msg("build-summary", {"parts": parts})
 
 
 # --- hashing ------------------------------------------------------------------------------------
@@ -449,7 +452,7 @@ class _DealResult:
 
     index: int
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    failure: str | None = None
+    failure: Worded | None = None
     documents: list[DocumentResult] = field(default_factory=list)
     records: dict[str, Entry] = field(default_factory=dict)  # entries of files left as they are
     staged: list[_Staged] = field(default_factory=list)
@@ -468,7 +471,7 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     checked = check_file(Path(task.path), task.file, strict=task.strict)
     result.diagnostics = list(checked.diagnostics)
     if not checked.ok:
-        result.failure = f"{checked.file}: invalid deal, nothing written"
+        result.failure = Diagnostic(checked.file, 0, 0, "", "error", "build-deal-invalid")
         return result
     if not task.write:
         return result
@@ -477,27 +480,25 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     try:
         jobs = _jobs(checked, kit, task.review, task.entries, final=task.final)
     except ApportError as e:  # a clause condition that fails for this deal only
-        result.failure = f"{e} (while choosing the clauses of {checked.file})"
+        result.failure = _within(e, "build-while-choosing-clauses", deal=checked.file)
         return result
     if task.only is not None:
         jobs = [job for job in jobs if job.kind in task.only]
     long = too_long(tuple(job.name for job in jobs), task.name_limit)
     if long is not None:
-        result.failure = printable(
-            f"{checked.file}: error: the file name is too long: its document {long} would "
-            f"pass the file system's limit of {task.name_limit} bytes; shorten the deal's "
-            "file name")
+        result.failure = Diagnostic(checked.file, 0, 0, "", "error", "build-name-too-long",
+                                    {"document": long, "limit": task.name_limit})
         return result
     result.deal_path = os.path.abspath(task.path)
     out = Path(task.out)
-    due: list[tuple[Job, list[str], str | None]] = []
+    due: list[tuple[Job, list[Msg], str | None]] = []
     for job in jobs:
         old = task.entries.get(job.name)
         on_disk = sha256_file(out / job.name)
         reasons = assess(old, job.inputs(), on_disk)
         assert reasons is not None  # the clauses are known for every listed document
         if task.force:
-            reasons = reasons or ["forced"]
+            reasons = reasons or [Msg("reason-forced")]
         if not reasons:
             assert on_disk is not None
             result.documents.append(DocumentResult(job.name, job.deal_file, Status.UNCHANGED))
@@ -506,23 +507,23 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
         due.append((job, reasons, on_disk))
     # Render all of the deal's documents before writing any: when one fails, the
     # others keep their previous version, so a contract and its offer never disagree.
-    rendered: list[tuple[Job, list[str], str | None, bytes]] = []
+    rendered: list[tuple[Job, list[Msg], str | None, bytes]] = []
     failed: list[DocumentResult] = []
     for job, reasons, on_disk in due:
         try:
             data, job = _render(job, kit)
         except ApportError as e:
             failed.append(DocumentResult(job.name, job.deal_file, Status.FAILED, reasons,
-                                         error=f"{e} (while writing {job.name} for "
-                                               f"{job.deal_file})"))
+                                         error=_within(e, "build-while-writing",
+                                                       document=job.name, deal=job.deal_file)))
             continue
         rendered.append((job, reasons, on_disk, data))
     if failed:
         first = failed[0].name
         result.documents += failed + [
             DocumentResult(job.name, job.deal_file, Status.FAILED, reasons,
-                           error=f"{job.name}: error: not written, so that it stays in step "
-                                 f"with {first}, which failed")
+                           error=Diagnostic(job.name, 0, 0, "", "error",
+                                            "build-not-written-in-step", {"first": first}))
             for job, reasons, _, _ in rendered]
         return result
     staging = out / STAGING
@@ -537,9 +538,16 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
         names = {job.name for job, _, _, _ in rendered}
         result.documents = [d for d in result.documents if d.name not in names]
         result.documents += [DocumentResult(job.name, job.deal_file, Status.FAILED, reasons,
-                                            error=str(e))
+                                            error=e)
                              for job, reasons, _, _ in rendered]
     return result
+
+
+def _within(e: ApportError, code: str, **params: Any) -> Diagnostic:
+    """The error ``e``, located where it is, said with what was being done then (``code``:
+    its message holds ``e``'s as ``{error}``)."""
+    return Diagnostic(e.file or "", e.line or 0, e.column or 0, "", "error", code,
+                      {"error": Msg(e.code, e.params), **params})
 
 
 def _suppressed() -> Any:
@@ -548,7 +556,7 @@ def _suppressed() -> Any:
     return contextlib.suppress(OSError)
 
 
-def _place(task: _DealTask, result: _DealResult, staging: Path, job: Job, reasons: list[str],
+def _place(task: _DealTask, result: _DealResult, staging: Path, job: Job, reasons: list[Msg],
            on_disk: str | None, data: bytes) -> None:
     """Decide what to do with one rendered document, and stage it when it is to be written."""
     out = Path(task.out)
@@ -558,7 +566,7 @@ def _place(task: _DealTask, result: _DealResult, staging: Path, job: Job, reason
     if placement is Placement.PROTECTED:
         result.documents.append(DocumentResult(
             job.name, job.deal_file, Status.PROTECTED, reasons,
-            error=protected_message(out / job.name, listed=old is not None)))
+            error=protected_error(out / job.name, listed=old is not None)))
         return
     if placement is Placement.SAME:  # already these bytes (a build killed before its record)
         result.documents.append(DocumentResult(job.name, job.deal_file, Status.UNCHANGED,
@@ -592,7 +600,9 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
     try:
         data = redline(path.read_bytes(), new, old_name=str(path), new_name=str(path))
     except (ApportError, OSError) as e:
-        document.error = f"{job.name}: no redline written: {e}"
+        why = Msg(e.code, e.params) if isinstance(e, ApportError) else e.strerror or str(e)
+        document.error = Diagnostic(job.name, 0, 0, "", "warning", "build-no-redline",
+                                    {"error": why})
         return
     old = task.entries.get(name)
     on_disk = sha256_file(out / name)
@@ -600,8 +610,8 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
     placement = decide(on_disk, known_sha256(old), sha, force=task.force)
     if placement is Placement.PROTECTED:
         result.documents.append(DocumentResult(
-            name, job.deal_file, Status.PROTECTED, ["redline"],
-            error=protected_message(out / name, listed=old is not None)))
+            name, job.deal_file, Status.PROTECTED, [Msg("reason-redline")],
+            error=protected_error(out / name, listed=old is not None)))
         return
     entry = FileEntry(kind=Derived.REDLINE, deal=job.deal_file, sha256=sha, source=job.name,
                       source_sha256=new_sha, tool=tool_version(), deal_path=job.deal_path,
@@ -771,14 +781,14 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             try:
                 manifest.save_if_due(folder, changed=bool(report.documents))
             except WriteError as e:  # what was written is in the journal all the same
-                report.errors.append(str(e))
+                report.errors.append(e)
             manifest.statuses.save(folder, manifest.entries)
     finally:
         if folder is not None:
             folder.close()
     for stem in sorted(clashing, key=natural_key):
-        names = " and ".join(by_stem[stem])
-        report.failures.append(f"{names} would both write {stem}.*.docx; rename one of them")
+        report.failures.append(Diagnostic("", 0, 0, "", "error", "build-names-clash",
+                                          {"deals": by_stem[stem], "stem": stem}))
     report.documents.sort(key=lambda d: natural_key(d.name))
     return report
 
@@ -892,9 +902,8 @@ def _commit(out: Path, journal: Journal, result: _DealResult) -> None:
                 continue
             document.status = Status.FAILED
             document.redline = None
-            document.error = str(e) if first else printable(
-                f"{out / staged.name}: error: not written, so that it stays in step with the "
-                "other documents of its deal")
+            document.error = e if first else Diagnostic(
+                str(out / staged.name), 0, 0, "", "error", "build-not-written-with-deal")
             first = False
         return
     for staged in result.staged:
@@ -947,19 +956,19 @@ def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: Build
         ours = on_disk in known_sha256(entry)
         if report.check:
             report.documents.append(DocumentResult(name, entry.deal, Status.OUTDATED,
-                                                   [f"no deal produces it any more ({why})"]))
+                                                   [Msg("reason-stale", {"why": why})]))
         elif prune and ours and journal is not None:
             try:
                 os.unlink(out / name)
             except OSError as e:
                 report.documents.append(DocumentResult(
                     name, entry.deal, Status.FAILED, [why],
-                    error=printable(f"{out / name}: error: cannot remove: {e.strerror or e}")))
+                    error=os_error(out / name, e, "io-cannot-remove")))
                 continue
             journal.record({}, [name])
             report.documents.append(DocumentResult(name, entry.deal, Status.PRUNED, [why]))
         else:
-            note = None if ours else "edited since apport wrote it: kept"
+            note = None if ours else Msg("stale-edited-kept")
             report.documents.append(DocumentResult(name, entry.deal, Status.STALE, [why],
                                                    error=note))
 
@@ -986,8 +995,8 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
             continue
         if decide(on_disk, known_sha256(pdf_entry), None, force=force) is Placement.PROTECTED:
             report.documents.append(DocumentResult(
-                name, document.deal, Status.PROTECTED, ["PDF"],
-                error=protected_message(out / name, listed=pdf_entry is not None)))
+                name, document.deal, Status.PROTECTED, [Msg("reason-pdf")],
+                error=protected_error(out / name, listed=pdf_entry is not None)))
             continue
         due.append((document, name, entry.sha256, on_disk))
     total = len(due)
@@ -1006,11 +1015,14 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
     for start, batch, made in _convert_batches(folder, batches, workers):
         if isinstance(made, BaseException):
             work = folder.staging / f"pdf-{start}"
-            message = str(made) if isinstance(made, PdfError) else printable(
-                f"{work}: error: {getattr(made, 'strerror', None) or made}")
+            if isinstance(made, PdfError):
+                problem: ApportError = made
+            else:
+                assert isinstance(made, OSError)
+                problem = os_error(work, made, "pdf-cannot-convert")
             for document, name, _, _ in batch:
                 report.documents.append(DocumentResult(name, document.deal, Status.FAILED,
-                                                       ["PDF"], error=message))
+                                                       [Msg("reason-pdf")], error=problem))
             if isinstance(made, PdfError) and made.code == "pdf-no-libreoffice":
                 break
             continue
@@ -1024,13 +1036,14 @@ def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: Bu
                                   deal_path=entry.deal_path, previous_sha256=previous)
             keep = on_disk is not None and previous is None
             result = DocumentResult(name, document.deal, Status.BUILT,
-                                    ["new" if on_disk is None else "document changed"])
+                                    [Msg("reason-new" if on_disk is None
+                                         else "reason-document-changed")])
             inode = _inode(path)
             try:
                 journal.record({name: pdf_entry})
                 kept = folder.commit([Move(path, out / name, keep)])
             except WriteError as e:
-                result.status, result.error = Status.FAILED, str(e)
+                result.status, result.error = Status.FAILED, e
             else:
                 manifest.entries[name] = settled(pdf_entry)
                 manifest.statuses.placed(out / name, pdf_entry.sha256, inode)
@@ -1108,7 +1121,7 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
         manifest = Manifest.load(folder.path)
         for note in manifest.warnings:
             if notify:
-                notify(note)
+                notify(str(note))
         name = path.name
         old = manifest.entries.get(name)
         check_target(path)

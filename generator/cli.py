@@ -57,7 +57,9 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             click.echo(str(e), err=True)
             sys.exit(1)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            from .messages import render
+
+            click.echo(render("cli-interrupted"), err=True)
             sys.exit(130)
 
     return wrapper
@@ -65,18 +67,17 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _deal_files(paths: tuple[str, ...]) -> list[tuple[Any, str]]:
     from .finding import find_deal_files
+    from .messages import render
 
     try:
         files = find_deal_files(paths)
     except FileNotFoundError as e:
-        raise click.BadParameter(f"no such file or folder: {e}", param_hint="PATH") from None
+        raise click.UsageError(render("cli-no-such-path", {"path": str(e)})) from None
     except OSError as e:
-        raise click.BadParameter(f"cannot read {e.filename}: {e.strerror}",
-                                 param_hint="PATH") from None
+        raise click.UsageError(render("cli-cannot-read-path", {
+            "path": e.filename, "reason": e.strerror or str(e)})) from None
     if not files:
-        raise click.BadParameter(
-            f"no deal files (*.yaml, *.yml) in {', '.join(paths)}", param_hint="PATH"
-        )
+        raise click.UsageError(render("cli-no-deal-files", {"paths": list(paths)}))
     return files
 
 
@@ -94,8 +95,9 @@ class _Context:
             templates = str(its_templates) if its_templates else None
         if not paths:
             if workspace is None:
-                raise click.UsageError("give deal files or folders (or run the command inside "
-                                       "a workspace made by 'apport init')")
+                from .messages import render
+
+                raise click.UsageError(render("cli-no-paths"))
             paths = (_relative(workspace.deals),)
         self.paths = paths
         self.out = out or (_relative(workspace.out) if workspace else "out")
@@ -264,11 +266,12 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
     fails on them, --prune removes them). Every problem is listed at the end.
     """
     from .build import build as run_build
+    from .messages import render
 
     ctx = _Context(paths, out=out, clauses=clauses, templates=templates)
     files = _deal_files(ctx.paths)  # listed once: the build is given them
-    bar = _ProgressBar("Building")
-    pdf_bar = _ProgressBar("Converting to PDF", minimum=2)
+    bar = _ProgressBar(render("progress-building"))
+    pdf_bar = _ProgressBar(render("progress-pdf"), minimum=2)
     try:
         report = run_build(ctx.paths, ctx.out, sources=ctx.sources, review=review,
                            force=force, check=check, strict=strict, jobs=jobs,
@@ -280,7 +283,7 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
         bar.close()
         pdf_bar.close()
     _print_report(report)
-    click.echo(f"{report.summary} ({report.deals} deal{'s' if report.deals != 1 else ''})",
+    click.echo(render("build-summary-line", {"summary": report.summary, "deals": report.deals}),
                err=True)
     sys.exit(0 if report.ok else 1)
 
@@ -288,49 +291,48 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
 def _print_report(report: Any, *, diagnostics: bool = True) -> None:
     """Every diagnostic and every file of a build report, one line each; the warnings of
     deals not read again (unchanged) summed up in one line."""
-    from .diagnostics import printable
+    from .diagnostics import Diagnostic, printable
+    from .messages import Msg, render
     from .planning import Status
 
     for note in report.notes:
-        click.echo(note, err=True)
+        click.echo(str(note), err=True)
     shown = report.diagnostics if diagnostics else []
     quiet = [d for d in shown if d.file in report.unchanged_deals and d.severity == "warning"]
     for d in shown:
         if not (d.file in report.unchanged_deals and d.severity == "warning"):
             click.echo(str(d), err=True)
     if quiet:
-        deals = len({d.file for d in quiet})
-        click.echo(f"{len(quiet)} warning{'s' if len(quiet) != 1 else ''} of {deals} unchanged "
-                   f"deal{'s' if deals != 1 else ''} not repeated ('apport validate' shows them)",
-                   err=True)
+        click.echo(render("report-unchanged-warnings", {
+            "count": len(quiet), "deals": len({d.file for d in quiet})}), err=True)
     for doc in report.documents:
         where = printable(f"{report.out / doc.name}")
         if doc.status == Status.BUILT:
-            extra = f" (edited copy kept as {printable(doc.kept_as)})" if doc.kept_as else ""
+            line = render("report-built", {"file": where, "reasons": doc.reasons})
+            if doc.kept_as:
+                line += " " + render("report-kept-as", {"file": printable(doc.kept_as)})
             if doc.redline:
-                extra += f"; changes shown in {printable(str(report.out / doc.redline))}"
-            click.echo(f"built {where}: {', '.join(doc.reasons)}{extra}")
+                line += render("report-redline", {
+                    "file": printable(str(report.out / doc.redline))})
+            click.echo(line)
             if doc.error:
-                click.echo(f"warning: {printable(doc.error)}", err=True)
+                click.echo(str(doc.error), err=True)
         elif doc.status == Status.OUTDATED:
-            click.echo(f"out of date {where}: {', '.join(doc.reasons)}")
+            click.echo(render("report-outdated", {"file": where, "reasons": doc.reasons}))
         elif doc.status in (Status.PROTECTED, Status.FAILED):
-            click.echo(printable(f"{doc.error}"), err=True)
+            click.echo(str(doc.error), err=True)
         elif doc.status == Status.STALE:
-            hint = doc.error or "--prune removes it"
-            click.echo(f"{where}: warning: no deal produces it any more "
-                       f"({printable(doc.reasons[0])}); {hint}", err=True)
+            hint = doc.error or Msg("stale-prune-hint")
+            click.echo(str(Diagnostic(where, 0, 0, "", "warning", "report-stale",
+                                      {"why": doc.reasons[0], "hint": hint})), err=True)
         elif doc.status == Status.PRUNED:
-            click.echo(f"removed {where}: no deal produces it any more "
-                       f"({printable(doc.reasons[0])})")
+            click.echo(render("report-pruned", {"file": where, "why": doc.reasons[0]}))
     for deal in report.without_contract:
-        click.echo(printable(f"no contract for {deal}: its commission.rate is 0, a "
-                             "recommendation without commission, so there is nothing to sign "
-                             "(its other documents are written)"))
+        click.echo(render("report-no-contract", {"deal": printable(deal)}))
     for failure in report.failures:
-        click.echo(printable(f"error: {failure}"), err=True)
+        click.echo(str(failure), err=True)
     for error in report.errors:
-        click.echo(printable(error), err=True)
+        click.echo(str(error), err=True)
 
 
 class _ProgressBar:
@@ -425,10 +427,13 @@ def offer(deal: str, eml: str | None, pdf: bool, out: str | None, clauses: str |
         kept = write_file(Path(eml), message, kind=Derived.EMAIL, deal=checked.file,
                           deal_path=Path(deal), source=attachment_name, force=force,
                           notify=lambda line: click.echo(line, err=True))
+        from .messages import render
+
         if kept:
-            click.echo(f"edited copy of {eml} kept as {kept}", err=True)
-        to = checked.deal.beneficiary.email or "no address in the deal: add one in your mail app"
-        click.echo(f"wrote {eml} (to: {to}; open it in your mail app, check it and send it)")
+            click.echo(render("cli-edited-copy-kept", {"file": eml, "kept": kept}), err=True)
+        to = checked.deal.beneficiary.email
+        click.echo(render("cli-wrote-email" if to else "cli-wrote-email-no-address",
+                          {"file": eml, "to": to}))
 
 
 @cli.command(name="client", short_help="Print a deal's client notice as text, for an email.")
@@ -487,14 +492,13 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
 
     sources = _Context((".",), clauses=folder).sources
     source = sources.clauses
+    from .messages import render
+
     if export:
         written = lib.export(source, sources.templates, export)
-        click.echo(f"copied {written} files into {export}; use them with "
-                   f"'apport build --clauses {export}'")
+        click.echo(render("cli-exported", {"count": written, "folder": export}))
         return
     if check:
-        from .messages import render
-
         problems, combos = lib.check(source)
         for problem in problems:
             click.echo(str(problem), err=True)
@@ -568,8 +572,7 @@ def new(file: str | None, from_deal: str | None) -> None:
     if file is not None:
         wizard.check_target(file)
     if sys.stdin is None or sys.stdin.closed:
-        raise click.UsageError("apport new asks questions: it needs a terminal, or the "
-                               "answers on its standard input, which is closed")
+        raise click.UsageError(render("cli-new-no-input"))
     prefill = wizard.prefill_from(from_deal) if from_deal else None
 
     def ask(question: wizard.Question) -> str:
@@ -580,8 +583,7 @@ def new(file: str | None, from_deal: str | None) -> None:
         except click.Abort as e:
             if sys.stdin.isatty() or isinstance(e.__context__, KeyboardInterrupt):
                 raise KeyboardInterrupt from None  # Ctrl-C (or Ctrl-D at a terminal)
-            raise click.UsageError("the standard input ended before the last question; "
-                                   "nothing written") from None
+            raise click.UsageError(render("cli-new-input-ended")) from None
 
     def say(line: str) -> None:
         click.echo(line, err=True)
@@ -594,19 +596,19 @@ def new(file: str | None, from_deal: str | None) -> None:
     except wizard.Abandoned as stop:
         say("")
         if file is None:
-            say(render("wizard-abandoned-no-file", lang="fr"))
+            say(wizard.said("wizard-abandoned-no-file"))
         elif not any(v is not None for v in stop.answers.values()):
-            say(render("wizard-abandoned-nothing", lang="fr"))
+            say(wizard.said("wizard-abandoned-nothing"))
         else:
             kept = wizard.write_draft(file, stop.answers)
-            say(render("wizard-abandoned", {"draft": kept, "target": file}, lang="fr"))
+            say(wizard.said("wizard-abandoned", draft=kept, target=file))
         sys.exit(130)
     if file is None:
         click.echo(text, nl=False)
     else:
         wizard.write_deal(file, text)
         wizard.remove_draft(file)
-        click.echo(f"écrit : {file} ; vérifiez-le avec « apport validate {file} »", err=True)
+        click.echo(wizard.said("wizard-written", file=file), err=True)
 
 
 @cli.command(short_help="Create a workspace: deals, clauses, templates and a config.")
@@ -618,12 +620,13 @@ def init(directory: str) -> None:
     Commands run inside the workspace (or below it) use its folders, found
     through apport.toml; options on the command line override them.
     """
+    from .messages import render
     from .workspace import init as make
 
     workspace = make(directory)
-    click.echo(f"created the workspace {directory}/ with an example deal in "
-               f"{_relative(workspace.deals)}/exemple.yaml")
-    click.echo(f"next: cd {directory} && apport build   (read LISEZMOI.md)")
+    click.echo(render("cli-workspace-created", {
+        "folder": directory, "example": f"{_relative(workspace.deals)}/exemple.yaml"}))
+    click.echo(render("cli-workspace-next", {"folder": directory}))
 
 
 @cli.command(short_help="Open the workspace as a page in your browser.")
@@ -671,5 +674,8 @@ def main() -> None:
             raise
         with contextlib.suppress(OSError):  # nothing more goes to the broken output
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        click.echo(f"<stdout>: error: cannot write the output: {e.strerror}", err=True)
+        from .errors import ApportError
+
+        click.echo(str(ApportError("cli-cannot-write-output", {"reason": e.strerror or str(e)},
+                                   file="<stdout>")), err=True)
         sys.exit(2)

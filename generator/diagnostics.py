@@ -10,7 +10,6 @@ reader's language. The error tree lives in :mod:`generator.errors`.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,24 +20,15 @@ from .errors import (  # noqa: F401 - the error tree used to live here
     DealError,
     OutputError,
     TemplateError,
+    Worded,
+    printable,
 )
-from .messages import render
 
 Severity = Literal["error", "warning"]
 
-# Characters a diagnostic must not carry through to a terminal or a log: C0 and
-# C1 controls (escape sequences, line breaks that would split the one-line form),
-# line separators, and surrogates (a lone one cannot even be encoded). Keys and
-# values quoted from the file may hold any of them.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def printable(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
-
 
 @dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(Worded):
     """One problem, located in a file.
 
     ``line`` and ``column`` are 1-based; 0 means "the whole file" (for
@@ -64,22 +54,8 @@ class Diagnostic:
     def __lt__(self, other: Diagnostic) -> bool:
         return self._key() < other._key()
 
-    @property
-    def message(self) -> str:
-        """The message in the current language (see :func:`generator.messages.language`)."""
-        return self.text()
-
-    def text(self, lang: str | None = None) -> str:
-        """The message alone, in ``lang``."""
-        return printable(render(self.code, self.params, lang))
-
-    def render(self, lang: str | None = None) -> str:
-        where = self.file if self.line == 0 else f"{self.file}:{self.line}:{self.column}"
-        field = f"{self.path}: " if self.path else ""
-        return f"{where}: {self.severity}: {field}{self.text(lang)}"
-
-    def __str__(self) -> str:
-        return self.render()
+    def _where(self) -> tuple[str | None, int | None, int | None, str]:
+        return self.file, self.line, self.column, self.path
 
     def as_error(self) -> Diagnostic:
         """The same problem raised to an error (``--strict``)."""

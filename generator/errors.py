@@ -13,6 +13,7 @@ exits non-zero: a user never sees a Python traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,17 @@ from .messages import render
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
+
+# Characters a message must not carry through to a terminal or a log: C0 and C1
+# controls (escape sequences, line breaks that would split the one-line form), line
+# separators, and surrogates (a lone one cannot even be encoded). Keys, values and
+# file names quoted from what a user wrote may hold any of them.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every unprintable character written as ``\\uXXXX``."""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def location(file: str | None, line: int | None = None, column: int | None = None) -> str:
@@ -31,13 +43,52 @@ def location(file: str | None, line: int | None = None, column: int | None = Non
     return file
 
 
-class ApportError(Exception):
+class Worded:
+    """A problem that words itself from its ``code`` and ``params``, located.
+
+    The one piece of code behind :class:`ApportError` and
+    :class:`~generator.diagnostics.Diagnostic`: the message alone in a language,
+    and the one-line form ``file:line:col: severity: path: message``.
+    """
+
+    code: str
+    params: Mapping[str, Any]
+    severity: str
+
+    def _where(self) -> tuple[str | None, int | None, int | None, str]:
+        """File, line, column and field path (``None``/``""`` where unknown)."""
+        raise NotImplementedError
+
+    @property
+    def message(self) -> str:
+        """The message alone, in the current language (see
+        :func:`generator.messages.language`)."""
+        return self.text()
+
+    def text(self, lang: str | None = None) -> str:
+        """The message alone, without location or severity, in ``lang``."""
+        return printable(render(self.code, self.params, lang))
+
+    def render(self, lang: str | None = None) -> str:
+        """The located line, in ``lang``."""
+        file, line, column, path = self._where()
+        where = location(printable(file) if file else None, line, column)
+        field = f"{printable(path)}: " if path else ""
+        return f"{where + ': ' if where else ''}{self.severity}: {field}{self.text(lang)}"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+class ApportError(Worded, Exception):
     """Base of every error the library raises on purpose.
 
     Raised when something a user wrote or asked for cannot be done. Its
     ``str()`` is a complete, located message; ``code`` and ``params`` say
     the same to a program.
     """
+
+    severity = "error"
 
     def __init__(self, code: str, params: Mapping[str, Any] | None = None, *,
                  file: str | None = None, line: int | None = None,
@@ -49,25 +100,20 @@ class ApportError(Exception):
         self.column = column
         super().__init__(code)
 
-    @property
-    def message(self) -> str:
-        """The message alone, in the current language."""
-        return self.text()
+    def _where(self) -> tuple[str | None, int | None, int | None, str]:
+        return self.file, self.line, self.column, ""
 
-    def text(self, lang: str | None = None) -> str:
-        """The message alone, without location or severity, in ``lang``."""
-        from .diagnostics import printable
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses a worker's pipe whole (code, params, location), whatever the subclass's
+        # own __init__ takes.
+        return _rebuilt, (type(self), self.__dict__)
 
-        return printable(render(self.code, self.params, lang))
 
-    def render(self, lang: str | None = None) -> str:
-        from .diagnostics import printable
-
-        where = location(printable(self.file) if self.file else None, self.line, self.column)
-        return f"{where + ': ' if where else ''}error: {self.text(lang)}"
-
-    def __str__(self) -> str:
-        return self.render()
+def _rebuilt(cls: type[ApportError], state: dict[str, Any]) -> ApportError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, state.get("code"))
+    error.__dict__.update(state)
+    return error
 
 
 class DealError(ApportError):
@@ -75,10 +121,8 @@ class DealError(ApportError):
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics)
-        first = self.diagnostics[0] if self.diagnostics else None
-        super().__init__(first.code if first else "deal-invalid",
-                         first.params if first else {},
-                         file=first.file if first else None)
+        first = self.diagnostics[0]  # an invalid deal has at least one error
+        super().__init__(first.code, first.params, file=first.file)
 
     def render(self, lang: str | None = None) -> str:
         return "\n".join(d.render(lang) for d in self.diagnostics)

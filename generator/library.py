@@ -20,6 +20,7 @@ from typing import Any
 from .clauses import Library, load_library, render
 from .errors import ApportError, ClauseError, OutputError
 from .messages import Msg, params_to_json
+from .messages import render as render_message
 from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, clauses_dir
 
 # A valid deal (as the loader would give it: text values) that every
@@ -117,18 +118,20 @@ def pairwise(options: dict[str, list[str]]) -> list[dict[str, str]]:
     return rows
 
 
-def option_deals() -> Iterator[tuple[str, dict[str, Any]]]:
-    """Deal dicts covering every pair of option values, then a commission of 0."""
+def option_deals() -> Iterator[tuple[Msg, dict[str, Any]]]:
+    """Deal dicts covering every pair of option values, then a commission of 0; each with
+    its label (``combination 3 (option=value, ...)``), a message."""
     for i, row in enumerate(pairwise(OPTIONS), start=1):
         deal = copy.deepcopy(BASE_DEAL)
         for option, value in row.items():
             _apply(deal, option, value)
-        label = ", ".join(f"{k}={v or '(absent)'}" for k, v in row.items())
-        yield f"combination {i} ({label})", deal
+        options = [f"{k}={v}" if v else Msg("check-option-absent", {"option": k})
+                   for k, v in row.items()]
+        yield Msg("check-combination", {"number": i, "options": options}), deal
     zero = copy.deepcopy(BASE_DEAL)
     zero["commission"] = {"rate": "0"}
     del zero["liability"], zero["duration"]
-    yield "commission 0", zero
+    yield Msg("check-combination-zero"), zero
 
 
 def _text_problems(rendered: Any, folder: str) -> list[ApportError]:
@@ -155,7 +158,7 @@ class Problem:
     kind: str  # contract | offer
     count: int
     total: int
-    example: str  # the first combination that shows it
+    example: Msg | str  # the first combination that shows it
 
     def render(self, lang: str | None = None) -> str:
         if not self.total:  # not a matter of combinations
@@ -246,12 +249,13 @@ def listing(folder: str | Path) -> list[str]:
     """One line per clause: ``id@version  title  [when ...]``."""
     lines: list[str] = []
     for kind, path in (("contract", Path(folder)), ("offer", Path(folder) / OFFER_SUBDIR),
-                       ("client notice", Path(folder) / CLIENT_SUBDIR)):
+                       ("client", Path(folder) / CLIENT_SUBDIR)):
         library = load_library(path)
-        lines.append(f"# {kind} clauses ({path})")
+        lines.append(render_message(f"listing-{kind}", {"folder": str(path)}))
         for c in library.clauses:
-            what = c.title if c.title else f"  part of {c.part_of}"
-            when = f"  [when {c.when}]" if c.when else ""
+            what = c.title if c.title else "  " + render_message("listing-part-of",
+                                                                 {"parent": c.part_of})
+            when = "  " + render_message("listing-when", {"when": c.when}) if c.when else ""
             lines.append(f"{c.key:<40} {what}{when}")
         lines.append("")
     return lines[:-1]

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .diagnostics import printable
+from .diagnostics import Diagnostic
 from .messages import known, params_from_json
 from .writing import (
     FILE_MODE,
@@ -438,7 +438,7 @@ class Manifest:
     """The entries of an output folder: its manifest with its journal played over it."""
 
     entries: dict[str, Entry] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)  # damage found while reading
+    warnings: list[Diagnostic] = field(default_factory=list)  # damage found while reading
     manifest_bytes: int = 0
     journal_bytes: int = 0
     damaged: bool = False  # then written whole at the end of the build
@@ -625,9 +625,8 @@ def _read_by_line(path: Path, entries: dict[str, Entry]) -> int:
         raise Damaged(e.strerror or str(e)) from None
 
 
-def _damage(path: Path, e: Damaged) -> str:
-    return printable(f"{path}: warning: the manifest is damaged ({e}); it is read as absent: "
-                     "every file in the folder is kept as if a person had written it")
+def _damage(path: Path, e: Damaged) -> Diagnostic:
+    return Diagnostic(str(path), 0, 0, "", "warning", "manifest-damaged", {"detail": str(e)})
 
 
 def _blocks(pieces: Iterable[str], count: int = 4096) -> Iterable[bytes]:
@@ -668,7 +667,7 @@ class Journal:
                 self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
                                    | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
                 if not stat.S_ISREG(os.fstat(self._fd).st_mode):
-                    raise error(self.path, "is not a regular file")
+                    raise error(self.path, "target-is-special")
             start = os.lseek(self._fd, 0, os.SEEK_END)
             try:
                 written = os.write(self._fd, data)

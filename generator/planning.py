@@ -4,7 +4,8 @@ A document is up to date when the manifest's entry for it shows the very
 inputs it would be built from now (the deal's bytes, the clauses it uses or
 its whole library, its template, the tool's version, review mode, draft or copy
 to sign) and the file still holds the bytes apport wrote. Anything else is a reason, said to
-the user ("deal changed", "clause `commission@3` changed", "file missing"...).
+the user ("deal changed", "clause `commission@3` changed", "file missing"...), as a message
+code of :mod:`generator.messages` (worded in the reader's language when printed).
 
 Also here: which documents of a folder no deal produces any more
 (:func:`stale`), and the file-name limit checked before anything is written.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .manifest import DocumentEntry, Entry, FileEntry, Kind
+from .messages import Msg
 
 
 class Status(enum.StrEnum):
@@ -56,12 +58,12 @@ class Inputs:
         return self.kind is Kind.REVIEW
 
 
-FINAL_REASON = "the copy to sign (--final)"
-DRAFT_REASON = "a draft again (without --final)"
-UNKNOWN: list[str] | None = None  # assess(): cannot tell without choosing the clauses
+FINAL_REASON = Msg("reason-final")
+DRAFT_REASON = Msg("reason-draft")
+UNKNOWN: list[Msg] | None = None  # assess(): cannot tell without choosing the clauses
 
 
-def assess(entry: Entry | None, inputs: Inputs, on_disk: str | None) -> list[str] | None:
+def assess(entry: Entry | None, inputs: Inputs, on_disk: str | None) -> list[Msg] | None:
     """Why the document must be built again: an empty list when it is up to date.
 
     Args:
@@ -75,21 +77,21 @@ def assess(entry: Entry | None, inputs: Inputs, on_disk: str | None) -> list[str
         ``documents``/``warnings`` that differ from the entry's.
     """
     if not isinstance(entry, DocumentEntry):
-        return ["new"]
-    reasons: list[str] = []
+        return [Msg("reason-new")]
+    reasons: list[Msg] = []
     if entry.deal_sha256 != inputs.deal_sha256:
-        reasons.append("deal changed")
+        reasons.append(Msg("reason-deal-changed"))
     review_changed = entry.review != inputs.review
     if entry.library_sha256 != inputs.library_sha256:
         if inputs.clauses is None:
             return UNKNOWN
         reasons.extend(_clause_reasons(entry.clauses or {}, inputs.clauses, review_changed))
     if entry.template_sha256 != inputs.template_sha256:
-        reasons.append("template changed")
+        reasons.append(Msg("reason-template-changed"))
     if entry.tool != inputs.tool:
-        reasons.append(f"apport {entry.tool} -> {inputs.tool}")
+        reasons.append(Msg("reason-tool-changed", {"old": entry.tool, "new": inputs.tool}))
     if review_changed:
-        reasons.append("review mode changed")
+        reasons.append(Msg("reason-review-changed"))
     if entry.final != inputs.final:
         reasons.append(FINAL_REASON if inputs.final else DRAFT_REASON)
     if inputs.documents is not None and entry.documents != inputs.documents:
@@ -97,19 +99,19 @@ def assess(entry: Entry | None, inputs: Inputs, on_disk: str | None) -> list[str
     if inputs.warnings is not None and entry.warnings != inputs.warnings:
         return UNKNOWN
     if on_disk is None:
-        reasons.append("file missing")
+        reasons.append(Msg("reason-file-missing"))
     elif on_disk != entry.sha256:
         if on_disk == entry.previous_sha256:
-            reasons.append("the build that wrote it was interrupted")
+            reasons.append(Msg("reason-interrupted"))
         elif not reasons:
-            reasons.append("edited since the last build")
+            reasons.append(Msg("reason-edited"))
     return reasons
 
 
 def _clause_reasons(old: Mapping[str, str], new: Mapping[str, str],
-                    review_changed: bool) -> list[str]:
+                    review_changed: bool) -> list[Msg]:
     """Which clauses were added, changed or removed (by id, whatever the version)."""
-    reasons: list[str] = []
+    reasons: list[Msg] = []
     old_by_id = {key.split("@")[0]: (key, sha) for key, sha in old.items()}
     # A review contract records every clause of the library (its annex lists them all):
     # entering or leaving review mode is one reason, not one per clause left out.
@@ -117,13 +119,13 @@ def _clause_reasons(old: Mapping[str, str], new: Mapping[str, str],
         before = old_by_id.get(key.split("@")[0])
         if before is None:
             if not review_changed:
-                reasons.append(f"clause `{key}` added")
+                reasons.append(Msg("reason-clause-added", {"clause": key}))
         elif before != (key, sha):
-            reasons.append(f"clause `{key}` changed")
+            reasons.append(Msg("reason-clause-changed", {"clause": key}))
     if not review_changed:
         new_ids = {key.split("@")[0] for key in new}
-        reasons.extend(f"clause `{key}` removed" for clause_id, (key, _sha) in old_by_id.items()
-                       if clause_id not in new_ids)
+        reasons.extend(Msg("reason-clause-removed", {"clause": key})
+                       for clause_id, (key, _sha) in old_by_id.items() if clause_id not in new_ids)
     return reasons
 
 
@@ -160,7 +162,7 @@ def deal_is_gone(entry: Entry) -> bool:
         return True
 
 
-def stale(entries: Mapping[str, Entry], produced: set[str], read: set[str]) -> dict[str, str]:
+def stale(entries: Mapping[str, Entry], produced: set[str], read: set[str]) -> dict[str, Msg]:
     """The files listed in the manifest that no deal produces any more, and why.
 
     Args:
@@ -169,18 +171,18 @@ def stale(entries: Mapping[str, Entry], produced: set[str], read: set[str]) -> d
         read: the absolute paths of the deals this build read successfully (a deal
             not in the build, whose file still exists, keeps its files).
     """
-    found: dict[str, str] = {}
+    found: dict[str, Msg] = {}
     for name, entry in entries.items():
         if name in produced or not isinstance(entry, DocumentEntry):
             continue
         if entry.deal_path in read:
-            found[name] = f"{entry.deal} no longer produces it"
+            found[name] = Msg("stale-no-longer-produced", {"deal": entry.deal})
         elif deal_is_gone(entry):
-            found[name] = f"{entry.deal} is gone"
+            found[name] = Msg("stale-deal-gone", {"deal": entry.deal})
     for name, entry in entries.items():
         if isinstance(entry, FileEntry) and name not in produced:
             if entry.source in found:
-                found[name] = f"made from {entry.source}, which is stale"
+                found[name] = Msg("stale-source-stale", {"source": entry.source})
             elif deal_is_gone(entry):
-                found[name] = f"{entry.deal} is gone"
+                found[name] = Msg("stale-deal-gone", {"deal": entry.deal})
     return found

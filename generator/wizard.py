@@ -22,6 +22,11 @@ The file is written by :func:`deal_to_yaml`, which quotes whatever YAML would
 otherwise read as something else (``yes``, ``2027``, ``null``, a SIRET) so
 that the loader reads back exactly what was typed; its comments are fixed
 text, never the user's.
+
+The wizard always speaks French, whatever ``--lang`` says: its questions,
+field labels and help (the same table as ``apport serve``'s forms) are about
+French contracts written in French. Its lines come from the message catalogue
+all the same (:func:`said`), so a sentence lives in one place.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ __all__ = [
     "Abandoned",
     "WizardError",
     "ask_resume",
+    "ask_yes",
     "choice_values",
     "check_target",
     "deal_to_yaml",
@@ -63,6 +69,7 @@ __all__ = [
     "read_draft",
     "remove_draft",
     "run_wizard",
+    "said",
     "schema_reference",
     "write_deal",
     "write_draft",
@@ -78,6 +85,13 @@ __all__ = [
 ]
 
 Kind = Literal["text", "choice", "bool", "number", "integer", "date", "siret", "message"]
+
+LANGUAGE = "fr"  # the wizard's language, whatever --lang says (see the module's docstring)
+
+
+def said(code: str, **params: Any) -> str:
+    """A line of the conversation: the catalogue's ``code`` in the wizard's language."""
+    return render(code, params, LANGUAGE)
 
 
 # --- what the front end sees ------------------------------------------------------------------
@@ -123,12 +137,10 @@ class Question:
         lines = [self.help] if self.help else []
         lines += [f"  {i}) {c.label} ({c.value})" for i, c in enumerate(self.choices, 1)]
         if self.kind == "bool":
-            lines.append("  Répondez o (oui) ou n (non).")
+            lines.append("  " + said("wizard-answer-yes-no"))
         if not self.required and self.kind != "message":
-            if self.default is not None:
-                lines.append("  Facultatif : Entrée garde la valeur proposée, « - » l'efface.")
-            else:
-                lines.append("  Facultatif : Entrée pour passer.")
+            lines.append("  " + said("wizard-optional-kept" if self.default is not None
+                                     else "wizard-optional-skip"))
         return lines
 
 
@@ -466,7 +478,7 @@ def _prepare(f: _Field, raw: str) -> Any:
             return "true"
         if text.casefold() in _NO:
             return "false"
-        raise _Invalid(render("wizard-yes-no", lang="fr"))
+        raise _Invalid(said("wizard-yes-no"))
     if f.kind == "choice":
         values = choice_values(f.path)
         if text.isdigit() and 1 <= int(text) <= len(values):
@@ -477,9 +489,9 @@ def _prepare(f: _Field, raw: str) -> Any:
         choices = Msg("wizard-choice", {"count": len(values), "values": values})
         suggestion = _closest(f, text)
         if suggestion is not None:
-            raise _Invalid(render("wizard-choice-did-you-mean",
-                                  {"suggestion": suggestion, "choices": choices}, lang="fr"))
-        raise _Invalid(choices.render("fr"))
+            raise _Invalid(said("wizard-choice-did-you-mean",
+                                suggestion=suggestion, choices=choices))
+        raise _Invalid(choices.render(LANGUAGE))
     if f.kind == "number":
         number = re.sub(r"[\s\u00a0\u202f]", "", text).removesuffix("€").removesuffix("%")
         if number.count(",") == 1 and "." not in number:
@@ -506,14 +518,14 @@ _WIZARD_WORDING = {"number-expected": "wizard-number-expected",
 def _parse(f: _Field, raw: str) -> Any:
     """The value to store for an answer, or :class:`_Invalid` with the reason in French."""
     if f.required and not raw.strip():
-        raise _Invalid(render("wizard-required", lang="fr"))
+        raise _Invalid(said("wizard-required"))
     prepared = _prepare(f, raw)
     try:
         value = _adapter(f.path).validate_python(prepared)
     except ValidationError as e:
         message = message_of(e.errors(include_url=False)[0], at=tuple(f.path.split(".")))
         code = _WIZARD_WORDING.get(message.code, message.code)
-        raise _Invalid(render(code, message.params, lang="fr")) from None
+        raise _Invalid(render(code, message.params, LANGUAGE)) from None
     if f.kind == "siret":
         value = stdnum_siret.format(value)
     return value
@@ -552,10 +564,6 @@ def _shown(f: _Field, value: Any) -> str | None:
 
 # --- the conversation -------------------------------------------------------------------------
 
-INTRO = (
-    "Nouveau dossier d'apport d'affaires. Répondez à chaque question puis appuyez sur Entrée.\n"
-    "La valeur entre crochets est proposée : Entrée la garde. Tapez « ? » pour revoir l'aide."
-)
 
 
 class Abandoned(Exception):
@@ -586,8 +594,7 @@ class _Wizard:
             try:
                 return _stored(f, self.prefill[f.path])
             except _Invalid as e:
-                self.say(f"La valeur reprise pour « {f.prompt} » n'est pas valable ({e.reason}) "
-                         ": saisissez-la de nouveau.")
+                self.say(said("wizard-prefill-invalid", field=f.prompt, reason=e.reason))
         return _default(f)
 
     def kept(self, f: _Field) -> bool:
@@ -615,7 +622,7 @@ class _Wizard:
         choices = tuple(Choice(v, f.labels.get(v, v)) for v in choice_values(f.path)) \
             if f.kind == "choice" else ()
         prompt, help = self.wording(f)
-        prompt = prompt if f.required else f"{prompt} (facultatif)"
+        prompt = prompt if f.required else said("wizard-optional-prompt", prompt=prompt)
         default = None if f.kind == "message" else _shown(f, current)
         return Question(f.path, prompt, help, choices, default, f.required, f.kind)
 
@@ -651,17 +658,17 @@ class _Wizard:
             if not text or (q.default is not None and raw == q.default):
                 if current is not None or not f.required:
                     return current
-                self.say(render("wizard-required-blank", lang="fr"))
+                self.say(said("wizard-required-blank"))
                 continue
             if text == "-":
                 if not f.required:
                     return None
-                self.say(render("wizard-required-dash", lang="fr"))
+                self.say(said("wizard-required-dash"))
                 continue
             try:
                 return _parse(f, raw)
             except _Invalid as e:
-                self.say(f"Réponse refusée : {e.reason}. Recommencez.")
+                self.say(said("wizard-answer-refused", reason=e.reason))
 
     def ask_message(self, f: _Field, current: str | None) -> str | None:
         q = self.question(f, current)
@@ -669,10 +676,11 @@ class _Wizard:
         for line in q.details():
             self.say(line)
         if current:
-            self.say("Message actuel (Entrée sur la première ligne le garde, « - » l'efface) :")
+            self.say(said("wizard-message-current"))
             for line in current.split("\n"):
                 self.say(f"  | {line}")
-        more = Question(f.path, "(suite)", "", (), None, False, "message", continuation=True)
+        more = Question(f.path, said("wizard-message-more"), "", (), None, False, "message",
+                        continuation=True)
         while True:
             first = self.ask(q)
             if not first.strip():
@@ -688,7 +696,7 @@ class _Wizard:
             try:
                 return _parse(f, "\n".join(lines))
             except _Invalid as e:
-                self.say(f"Message refusé : {e.reason}. Tapez-le de nouveau.")
+                self.say(said("wizard-message-refused", reason=e.reason))
 
     # the whole deal
 
@@ -699,12 +707,12 @@ class _Wizard:
             raise Abandoned(self.answers) from None
 
     def conversation(self, target: Path | None) -> str:
-        for line in INTRO.split("\n"):
+        for line in said("wizard-intro").split("\n"):
             self.say(line)
         # resumed answers: what was asked before the last of them was answered, or left blank
         resumed = {f.path for f in _plan(self.answers)} & set(self.answers)
         if self.keep:
-            self.say(render("wizard-from-kept", lang="fr"))
+            self.say(said("wizard-from-kept"))
         for f in _plan(self.answers):
             if resumed:
                 resumed.discard(f.path)
@@ -723,10 +731,10 @@ class _Wizard:
                 continue
             self.say("")
             for d in diagnostics:
-                self.say(f"Attention ({self.label(d.path)}) : {d.text('fr')}")
+                self.say(said("wizard-warning", field=self.label(d.path), problem=d.text(LANGUAGE)))
             if self.keep and not self.confirmed():
                 continue
-            self.say("Le dossier est complet et valide.")
+            self.say(said("wizard-complete"))
             return text
 
     def summary(self) -> None:
@@ -739,31 +747,25 @@ class _Wizard:
             for f in fields:
                 value = self.answers.get(f.path)
                 if value is None:
-                    shown = render("wizard-summary-empty", lang="fr")
+                    shown = said("wizard-summary-empty")
                 elif f.kind == "choice":
                     shown = f.labels.get(value, value)
                 elif f.kind == "bool":
-                    shown = "oui" if value else "non"
+                    shown = said("wizard-yes" if value else "wizard-no")
                 else:
                     shown = " / ".join(str(_shown(f, value)).split("\n"))
-                self.say(f"  {self.wording(f)[0]} : {shown}")
+                self.say("  " + said("wizard-summary-line", field=self.wording(f)[0],
+                                     value=shown))
 
     def confirmed(self) -> bool:
         """Show the summary and ask whether it is right; False after a section was re-asked."""
-        self.say(render("wizard-summary", lang="fr"))
+        self.say(said("wizard-summary"))
         self.summary()
         sections = list(dict.fromkeys(f.section for f in _plan(self.answers)))
-        right = Question("confirmer", render("wizard-summary-right", lang="fr"), default="o",
-                         kind="bool")
-        while True:
-            text = self.ask(right).strip().casefold()
-            if not text or text in _YES:
-                return True
-            if text in _NO:
-                break
-            self.say(render("wizard-yes-no", lang="fr"))
+        if ask_yes(self.ask, self.say, "confirmer", "wizard-summary-right"):
+            return True
         choices = tuple(Choice(s, _SECTIONS[s][0]) for s in sections)
-        which = Question("partie", render("wizard-summary-which", lang="fr"), choices=choices,
+        which = Question("partie", said("wizard-summary-which"), choices=choices,
                          kind="choice")
         self.say("")
         for line in which.details():
@@ -775,8 +777,7 @@ class _Wizard:
                            (s.casefold(), _SECTIONS[s][0].casefold())), None)
             if chosen is not None:
                 break
-            self.say(render("wizard-choice", {"count": len(sections), "values": sections},
-                            lang="fr"))
+            self.say(said("wizard-choice", count=len(sections), values=sections))
         self.section = None
         for f in _plan(self.answers):
             if f.section == chosen:
@@ -787,16 +788,17 @@ class _Wizard:
         plan = [f.path for f in _plan(self.answers)]
         again: set[str] = set()
         self.say("")
-        self.say("Le dossier n'est pas encore cohérent :")
+        self.say(said("wizard-not-coherent"))
         for d in errors:
-            self.say(f"  - {self.label(d.path)} : {d.text('fr')}")
+            self.say("  - " + said("wizard-problem", field=self.label(d.path),
+                                   problem=d.text(LANGUAGE)))
             concerned = {p for p in plan if p == d.path or p.startswith(d.path + ".")}
             concerned |= {p for p in _RELATED.get(d.path, ()) if p in plan}
             again |= concerned
         if not again:
             raise WizardError("wizard-cannot-correct",
                               {"problems": "\n".join(str(d) for d in errors)})
-        self.say("Corrigez les réponses concernées (Entrée garde la réponse actuelle).")
+        self.say(said("wizard-correct"))
         self.section = None
         for f in _plan(self.answers):
             if f.path in again or f.path not in self.answers:
@@ -902,10 +904,7 @@ def parse_answer(path: str, raw: str) -> Any:
     Raises:
         ValueError: with the reason in French, when the model refuses the answer.
     """
-    try:
-        return _parse(FIELDS[path], raw)
-    except _Invalid as e:
-        raise ValueError(e.reason) from None
+    return _reasoned(_parse, path, raw)
 
 
 def normalised_answer(path: str, raw: str) -> Any:
@@ -914,10 +913,7 @@ def normalised_answer(path: str, raw: str) -> Any:
     Raises:
         ValueError: with the reason in French, for a yes/no or a choice not understood.
     """
-    try:
-        return _prepare(FIELDS[path], raw)
-    except _Invalid as e:
-        raise ValueError(e.reason) from None
+    return _reasoned(_prepare, path, raw)
 
 
 def stored_value(path: str, value: Any) -> Any:
@@ -926,8 +922,13 @@ def stored_value(path: str, value: Any) -> Any:
     Raises:
         ValueError: with the reason in French, when the model refuses it.
     """
+    return _reasoned(_stored, path, value)
+
+
+def _reasoned(reading: Callable[[_Field, Any], Any], path: str, value: Any) -> Any:
+    """``reading`` of the field at ``path``, its refusal as a ValueError (for front ends)."""
     try:
-        return _stored(FIELDS[path], value)
+        return reading(FIELDS[path], value)
     except _Invalid as e:
         raise ValueError(e.reason) from None
 
@@ -1237,8 +1238,8 @@ def write_draft(target: str | Path, answers: Mapping[str, Any]) -> Path:
 
     path = draft_path(target)
     kept = {p: answers[p] for p in _ORDER if answers.get(p) is not None}
-    text = deal_to_yaml(_nest(kept), description=render("wizard-draft-description", {
-        "target": Path(target).name, "count": len(kept)}, lang="fr"))
+    text = deal_to_yaml(_nest(kept), description=said(
+        "wizard-draft-description", target=Path(target).name, count=len(kept)))
     write_replacing(path, text.encode("utf-8"))
     return path
 
@@ -1276,13 +1277,17 @@ def remove_draft(target: str | Path) -> None:
 
 def ask_resume(ask: Ask, say: Say, answers: Mapping[str, Any]) -> bool:
     """Offer to resume a draft of ``answers``: True for yes."""
-    say(render("wizard-draft-found", {"count": len(answers)}, lang="fr"))
-    question = Question("brouillon", render("wizard-draft-resume", lang="fr"), default="o",
-                        kind="bool")
+    say(said("wizard-draft-found", count=len(answers)))
+    return ask_yes(ask, say, "brouillon", "wizard-draft-resume")
+
+
+def ask_yes(ask: Ask, say: Say, path: str, code: str) -> bool:
+    """Ask the yes/no question ``code`` (Enter: yes) until the answer is one: True for yes."""
+    question = Question(path, said(code), default="o", kind="bool")
     while True:
         text = ask(question).strip().casefold()
         if not text or text in _YES:
             return True
         if text in _NO:
             return False
-        say(render("wizard-yes-no", lang="fr"))
+        say(said("wizard-yes-no"))

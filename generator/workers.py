@@ -39,7 +39,12 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from .messages import Msg
+
+if TYPE_CHECKING:
+    from .diagnostics import Diagnostic
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -65,18 +70,22 @@ class Stopped(Generic[T]):
     """A task its worker could not finish.
 
     Attributes:
-        reason: why, in words (``used more than 5 s of processor time``).
+        reason: why, as a message (``it used more than 5 s of processor time``).
         doing: the file the worker was reading or rendering then, if it said.
     """
 
-    reason: str
+    reason: Msg
     doing: str | None = None
 
-    def message(self, subject: str) -> str:
-        """One located line: ``FILE: error: REASON (SUBJECT)``."""
+    def message(self, subject: str) -> Diagnostic:
+        """One located problem: ``FILE: error: REASON (while rendering SUBJECT)``."""
+        from .diagnostics import Diagnostic
+
         where = self.doing or subject
-        tail = f" (while rendering {subject})" if self.doing and self.doing != subject else ""
-        return f"{where}: error: the render was stopped: it {self.reason}{tail}"
+        if self.doing and self.doing != subject:
+            return Diagnostic(where, 0, 0, "", "error", "render-stopped-while",
+                              {"reason": self.reason, "subject": subject})
+        return Diagnostic(where, 0, 0, "", "error", "render-stopped", {"reason": self.reason})
 
 
 def enforced() -> bool:
@@ -182,19 +191,19 @@ def _attempt(fn: Callable[[Any], Any], task: Any, limits: Limits) -> tuple[bool,
     try:
         return True, fn(task)
     except MemoryError:
-        return False, f"needed more than {_mib(limits.memory_bytes)} of memory"
+        return False, Msg("stopped-memory", {"mib": limits.memory_bytes // (1024 * 1024)})
     except Exception as e:  # a bug: reported for this task, the others go on
         last = traceback.extract_tb(e.__traceback__)[-1:]
         where = f" at {last[0].filename}:{last[0].lineno}" if last else ""
-        return False, (f"failed: internal error ({type(e).__name__}: {str(e)[:200]}{where}); "
-                       "please report it")
+        return False, Msg("stopped-internal",
+                          {"detail": f"{type(e).__name__}: {str(e)[:200]}{where}"})
 
 
 def _send(conn: Any, index: Any, ok: bool, value: Any) -> None:
     try:
         conn.send((index, ok, value))
     except (MemoryError, ValueError, TypeError, AttributeError) as e:
-        conn.send((index, False, f"failed: its result could not be sent back ({e})"))
+        conn.send((index, False, Msg("stopped-unsendable", {"detail": str(e)})))
 
 
 def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | None,
@@ -217,10 +226,6 @@ def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | No
         for item in batch:  # an index of the tasks inherited, or (index, task) when kept
             index, task = item if isinstance(item, tuple) else (item, tasks[item])
             _send(conn, index, *_attempt(fn, task, limits))
-
-
-def _mib(size: int) -> str:
-    return f"{size // (1024 * 1024)} MiB"
 
 
 # --- in the parent ------------------------------------------------------------------------------
@@ -264,17 +269,17 @@ class _Worker:
         self.process.close()
         self.slot.close()
 
-    def reason(self, limits: Limits) -> str:
+    def reason(self, limits: Limits) -> Msg:
         code = self.process.exitcode
         if self.timed_out:
-            return f"took more than {limits.wall_seconds:g} s"
+            return Msg("stopped-wall", {"seconds": float(limits.wall_seconds)})
         if code == -signal.SIGXCPU:
-            return f"used more than {limits.cpu_seconds} s of processor time"
+            return Msg("stopped-cpu", {"seconds": limits.cpu_seconds})
         if code == -signal.SIGKILL:
-            return "was killed (out of memory?)"
+            return Msg("stopped-killed")
         if code is not None and code < 0:
-            return f"ended on signal {signal.Signals(-code).name}"
-        return f"ended unexpectedly (exit status {code})"
+            return Msg("stopped-signal", {"signal": signal.Signals(-code).name})
+        return Msg("stopped-exit", {"status": code})
 
 
 def run(fn: Callable[[T], R], tasks: Sequence[T], *, jobs: int | None = None,

@@ -294,11 +294,6 @@ def protected_error(path: str | Path, *, listed: bool) -> WriteError:
     return error(path, "protected-edited" if listed else "protected-not-ours")
 
 
-def protected_message(path: str | Path, *, listed: bool) -> str:
-    """What a protected file is told (one located line)."""
-    return str(protected_error(path, listed=listed))
-
-
 def kept_name(path: Path) -> Path:
     """Where ``--force`` keeps a person's version: ``NAME.edited.SUFFIX`` (then -2, -3...)."""
     stem, suffix = path.stem, path.suffix
@@ -401,15 +396,17 @@ class OutputFolder:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(f"{os.getpid()} {time.strftime('%H:%M:%S')}\n")
 
-    def holder(self) -> str:
+    def holder(self) -> Msg:
         """Who holds the lock, as read from the owner file."""
         try:
             pid, _, since = (self.path / OWNER).read_text(encoding="utf-8").strip().partition(" ")
         except (OSError, UnicodeDecodeError):
-            return "another apport process"
+            return Msg("holder-unknown")
         if not pid.isdigit():
-            return "another apport process"
-        return f"apport (process {pid}" + (f", since {since})" if since else ")")
+            return Msg("holder-unknown")
+        if since:
+            return Msg("holder-process-since", {"pid": pid, "since": printable(since)})
+        return Msg("holder-process", {"pid": pid})
 
     def _clear_staging(self) -> None:
         """Remove the staging folder (leftovers of a killed process): under the lock only."""

@@ -149,7 +149,7 @@ def disagreements(deal: Deal) -> list[str]:
     return problems
 
 
-MATRIX = [(label, Deal.model_validate(data)) for label, data in option_deals()]
+MATRIX = [(str(label), Deal.model_validate(data)) for label, data in option_deals()]
 # the quick run keeps two combinations with a commission and the one without; the
 # full run, all of them
 QUICK = {MATRIX[0][0], MATRIX[1][0], MATRIX[-1][0]}

@@ -51,7 +51,8 @@ def _core(path: Path) -> str:
 
 
 def _built(report) -> dict[str, list[str]]:
-    return {d.name: d.reasons for d in report.documents if d.status == "built"}
+    return {d.name: [str(r) for r in d.reasons] for d in report.documents
+            if d.status == "built"}
 
 
 def test_final_contract_has_no_draft_notice_anywhere(deals, tmp_path, sources):

@@ -18,7 +18,7 @@ from generator.model import Deal
 from generator.resources import clauses_dir
 from generator.terms import DATA_DELETION_MONTHS, derive
 
-MATRIX = [(label, Deal.model_validate(data)) for label, data in lib.option_deals()]
+MATRIX = [(str(label), Deal.model_validate(data)) for label, data in lib.option_deals()]
 # the quick run keeps two combinations with a commission and the one without; the
 # full run, all of them
 QUICK = {MATRIX[0][0], MATRIX[1][0], MATRIX[-1][0]}

@@ -143,7 +143,7 @@ def _flat(body: str) -> str:
 
 
 def _matrix() -> list[tuple[str, Deal]]:
-    return [(label, Deal.model_validate(data)) for label, data in option_deals()]
+    return [(str(label), Deal.model_validate(data)) for label, data in option_deals()]
 
 
 MATRIX = _matrix()

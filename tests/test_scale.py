@@ -159,7 +159,7 @@ def test_a_manifest_whose_clause_table_is_wrong_reads_as_absent(deals, tmp_path,
     loaded = Manifest.load(out)
 
     assert loaded.damaged and not loaded.entries
-    assert "the manifest is damaged" in loaded.warnings[0]
+    assert "the manifest is damaged" in str(loaded.warnings[0])
 
 
 def test_the_manifest_holds_a_document_a_line_and_is_read_a_line_at_a_time(
@@ -218,7 +218,7 @@ def test_a_damaged_line_of_the_manifest_makes_it_damaged(deals, tmp_path, source
     loaded = Manifest.load(out)
 
     assert loaded.damaged and not loaded.entries
-    assert "the manifest is damaged" in loaded.warnings[0]
+    assert "the manifest is damaged" in str(loaded.warnings[0])
 
 
 # --- a build with nothing to do reads no document again -------------------------------------

@@ -853,3 +853,11 @@ def test_ctrl_c_in_the_command_itself(tmp_path, monkeypatch, args, typed, said):
     assert result.exit_code == 130, result.output
     assert said in result.output
     assert (tmp_path / ".deal.yaml.brouillon").exists() == (bool(args) and bool(typed))
+
+
+def test_a_refused_message_is_said_and_typed_again():
+    script = Script(minimal(offer__message=["Bonjour\x07", "", "Bonjour Camille,", ""]))
+    text = script.run()
+    assert any(line.startswith("Message refusé : ") and line.endswith(" Tapez-le de nouveau.")
+               for line in script.said), script.said[-5:]
+    assert "Bonjour Camille," in text and "\x07" not in text

@@ -471,11 +471,12 @@ def _run_build(state: _BuildState, workspace: Workspace, sources: Sources,
         report = build([workspace.deals], workspace.out, sources=sources, redline=redline,
                        progress=progress)
         result: dict[str, Any] = {
-            "ok": report.ok, "summary": report.summary,
+            "ok": report.ok, "summary": report.summary.render("fr"),
             "documents": [{"name": d.name, "status": d.status, "redline": d.redline,
-                           "error": d.error} for d in report.documents],
+                           "error": d.error.render("fr") if d.error else None}
+                          for d in report.documents],
             "problems": [french(d) for d in report.diagnostics if d.severity == "error"]
-            + report.failures}
+            + [f.render("fr") for f in report.failures]}
     except (ApportError, OSError) as e:
         result = {"ok": False, "summary": str(e), "documents": [], "problems": [str(e)]}
     with state.lock:
