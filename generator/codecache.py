@@ -61,12 +61,16 @@ def folder() -> Path | None:
 
 
 @functools.cache
-def _compilers() -> bytes:
-    """The text of the modules that compile, hashed: a change to them is a new key."""
+def _compilers() -> bytes | None:
+    """The text of the modules that compile, hashed: a change to them is a new key
+    (``None`` when they cannot be read, e.g. from a zip: then nothing is cached)."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in _COMPILERS:
-        digest.update((here / name).read_bytes())
+    try:
+        for name in _COMPILERS:
+            digest.update((here / name).read_bytes())
+    except OSError:
+        return None
     return digest.digest()
 
 
@@ -95,13 +99,14 @@ def key(env: Any, kind: str, source: str, name: str | None,
     import jinja2
 
     settings = _environment(env)
-    if settings is None:
+    compilers = _compilers()
+    if settings is None or compilers is None:
         return None
     digest = hashlib.sha256(MAGIC)
     for part in (sys.version, jinja2.__version__, settings, kind, name or "",
                  filename or ""):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
-    digest.update(importlib.util.MAGIC_NUMBER + _compilers())
+    digest.update(importlib.util.MAGIC_NUMBER + compilers)
     digest.update(source.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
 

@@ -189,3 +189,14 @@ def test_a_cache_key_changes_with_the_source_its_name_and_the_environment():
     assert codecache.key(env, "clause", "texte", "a", "b.md") != base
     assert codecache.key(env, "condition", "texte", "a", "a.md") != base
     assert codecache.key(documents._ENV, "clause", "texte", "a", "a.md") != base
+
+
+def test_nothing_is_cached_when_apport_cannot_read_its_own_compiling_code(
+        cache, compiles, monkeypatch):
+    monkeypatch.setattr(codecache, "_COMPILERS", ("no-such-module.py",))
+    codecache._compilers.cache_clear()
+    try:
+        _library()
+        assert not cache.exists() or list(cache.iterdir()) == []
+    finally:
+        codecache._compilers.cache_clear()

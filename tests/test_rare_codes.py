@@ -414,3 +414,93 @@ def test_a_journal_that_is_a_device_is_refused_in_words(tmp_path: Path) -> None:
 
     said = _lines(report) + [str(e) for e in report.errors]
     assert any(f"{out / JOURNAL}: error: is not a regular file" in line for line in said), said
+
+
+# --- budgets reached: memory, recursion, time (the failure injected where it happens) ---------
+
+
+class Failing:
+    """A value whose comparison or text fails as a runaway would: out of memory, out of
+    stack, or out of time (it spins past the clause's time budget)."""
+
+    def __init__(self, failure: type[BaseException] | None) -> None:
+        self.failure = failure
+
+    def _fail(self, *args: object) -> bool:
+        if self.failure is None:
+            import time
+
+            start = time.monotonic()
+            while time.monotonic() - start < 10:  # stopped by the clause's timer before
+                pass
+            return True
+        raise self.failure
+
+    __gt__ = __str__ = _fail
+
+
+@pytest.mark.parametrize(("failure", "code"), [
+    (MemoryError, "clause-when-memory"),
+    (RecursionError, "clause-when-recursion"),
+    (None, "clause-when-timeout"),
+])
+def test_a_condition_that_runs_away_is_stopped_and_located(tmp_path: Path, failure: Any,
+                                                          code: str) -> None:
+    from test_clauses import article, write_library
+
+    from generator.clauses import load_library, render
+    from generator.errors import ClauseError
+
+    folder = write_library(tmp_path / "lib", {"010-a.md": article("a", when='"n > 1"')})
+    with pytest.raises(ClauseError) as raised:
+        render(load_library(folder), {"n": Failing(failure)}, {})
+    assert raised.value.code == code
+    assert str(raised.value).startswith(f"{folder / '010-a.md'}:5: error: the 'when' condition")
+
+
+def test_a_clause_or_template_out_of_memory_is_named(tmp_path: Path) -> None:
+    from test_clauses import article, write_library
+    from test_documents import docx_with
+
+    from generator.clauses import load_library, render
+    from generator.documents import WordTemplate
+    from generator.errors import ClauseError, TemplateError
+
+    folder = write_library(tmp_path / "lib", {"010-a.md": article("a", "{{ n }}")})
+    with pytest.raises(ClauseError) as clause:
+        render(load_library(folder), {}, {"n": Failing(MemoryError)})
+    assert clause.value.code == "clause-memory"
+    with pytest.raises(TemplateError) as template:
+        WordTemplate(docx_with(tmp_path, "Avant.", "{{ nom }}")).render(
+            {"nom": Failing(MemoryError)}, {"title": "T"}, {})
+    assert template.value.code == "template-memory"
+
+
+def test_a_lock_or_staging_folder_the_system_refuses_is_said(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import filelock
+
+    from generator.writing import STAGING, OutputFolder
+
+    def no_lock(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(filelock.FileLock, "acquire", no_lock)
+        with pytest.raises(WriteError) as locked:
+            OutputFolder(tmp_path / "a").open()
+    assert locked.value.code == "io-cannot-lock"
+
+    mkdir = Path.mkdir
+
+    def no_staging(self: Path, *args: Any, **kwargs: Any) -> None:
+        if self.name == STAGING:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", no_staging)
+    with pytest.raises(WriteError) as staging:
+        OutputFolder(tmp_path / "b").open()
+    assert staging.value.code == "io-cannot-create-staging"
+    assert str(staging.value).endswith("cannot create the staging folder: no space left on the "
+                                       "device")
