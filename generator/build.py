@@ -1156,6 +1156,17 @@ def preload() -> None:
     french.preload()
 
 
+_RUNNER: list[tuple[Kit, Callable[[_DealTask], _DealResult]]] = []
+
+
+def _runner(kit: Kit) -> Callable[[_DealTask], _DealResult]:
+    """The workers' function for ``kit``: the same one from build to build while the kit
+    is, so that workers kept between builds (:func:`workers.kept`) serve again."""
+    if not _RUNNER or _RUNNER[0][0] is not kit:
+        _RUNNER[:] = [(kit, lambda task: _run_deal(task, kit))]
+    return _RUNNER[0][1]
+
+
 def _execute(tasks: list[_DealTask], kit: Kit | None,
              jobs: int | None) -> Iterable[_DealResult]:
     """Every task's result, from worker processes under the budgets of :mod:`.workers`."""
@@ -1165,7 +1176,7 @@ def _execute(tasks: list[_DealTask], kit: Kit | None,
         return
     assert kit is not None
     preload()
-    for index, result in run(lambda task: _run_deal(task, kit), tasks, jobs=jobs):
+    for index, result in run(_runner(kit), tasks, jobs=jobs):
         if isinstance(result, Stopped):
             task = tasks[index]
             yield _DealResult(task.index, failure=result.message(task.file))

@@ -223,8 +223,9 @@ def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | No
             _send(conn, 0, *_attempt(call_fn, task, limits))
             continue
         assert fn is not None
-        for index in batch:
-            _send(conn, index, *_attempt(fn, tasks[index], limits))
+        for item in batch:  # an index of the tasks inherited, or (index, task) when kept
+            index, task = item if isinstance(item, tuple) else (item, tasks[item])
+            _send(conn, index, *_attempt(fn, task, limits))
 
 
 # --- in the parent ------------------------------------------------------------------------------
@@ -232,7 +233,8 @@ def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | No
 
 class _Worker:
     def __init__(self, context: Any, fn: Callable[[Any], Any] | None,
-                 tasks: Sequence[Any] | None, limits: Limits) -> None:
+                 tasks: Sequence[Any] | None, limits: Limits, kept: bool = False) -> None:
+        self.kept = kept  # outlives its run (see kept()): its tasks are sent, not inherited
         self.slot = mmap.mmap(-1, _SLOT_SIZE)
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, fn, tasks, limits, self.slot),
@@ -243,11 +245,11 @@ class _Worker:
         self.since = time.monotonic()  # when the running task started
         self.timed_out = False
 
-    def send(self, indexes: list[int]) -> None:
+    def send(self, indexes: list[int], tasks: Sequence[Any]) -> None:
         if not self.queue:
             self.since = time.monotonic()
         self.queue.extend(indexes)
-        self.conn.send(indexes)
+        self.conn.send([(i, tasks[i]) for i in indexes] if self.kept else indexes)
 
     def stop(self, kill: bool) -> None:
         if kill and self.process.is_alive():
@@ -316,13 +318,19 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], *, jobs: int | None = None,
     size = max(1, min(8, len(tasks) // (count * 8)))
     pending: deque[int] = deque(range(len(tasks)))
     workers: list[_Worker] = []
+    pool = _POOLS[-1] if _POOLS else None
+    idle = _idle(pool, fn, limits)
     gc.freeze()  # forked workers share the parent's objects instead of copying them
     try:
-        workers = [_Worker(context, fn, tasks, limits) for _ in range(count)]
+        while idle and len(workers) < count:
+            workers.append(idle.pop())
+        workers += [_Worker(context, fn, tasks, limits, pool is not None)
+                    for _ in range(count - len(workers))]
         while True:
             for worker in workers:  # keep two batches queued: no worker waits for work
                 while pending and len(worker.queue) < 2 * size:
-                    worker.send([pending.popleft() for _ in range(min(size, len(pending)))])
+                    worker.send([pending.popleft() for _ in range(min(size, len(pending)))],
+                                tasks)
             busy = [w for w in workers if w.queue]
             if not busy:
                 break
@@ -358,12 +366,55 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], *, jobs: int | None = None,
                         pending.extendleft(reversed(lost[1:]))  # the others go on
                         yield lost[0], Stopped(reason, doing_then)
                     if pending:
-                        workers.append(_Worker(context, fn, tasks, limits))
+                        workers.append(_Worker(context, fn, tasks, limits, pool is not None))
     finally:
         clean = sys.exc_info()[0] is None
         for worker in workers:
-            worker.stop(kill=not clean)
+            if pool is not None and clean and not worker.queue and worker.process.is_alive():
+                idle.append(worker)  # for the next run
+            else:
+                worker.stop(kill=not clean)
         gc.unfreeze()
+
+
+_POOLS: list[dict[tuple[Any, Limits], list[_Worker]]] = []  # the kept() blocks under way
+
+
+def _idle(pool: dict[tuple[Any, Limits], list[_Worker]] | None, fn: Any,
+          limits: Limits) -> list[_Worker]:
+    """The kept workers of ``fn`` under ``limits``, alive (those of other functions end:
+    a new function means the old one will not be run again, e.g. a library reloaded)."""
+    if pool is None:
+        return []
+    for key in [k for k in pool if k != (fn, limits)]:
+        for worker in pool.pop(key):
+            worker.stop(kill=False)
+    idle = pool.setdefault((fn, limits), [])
+    for worker in [w for w in idle if not w.process.is_alive()]:
+        idle.remove(worker)
+        worker.stop(kill=True)
+    for worker in idle:
+        worker.timed_out = False
+    return idle
+
+
+@contextlib.contextmanager
+def kept() -> Iterator[None]:
+    """Within this block, :func:`run`'s workers outlive their run: the next run of the
+    same function under the same limits takes them again (their tasks are then sent,
+    pickled, rather than inherited), with what they loaded and memoised, instead of
+    forking new ones. For a process that builds again and again (a benchmark, a
+    server); every task keeps its own budgets, and a worker that blows one is replaced
+    as ever. The workers end with the block."""
+    pool: dict[tuple[Any, Limits], list[_Worker]] = {}
+    _POOLS.append(pool)
+    try:
+        yield
+    finally:
+        _POOLS.remove(pool)
+        for idle in pool.values():
+            for worker in idle:
+                worker.stop(kill=False)
 
 
 def call(fn: Callable[[], R], *, limits: Limits | None = None) -> R | Stopped[None]:

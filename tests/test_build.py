@@ -213,6 +213,7 @@ def test_strict_fails_an_up_to_date_deal_that_has_warnings(deals, out, sources):
     assert {Path(d.file).stem for d in report.diagnostics} == warned
 
 
+@pytest.mark.slow  # a variant of test_second_build_rewrites_nothing, which stays quick
 def test_the_same_deals_named_by_another_path_are_up_to_date(deals, out, sources, monkeypatch):
     run(deals, out, sources)
     before = documents(out)
@@ -294,6 +295,7 @@ def test_editing_a_clause_rebuilds_exactly_the_documents_that_use_it(deals, out,
     assert manifest(out)[sorted(users)[0]]["clauses"][edited] == sha256(clause_file)
 
 
+@pytest.mark.slow  # a variant of the clause edit above, which stays quick
 def test_a_clause_that_no_deal_uses_changes_nothing(deals, out, sources):
     run(deals, out, sources)
     used = {key for entry in manifest(out).values() for key in entry["clauses"]}
@@ -430,6 +432,7 @@ def test_a_hand_edited_document_is_left_alone_and_named(deals, out, lib):
     assert manifest(out)[edited.name]["sha256"] != hashlib.sha256(mine).hexdigest()
 
 
+@pytest.mark.slow  # a variant of the test above, which stays quick
 def test_a_hand_edited_document_stays_protected_without_any_other_change(deals, out, lib):
     assert invoke(lib, str(deals), "-o", str(out)).exit_code == 0
     edited = out / f"{JULIE}.offre.docx"
@@ -605,6 +608,7 @@ def test_check_writes_nothing_and_fails_when_out_of_date(deals, out, lib, tmp_pa
     assert snapshot(out) == before
 
 
+@pytest.mark.slow  # --check with a changed deal stays quick
 def test_check_with_a_changed_clause_fails_and_writes_nothing(deals, out, sources):
     run(deals, out, sources)
     before = snapshot(out)

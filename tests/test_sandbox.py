@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_clauses import article, write_library
@@ -183,3 +184,27 @@ def test_time_limit_within_another_keeps_the_outer_one() -> None:
     assert time.monotonic() - start < 2
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     assert signal.getsignal(signal.SIGALRM) == before
+
+
+def test_a_dict_read_by_attribute_gives_jinja_sandbox_answer() -> None:
+    """The sandbox's short way for plain dicts (no AttributeError raised and caught per
+    read) answers as Jinja's own sandbox does: items, the class's methods, checks."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+    from generator.sandbox import Sandbox
+
+    ours = Sandbox()
+    data = {"kind": "para", "items": "shadowed", "_hidden": 1, "__class__": 2}
+    def answer(read: Any) -> Any:
+        try:
+            value = read()
+        except Exception as e:  # the sandbox refuses: by raising
+            return type(e), str(e)
+        return type(value) if isinstance(value, jinja2.Undefined) else value
+
+    for name in ("kind", "items", "get", "_hidden", "__class__", "missing", "update"):
+        mine = answer(lambda: ours.getattr(data, name))  # noqa: B023
+        theirs = answer(lambda: ImmutableSandboxedEnvironment.getattr(ours, data, name))  # noqa: B023
+        assert mine == theirs, name
+    assert answer(lambda: ours.getattr(data, "__class__"))[0] is SecurityError

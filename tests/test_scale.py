@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from quick import quick_cases
 
 from generator import finding, manifest
 from generator.build import MANIFEST, Sources, build
@@ -149,8 +150,9 @@ def test_a_clause_recorded_with_two_hashes_keeps_both(deals, tmp_path, sources):
     assert again.entries[first].clauses[key] != other
 
 
-@pytest.mark.parametrize("how", ["a clause missing from the table", "a table of numbers",
-                                 "a library that does not exist"])
+@pytest.mark.parametrize("how", quick_cases(["a clause missing from the table",
+                                             "a table of numbers",
+                                             "a library that does not exist"]))
 def test_a_manifest_whose_clause_table_is_wrong_reads_as_absent(deals, tmp_path, sources, how):
     out = tmp_path / "out"
     build([deals], out, sources=sources, jobs=1)
@@ -206,7 +208,8 @@ def test_a_manifest_laid_out_otherwise_is_read_whole(deals, tmp_path, sources):
         assert not loaded.warnings and loaded.entries == expected
 
 
-@pytest.mark.parametrize("how", ["an entry's hash", "a line cut", "text after the end"])
+@pytest.mark.parametrize("how", quick_cases(["an entry's hash", "a line cut",
+                                             "text after the end"]))
 def test_a_damaged_line_of_the_manifest_makes_it_damaged(deals, tmp_path, sources, how):
     out = tmp_path / "out"
     build([deals], out, sources=sources, jobs=1)
@@ -364,6 +367,7 @@ def test_the_statuses_are_kept_apart_from_the_manifest_and_read_as_a_shortcut_on
     assert read == []
 
 
+@pytest.mark.slow  # builds until the file doubled; the statuses' use stays quick above
 def test_the_status_file_is_appended_to_and_rewritten_once_it_doubled(deals, tmp_path,
                                                                       sources):
     out = tmp_path / "out"

@@ -308,3 +308,48 @@ def test_a_runaway_call_stops_its_resident_worker_only() -> None:
         assert resident.call(_runaway, 7) == 7
     finally:
         resident.close()
+
+
+def _square_in(n: int) -> tuple[int, int]:
+    if n == -1:
+        doing("clauses/evil.md")
+        return _c_loop(n)
+    return os.getpid(), n * n
+
+
+def test_kept_workers_serve_the_next_run_under_the_same_budgets() -> None:
+    """Within ``kept()``, a run's workers take the next run of the same function (no fork
+    per build in a process that builds again and again); each task keeps its budget, a
+    worker that blows one is replaced, and the workers end with the block."""
+    with workers.kept():
+        first = results(_square_in, [1, 2, 3], jobs=1)
+        second = results(_square_in, [4, -1, 5], jobs=1, limits=Limits(cpu_seconds=1))
+        third = results(_square_in, [6, 7], jobs=1, limits=Limits(cpu_seconds=1))
+        fourth = results(_square_in, [8], jobs=1, limits=Limits(cpu_seconds=1))
+        pids = {pid for pid, _ in first.values()}
+        assert len(pids) == 1 and pids != {os.getpid()}
+        assert [v for _, v in first.values()] == [1, 4, 9]
+        assert isinstance(second[1], Stopped) and second[1].doing == "clauses/evil.md"
+        assert second[0][1] == 16 and second[2][1] == 25
+        assert third[0][1] == 36 and fourth[0][0] == third[0][0] == third[1][0]
+        kept_pid = fourth[0][0]
+    assert results(_square_in, [9], jobs=1)[0][0] != kept_pid
+    with pytest.raises(ProcessLookupError):
+        os.kill(kept_pid, 0)
+
+
+def test_builds_with_kept_workers_write_the_same_bytes(tmp_path: Path) -> None:
+    from generator.build import build
+
+    plain = build([SAMPLES], tmp_path / "plain", jobs=1)
+    with workers.kept():
+        first = build([SAMPLES], tmp_path / "first", jobs=1)
+        second = build([SAMPLES], tmp_path / "second", jobs=2, force=True)
+        again = build([SAMPLES], tmp_path / "first", jobs=1, force=True)
+    assert plain.ok and first.ok and second.ok and again.ok
+    names = sorted(p.name for p in (tmp_path / "plain").glob("*.docx"))
+    assert names and names == sorted(p.name for p in (tmp_path / "second").glob("*.docx"))
+    for name in names:
+        data = (tmp_path / "plain" / name).read_bytes()
+        assert (tmp_path / "first" / name).read_bytes() == data
+        assert (tmp_path / "second" / name).read_bytes() == data
