@@ -38,6 +38,7 @@ import os
 import re
 import stat
 import sys
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -701,6 +702,13 @@ def settled(entry: Entry) -> Entry:
 # size, modification and status-change times (ns), inode
 FileStatus = tuple[int, int, int, int]
 
+# A file's times move by ticks of the system's clock (a few milliseconds, or a second or
+# two on some file systems): a file changed within the tick in which apport took its status
+# keeps that status. A status is therefore recorded only once the file has not changed for
+# this long; a file placed or read more recently is read again by the next build (as git
+# does with the files it calls "racily clean").
+SETTLING_NS = 2_000_000_000
+
 
 def file_status(path: str | Path) -> FileStatus | None:
     """What the file system says of the regular file ``path`` (a link not followed) that
@@ -726,7 +734,8 @@ class Statuses:
     program can set back.
 
     Kept in ``OUT/.apport-manifest.status``, apart from the manifest: it depends on the
-    machine (times, inodes), the manifest only on what was built. One JSON object per
+    machine (times, inodes), the manifest only on what was built. A status younger than
+    ``SETTLING_NS`` is not recorded (see there). One JSON object per
     line, ``{name: [size, mtime_ns, ctime_ns, inode, sha256]}``, appended to by each
     build that learned something, rewritten once it holds twice what it describes. It
     is only a shortcut: unreadable, it is ignored (every file is read) and rewritten.
@@ -789,10 +798,11 @@ class Statuses:
         build reads the files again."""
         if self.path is None or not (self.learned or self.damaged):
             return
-        live = {n: v for n, v in self.learned.items() if n in names}
+        settled = time.time_ns() - SETTLING_NS
+        live = {n: v for n, v in self.learned.items() if n in names and v[0][2] < settled}
         try:
             if self.damaged or self.records + len(live) > 2 * len(names) + 64:
-                data = {n: v for n, v in self.known.items() if n in names}
+                data = {n: v for n, v in self.known.items() if n in names and v[0][2] < settled}
                 staged = folder.stage(_status_line(data), self.path)
                 try:
                     check_target(self.path)

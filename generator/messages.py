@@ -46,7 +46,9 @@ class Msg:
     """A code with its parameters: a message not yet put into words."""
 
     code: str
-    params: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # Two messages are equal when they would say the same thing: code and parameters
+    # (the hash reads the code only, as parameters may hold lists).
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     def render(self, lang: str | None = None) -> str:
         return render(self.code, self.params, lang)

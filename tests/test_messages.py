@@ -339,3 +339,13 @@ def test_the_catalogue_reader_reads_continued_escaped_and_left_out_entries_as_ba
     assert found["joined"] == "a string on two lines, {n}"
     assert found["escaped"] == 'a "quote", a backslash \\ and a tab\there\nnext line'
     assert not {"fuzzy-one", "untranslated", "obsolete", "with-context", "plural"} & found.keys()
+
+
+def test_two_messages_are_equal_only_when_they_say_the_same_thing():
+    a = messages.Msg("rate-above-ceiling", {"got": 35, "max": 30})
+    same = messages.Msg("rate-above-ceiling", {"got": 35, "max": 30})
+    other = messages.Msg("rate-above-ceiling", {"got": 40, "max": 30})
+
+    assert a == same and hash(a) == hash(same)
+    assert a != other
+    assert len({a, same, other}) == 2  # a set of labels keeps both problems

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 from quick import quick_cases
 
-from generator import finding
+from generator import finding, manifest
 from generator.build import MANIFEST, Sources, build
 from generator.cli import cli
 from generator.manifest import JOURNAL, STATUS, Manifest, entry_to_json
@@ -28,6 +28,13 @@ from generator.writing import OutputFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(autouse=True)
+def _statuses_recorded_at_once(monkeypatch):
+    """A file's status is recorded once it settled (``SETTLING_NS``, two seconds); these
+    tests build twice in a row, so they record it at once, except where they say."""
+    monkeypatch.setattr(manifest, "SETTLING_NS", 0)
 
 
 @pytest.fixture
@@ -288,6 +295,54 @@ def test_a_document_changed_behind_the_same_size_and_time_is_still_protected(
     assert [d.status for d in report.documents if d.name == target.name] == ["protected"]
     assert target.read_bytes() == edited
 
+
+
+def test_a_document_changed_within_the_clock_tick_of_its_writing_is_still_protected(
+        deals, tmp_path, sources, monkeypatch):
+    """A file changed within one tick of the system's clock after apport wrote it keeps
+    its size and all its times (here the clock does not tick at all). Its status was not
+    recorded (too young), so the next build reads it and sees the change."""
+    monkeypatch.setattr(manifest, "SETTLING_NS", 2_000_000_000)
+    real = manifest.file_status
+    first_seen: dict[int, tuple[int, int]] = {}
+
+    def no_tick(path):
+        status = real(path)
+        if status is None:
+            return None
+        size, mtime, ctime, inode = status
+        mtime, ctime = first_seen.setdefault(inode, (mtime, ctime))
+        return size, mtime, ctime, inode
+
+    monkeypatch.setattr(manifest, "file_status", no_tick)
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    target = out / "julie-atelier-bois.offre.docx"
+    edited = _same_size_edit(target)
+    (deals / "julie-atelier-bois.yaml").write_text(
+        (deals / "julie-atelier-bois.yaml").read_text(encoding="utf-8").replace(
+            "rate: 15", "rate: 16"), encoding="utf-8")
+
+    report = build([deals], out, sources=sources, jobs=1)
+
+    assert [d.status for d in report.documents if d.name == target.name] == ["protected"]
+    assert target.read_bytes() == edited
+
+
+def test_a_status_is_recorded_once_the_file_settled(deals, tmp_path, sources, monkeypatch):
+    monkeypatch.setattr(manifest, "SETTLING_NS", 2_000_000_000)
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    status = out / STATUS
+    assert not status.exists() or not status.read_text(encoding="utf-8").strip()
+
+    monkeypatch.setattr(manifest, "SETTLING_NS", 0)  # as if two seconds went by
+    read = _hashed(monkeypatch)
+    build([deals], out, sources=sources, jobs=1)
+    assert sorted(read) == sorted(p.name for p in out.glob("*.docx"))
+    read.clear()
+    build([deals], out, sources=sources, jobs=1)
+    assert read == []
 
 
 def test_the_statuses_are_kept_apart_from_the_manifest_and_read_as_a_shortcut_only(
