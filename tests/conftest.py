@@ -353,6 +353,26 @@ def _whole_suite(config: pytest.Config) -> bool:
             and not getattr(config.option, "deselect", None))
 
 
+# Under pytest-xdist (``-n 2``) each worker runs a share of the tests: it hands the codes it
+# saw to the controller (xdist's ``workeroutput``), which checks their union once, as a run
+# without xdist checks its own set. A worker that died took its codes with it: no check then.
+_WORKERS: dict[str, Any] = {"codes": set(), "lost": False}
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist's controller: a worker finished; keep the codes it produced."""
+    codes = getattr(node, "workeroutput", {}).get("apport_codes")
+    if error is not None or codes is None:
+        _WORKERS["lost"] = True
+    else:
+        _WORKERS["codes"].update(codes)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     import contextlib
     import os
@@ -362,11 +382,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     PRODUCED.update(_forked_codes())
     with contextlib.suppress(OSError, KeyError):
         os.unlink(_FORKED["file"])
-    if not _whole_suite(session.config) or exitstatus not in (0, 1):
+    config = session.config
+    if _is_xdist_worker(config):
+        config.workeroutput["apport_codes"] = sorted(PRODUCED)  # type: ignore[attr-defined]
+        return
+    PRODUCED.update(_WORKERS["codes"])
+    if not _whole_suite(config) or exitstatus not in (0, 1):
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if _WORKERS["lost"]:
+        if reporter is not None:
+            reporter.write_line("a test worker died: its message codes are unknown, not checked",
+                                red=True)
         return
     never = sorted(set(messages.codes()) - PRODUCED - NOT_YET_PRODUCED)
     listed = sorted(NOT_YET_PRODUCED & PRODUCED)  # the list only shrinks: produced, out
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     for codes, what in ((never, "message codes no test produces"),
                         (listed, "produced, so out of NOT_YET_PRODUCED")):
         if codes:

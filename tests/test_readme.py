@@ -35,7 +35,7 @@ def _blocks() -> list[str]:
 
 
 def test_the_quick_test_command_leaves_out_the_slow_tests() -> None:
-    assert 'python -m pytest -q -m "not slow"\n' in _blocks()
+    assert 'python -m pytest -q -n auto -m "not slow"\n' in _blocks()
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'markers = ["slow:' in pyproject
 
