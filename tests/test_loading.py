@@ -282,9 +282,9 @@ def test_billion_laughs_is_refused_fast(check):
     for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     text = "\n".join(lines) + "\n"
-    start = time.perf_counter()
-    result = check(text)
-    elapsed = time.perf_counter() - start
+    start = time.process_time()  # this process's processor time: other processes' load
+    result = check(text)           # (tests run side by side, -n) does not count
+    elapsed = time.process_time() - start
     assert elapsed < 2
     assert not result.ok
     assert sum("aliases" in d.message for d in result.diagnostics) == 8 * 9
@@ -341,9 +341,9 @@ def test_non_specific_tag_on_a_plain_scalar_is_harmless(check):
 @pytest.mark.parametrize("content", ["[" * 10_000, "{" * 10_000, "a: " + "[" * 10_000,
                                      "[" * 10_000 + "]" * 10_000])
 def test_deep_nesting_is_refused_without_crashing(check, content):
-    start = time.perf_counter()
+    start = time.process_time()  # processor time, as test_billion_laughs_is_refused_fast
     d = only_error(check(content))
-    assert time.perf_counter() - start < 2
+    assert time.process_time() - start < 2
     assert "nested" in d.message
     assert d.line == 1
 
