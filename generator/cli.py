@@ -306,6 +306,8 @@ def _print_report(report: Any, *, diagnostics: bool = True) -> None:
         click.echo(render("report-unchanged-warnings", {
             "count": len(quiet), "deals": len({d.file for d in quiet})}), err=True)
     for doc in report.documents:
+        if doc.status == Status.UNCHANGED:  # counted in the summary: not a line each
+            continue
         where = printable(f"{report.out / doc.name}")
         if doc.status == Status.BUILT:
             line = render("report-built", {"file": where, "reasons": doc.reasons})
