@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import io
 import re
 import struct
@@ -33,7 +34,6 @@ from xml.parsers.expat import ErrorString, ExpatError, ParserCreate
 from xml.sax.saxutils import escape
 
 import jinja2
-from docxtpl import DocxTemplate, RichText
 from jinja2.sandbox import SecurityError
 
 from . import codecache
@@ -64,9 +64,47 @@ CORE_REL = ("http://schemas.openxmlformats.org/package/2006/relationships/metada
 VALUE_STYLE = "ValeurDossier"
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
 
-# docxtpl's tag cleaning, used as docxtpl itself uses it (its methods only use
-# their argument): one definition of what a tag in a Word template means.
-_DOCXTPL = DocxTemplate.__new__(DocxTemplate)
+
+@functools.cache
+def _docxtpl() -> Any:
+    """docxtpl's tag cleaning, used as docxtpl itself uses it (its methods only use
+    their argument): one definition of what a tag in a Word template means. Imported
+    when a template part is compiled, not when its code comes from the code cache:
+    docxtpl brings python-docx and lxml, a fifth of a one-deal build's start-up."""
+    from docxtpl import DocxTemplate
+
+    return DocxTemplate.__new__(DocxTemplate)
+
+
+@functools.cache
+def _docxtpl_code() -> str | None:
+    """The SHA-256 of docxtpl's tag-cleaning module (found, not imported), part of the
+    key of a template part's cached code: the code depends on how docxtpl patches the
+    part. ``None`` when it cannot be read: then nothing is cached."""
+    try:
+        spec = importlib.util.find_spec("docxtpl")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        return hashlib.sha256((folder / "template.py").read_bytes()).hexdigest()
+    except (OSError, ImportError, ValueError):
+        return None
+
+
+class RichText:
+    """A ``{{r }}`` value: Word runs printed as they are, unescaped (what docxtpl's
+    ``RichText`` is to its templates: its ``xml``; defined here so that rendering
+    needs no docxtpl import)."""
+
+    __slots__ = ("xml",)
+
+    def __init__(self) -> None:
+        self.xml = ""
+
+    def __str__(self) -> str:
+        return self.xml
+
+    __html__ = __str__
 
 
 def _environment() -> Sandbox:
@@ -133,6 +171,15 @@ def _zip(entries: Iterable[_Entry]) -> bytes:
 # --- the compiled template -------------------------------------------------------------
 
 
+def _patched(xml: str) -> str:
+    """A part's XML as the Jinja source it compiles: docxtpl's tag cleaning, a line per
+    paragraph (for error lines), docxtpl's escaped literal tags printed by the template."""
+    source = _docxtpl().patch_xml(xml)
+    source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
+    return re.sub("|".join(map(re.escape, LITERAL_TAGS)), lambda m: LITERAL_TAGS[m.group()],
+                  source)
+
+
 class WordTemplate:
     """A Word template read, patched and compiled once; rendered many times."""
 
@@ -191,18 +238,25 @@ class WordTemplate:
         except UnicodeDecodeError:
             raise TemplateError(self.file, "template-part-not-utf8", {"part": name}) from None
         xml = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
-        source = _DOCXTPL.patch_xml(xml)
-        source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
-        source = re.sub("|".join(map(re.escape, LITERAL_TAGS)),
-                        lambda m: LITERAL_TAGS[m.group()], source)
+        sources: list[str] = []
+
+        def compile_part() -> tuple[Any, Any]:
+            sources.append(_patched(xml))
+            return _ENV.compile(sources[-1]), None
+
         try:
-            code, _ = codecache.compiled(_ENV, "template part", source, None, None,
-                                         lambda: (_ENV.compile(source), None))
+            # keyed by the part before docxtpl's patching, so that cached code needs
+            # no docxtpl; the patching code is in the key (docxtpl's module, ours)
+            patcher = _docxtpl_code()
+            code, _ = (codecache.compiled(_ENV, f"template part, docxtpl {patcher}", xml,
+                                          None, None, compile_part)
+                       if patcher is not None else compile_part())
             return _ENV.bounded(
                 _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(self.file, "template-bad-tag",
-                                {"detail": e.message, "near": _near(source, e.lineno)}) from None
+                                {"detail": e.message, "near": _near(sources[-1], e.lineno)}
+                                ) from None
         except (ValueError, OverflowError, MemoryError, RecursionError) as e:
             # a literal too large to read, nesting too deep for the parser
             raise TemplateError(self.file, "template-cannot-compile",
@@ -246,7 +300,7 @@ class WordTemplate:
                                     {"part": name, "detail": str(e)}) from None
             xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
             if re.search("[\t\n\a\f]", xml):
-                xml = _DOCXTPL.resolve_listing(xml)
+                xml = _docxtpl().resolve_listing(xml)
             data = (XML_DECLARATION + xml).encode("utf-8")
             try:
                 _well_formed(data)
@@ -364,7 +418,7 @@ def _run_xml(text: str, *, bold: bool, style: str | None, superscript: bool = Fa
 
 
 def rich(runs: Iterable[Run], *, review: bool = False) -> RichText:
-    """Runs -> a docxtpl RichText; deal values highlighted in review mode.
+    """Runs -> a RichText; deal values highlighted in review mode.
 
     The « er » of « 1er » before a month is set in superscript (plain text keeps "1er").
     """
