@@ -196,7 +196,7 @@ class DocumentResult:
     name: str
     deal: str
     status: Status
-    reasons: list[Msg] = field(default_factory=list)
+    reasons: Sequence[Msg] = ()  # (a tuple unless given: one for every unchanged document)
     kept_as: str | None = None
     error: Worded | Msg | None = None  # a located problem (failed, protected) or a note
     redline: str | None = None  # the tracked-changes file written beside it, if any
@@ -446,7 +446,7 @@ class _Staged:
     keep: bool  # a person's version is there: keep it aside first (--force)
 
 
-@dataclass
+@dataclass(slots=True)  # one per deal until the build ends
 class _DealResult:
     """What became of one deal: its diagnostics, documents, staged files and entries."""
 

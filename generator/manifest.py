@@ -156,6 +156,9 @@ def _sha(value: Any, what: str) -> str:
         if known is not None:
             return known
         if len(value) == 64 and _SHA_TEXT.fullmatch(value):
+            # Interned: one string for each hash (an entry's, its file status's, a deal's
+            # three documents'), however many there are; the cache only spares the check.
+            value = sys.intern(value)
             if len(_HASHES) < 100_000:
                 _HASHES[value] = value
             return value
@@ -285,8 +288,8 @@ def _documents(name: str, value: Any, shared: _Shared) -> tuple[str, ...]:
             found = None
         if found is not None:
             return found
-        if all(isinstance(d, str) for d in names):
-            return shared.one(names)
+        if all(isinstance(d, str) for d in names):  # the names the manifest's keys use
+            return shared.one(tuple(sys.intern(d) for d in names))
     raise Damaged(f"{name}: documents is not a list of names")
 
 
@@ -464,7 +467,7 @@ class Manifest:
                     documents = data["documents"]
                     entries = result.entries
                     for name in list(documents):  # each parsed entry let go once typed
-                        entries[_text(name, "a name")] = entry_from_json(
+                        entries[sys.intern(_text(name, "a name"))] = entry_from_json(
                             name, documents.pop(name), shared)
         except Damaged as e:
             result.entries = {}
@@ -497,7 +500,7 @@ class Manifest:
             for name in data["drop"]:
                 self.entries.pop(_text(name, "a name"), None)
             for name, value in data["set"].items():
-                self.entries[name] = entry_from_json(name, value, shared)
+                self.entries[sys.intern(name)] = entry_from_json(name, value, shared)
 
     # - writing -
 
@@ -618,7 +621,7 @@ def _read_by_line(path: Path, entries: dict[str, Entry]) -> int:
                 except Damaged:
                     raise _OtherLayout from None
                 for name, value in item.items():
-                    entries[name] = entry_from_json(name, value, shared)
+                    entries[sys.intern(name)] = entry_from_json(name, value, shared)
             raise _OtherLayout
     except UnicodeDecodeError as e:
         raise Damaged(str(e)) from None
@@ -753,17 +756,20 @@ class Statuses:
         result = cls(out)
         assert result.path is not None
         try:
-            text = _read_regular(result.path) or ""
-            if text and not text.endswith("\n"):  # a line being written: rewritten whole
-                raise Damaged("a line is cut")
-            for line in text.split("\n")[:-1]:
-                data = _parse(line)
-                if not isinstance(data, dict):
-                    raise Damaged("not an object")
-                for name, value in data.items():
-                    result.known[name] = _status(value)
-                    result.records += 1
-        except Damaged:
+            if _check_regular(result.path) is not None:
+                with open(result.path, encoding="utf-8", newline="\n") as f:
+                    for line in f:  # a line at a time: never the whole text, nor its lines
+                        if not line.endswith("\n"):  # being written: rewritten whole
+                            raise Damaged("a line is cut")
+                        data = _parse(line)
+                        if not isinstance(data, dict):
+                            raise Damaged("not an object")
+                        del line
+                        for name, value in data.items():
+                            result.known[sys.intern(name)] = _status(value)  # the manifest's
+                            result.records += 1
+                        del data
+        except (Damaged, OSError, UnicodeDecodeError):
             result.known = {}
             result.damaged = True
         return result
