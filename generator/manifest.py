@@ -37,6 +37,7 @@ import json
 import os
 import re
 import stat
+import struct
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -712,6 +713,22 @@ FileStatus = tuple[int, int, int, int]
 # does with the files it calls "racily clean").
 SETTLING_NS = 2_000_000_000
 
+# A status as kept in memory: packed into 32 bytes (a tuple of four integers costs seven
+# times that, for every file of the folder); the tuple itself for values out of range.
+_PACKED = struct.Struct("<QqqQ")
+Packed = bytes | FileStatus
+
+
+def _pack(status: FileStatus) -> Packed:
+    try:
+        return _PACKED.pack(*status)
+    except struct.error:
+        return status
+
+
+def _unpack(packed: Packed) -> FileStatus:
+    return packed if isinstance(packed, tuple) else _PACKED.unpack(packed)
+
 
 def file_status(path: str | Path) -> FileStatus | None:
     """What the file system says of the regular file ``path`` (a link not followed) that
@@ -746,8 +763,8 @@ class Statuses:
 
     def __init__(self, out: Path | None) -> None:
         self.path = out / STATUS if out is not None else None
-        self.known: dict[str, tuple[FileStatus, str]] = {}
-        self.learned: dict[str, tuple[FileStatus, str]] = {}
+        self.known: dict[str, tuple[Packed, str]] = {}  # name -> (status, sha256)
+        self.learned: dict[str, tuple[Packed, str]] = {}
         self.records = 0  # statuses in the file
         self.damaged = False
 
@@ -781,7 +798,7 @@ class Statuses:
         status = file_status(path)
         if status is not None:
             known = self.known.get(name)
-            if known is not None and known[0] == status:
+            if known is not None and known[0] == _pack(status):
                 return known[1]
         sha = sha256_file(Path(path))
         if status is not None and sha is not None:
@@ -789,8 +806,9 @@ class Statuses:
         return sha
 
     def learn(self, name: str, status: FileStatus, sha: str) -> None:
-        if self.known.get(name) != (status, sha):
-            self.known[name] = self.learned[name] = (status, sha)
+        value = (_pack(status), sha)
+        if self.known.get(name) != value:
+            self.known[name] = self.learned[name] = value
 
     def placed(self, path: Path, sha: str, inode: int | None) -> None:
         """``path`` was just moved into place from a staged file of inode ``inode``."""
@@ -805,10 +823,12 @@ class Statuses:
         if self.path is None or not (self.learned or self.damaged):
             return
         settled = time.time_ns() - SETTLING_NS
-        live = {n: v for n, v in self.learned.items() if n in names and v[0][2] < settled}
+        live = {n: v for n, v in self.learned.items()
+                if n in names and _unpack(v[0])[2] < settled}
         try:
             if self.damaged or self.records + len(live) > 2 * len(names) + 64:
-                data = {n: v for n, v in self.known.items() if n in names and v[0][2] < settled}
+                data = {n: v for n, v in self.known.items()
+                        if n in names and _unpack(v[0])[2] < settled}
                 staged = folder.stage(_status_line(data), self.path)
                 try:
                     check_target(self.path)
@@ -832,14 +852,15 @@ class Statuses:
         self.damaged = False
 
 
-def _status(value: Any) -> tuple[FileStatus, str]:
+def _status(value: Any) -> tuple[Packed, str]:
     if not isinstance(value, list) or len(value) != 5 or not all(
             type(v) is int and v >= 0 for v in value[:4]):
         raise Damaged("not [size, mtime, ctime, inode, sha256]")
-    return (value[0], value[1], value[2], value[3]), _sha(value[4], "a status")
+    return _pack((value[0], value[1], value[2], value[3])), _sha(value[4], "a status")
 
 
-def _status_line(data: Mapping[str, tuple[FileStatus, str]]) -> bytes:
-    line = json.dumps({name: [*status, sha] for name, (status, sha) in sorted(data.items())},
+def _status_line(data: Mapping[str, tuple[Packed, str]]) -> bytes:
+    line = json.dumps({name: [*_unpack(status), sha]
+                       for name, (status, sha) in sorted(data.items())},
                       ensure_ascii=False, separators=(",", ":"))
     return (line + "\n").encode("utf-8")
