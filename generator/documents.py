@@ -297,8 +297,11 @@ class WordTemplate:
                     AttributeError) as e:
                 raise TemplateError(self.file, "template-render-failed",
                                     {"part": name, "detail": str(e)}) from None
-            xml = re.sub(r"\n<w:p([ >])", r"<w:p\1", xml)
-            if re.search("[\t\n\a\f]", xml):
+            # the line breaks put before paragraphs at compile time (for error positions)
+            # taken out again; text replacements, not a regular expression: a fifth of
+            # the time on a contract's 50,000 characters
+            xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
+            if "\n" in xml or "\t" in xml or "\a" in xml or "\f" in xml:
                 xml = _docxtpl().resolve_listing(xml)
             data = (XML_DECLARATION + xml).encode("utf-8")
             try:
@@ -428,8 +431,15 @@ def rich(runs: Iterable[Run], *, review: bool = False) -> RichText:
     The « er » of « 1er » before a month is set in superscript (plain text keeps "1er").
     """
     text = RichText()
-    text.xml = "".join([_word_runs(run, review and run.value) for run in runs])
+    text.xml = _runs_xml(runs if type(runs) is tuple else tuple(runs), review)
     return text
+
+
+@functools.lru_cache(maxsize=8192)
+def _runs_xml(runs: tuple[Run, ...], review: bool) -> str:
+    """The Word XML of a block's runs (most blocks are the clauses' own text, or hold
+    values that recur from deal to deal: each block is wrapped once)."""
+    return "".join([_word_runs(run, review and run.value) for run in runs])
 
 
 @functools.lru_cache(maxsize=8192)

@@ -435,6 +435,8 @@ _PROTECTED = re.compile(
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 _HIGH_PUNCT = frozenset(";:!?")
 _OPENERS = frozenset("([{")
+# the only characters :func:`punctuation` acts on: a text without them is left as it is
+_PUNCTUATED = re.compile("['«»;:!?]")
 
 
 def _is_hspace(ch: str) -> bool:
@@ -482,6 +484,8 @@ def punctuation(text: str) -> str:
     line. URLs, e-mail addresses, Jinja tags, entities and digit:digit
     (times such as 10:30) are left alone. The function is idempotent.
     """
+    if _PUNCTUATED.search(text) is None:  # nothing to change (most names and values)
+        return text
     mask = _protected_mask(text)
     out: list[str] = []
     i, n = 0, len(text)
