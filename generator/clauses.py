@@ -117,6 +117,7 @@ class Clause:
     template: jinja2.Template = field(repr=False, compare=False)
     condition: Any = field(repr=False, compare=False)
     reads: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+    when_reads: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> str:
@@ -139,11 +140,22 @@ def _split_front_matter(text: str, file: str) -> tuple[str, str, int]:
 
 
 def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]:
-    from .diagnostics import DealError
-    from .loading import load_bytes
+    """The front matter's keys and values and each key's line, kept with the compiled
+    code (:mod:`generator.codecache`): reading 76 of them was a tenth of loading the
+    libraries."""
+    import yaml
 
     if not text.strip():
         raise ClauseError(file, "clause-front-matter-empty", line=2)
+    data, lines = codecache.data(f"front matter, PyYAML {yaml.__version__}", text,
+                                 lambda: _read_front_matter(text, file))
+    return data, lines
+
+
+def _read_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]:
+    from .diagnostics import DealError
+    from .loading import load_bytes
+
     try:
         # parsed from the file's second line, so that every line is the file's
         loaded = load_bytes(("\n" + text).encode("utf-8"), file)
@@ -179,9 +191,10 @@ def _check_syntax(template_ast: nodes.Template, file: str, body_line: int) -> No
         raise ClauseError(file, "clause-include", line=body_line + node.lineno - 1)
 
 
-def _condition(when: str) -> TemplateExpression:
+def _condition(when: str) -> tuple[TemplateExpression, tuple[Any, ...] | None]:
     """``_ENV.compile_expression(when, undefined_to_none=False)``, its code kept by
-    :mod:`generator.codecache` (the same steps as Jinja's method)."""
+    :mod:`generator.codecache` (the same steps as Jinja's method), and the facts it
+    reads (:func:`_reads`)."""
 
     def compile_condition() -> tuple[CodeType, Any]:
         parser = Parser(_ENV, when, state="variable")
@@ -191,11 +204,13 @@ def _condition(when: str) -> TemplateExpression:
                                              parser.stream.current.lineno, None, None)
         expression.set_environment(_ENV)
         body = [nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)]
-        return _ENV.compile(nodes.Template(body, lineno=1)), None
+        tree = nodes.Template(body, lineno=1)
+        tree.set_environment(_ENV)
+        return _ENV.compile(tree), _reads(tree)
 
-    code, _ = codecache.compiled(_ENV, "condition", when, None, None, compile_condition)
+    code, reads = codecache.compiled(_ENV, "condition", when, None, None, compile_condition)
     template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
-    return TemplateExpression(template, False)
+    return TemplateExpression(template, False), reads
 
 
 def parse_clause(path: Path, display: str | None = None) -> Clause:
@@ -235,10 +250,10 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         raise ClauseError(file, "clause-title-or-part-of", line=key_lines.get("part_of", 2))
 
     when_line = key_lines.get("when", 2)
-    condition = None
+    condition = when_reads = None
     if when is not None:
         try:
-            condition = _condition(when)
+            condition, when_reads = _condition(when)
         except jinja2.TemplateSyntaxError as e:
             raise ClauseError(file, "clause-when-invalid", {"detail": e.message},
                               when_line) from None
@@ -270,7 +285,7 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         body=body, file=file, name=path.name, body_line=body_line, when_line=when_line,
         id_line=key_lines.get("id", 2), part_of_line=key_lines.get("part_of", 2),
         sha256=hashlib.sha256(raw).hexdigest(), template=template, condition=condition,
-        reads=reads,
+        reads=reads, when_reads=when_reads,
     )
 
 
@@ -458,9 +473,18 @@ def select(library: Library, facts: Mapping[str, Any]) -> list[Decision]:
             ok, decision = True, Decision(clause, True, Msg("clause-always"))
         else:
             doing(clause.file)
+            key = _values_key(("when", clause.file, clause.sha256), clause.when_reads, facts)
+            known = _DECIDED.get(key) if key is not None else None
             try:
-                with time_limit(TIME_LIMIT):
-                    ok = bool(clause.condition(**facts))
+                if known is not None:
+                    ok = known
+                else:
+                    with time_limit(TIME_LIMIT):
+                        ok = bool(clause.condition(**facts))
+                    if key is not None:
+                        if len(_DECIDED) >= _RENDERED_SIZE:
+                            _DECIDED.clear()
+                        _DECIDED[key] = ok
             except jinja2.UndefinedError as e:
                 code, params = _unknown_field(e, clause.when or "", facts)
                 raise ClauseError(clause.file, "clause-when-" + code, params,
@@ -677,11 +701,23 @@ def _frozen(value: Any) -> Any:
 def _cache_key(clause: Clause, context: Mapping[str, Any]) -> tuple[Any, ...] | None:
     """The key of ``clause`` rendered with ``context`` in :data:`_RENDERED`, or ``None``
     when not to be cached (a value of a kind not followed, a read that fails)."""
-    if clause.reads is None:
+    return _values_key((clause.file, clause.sha256), clause.reads, context)
+
+
+# A ``when`` condition's answer, by clause and by the facts it reads (as for bodies): the
+# conditions of a library read few fields, whose values recur from deal to deal.
+_DECIDED: dict[tuple[Any, ...], bool] = {}
+
+
+def _values_key(head: tuple[Any, ...], reads: tuple[Any, ...] | None,
+                context: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """``head`` and the values ``reads`` finds in ``context``, or ``None`` when not to be
+    cached (no reads known, a value of a kind not followed, a read that fails)."""
+    if reads is None:
         return None
-    parts: list[Any] = [clause.file, clause.sha256]
+    parts: list[Any] = list(head)
     try:
-        for read in clause.reads:
+        for read in reads:
             if read[0] == "ref":
                 value = context["ref"](read[1])
             else:

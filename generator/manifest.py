@@ -37,6 +37,7 @@ import json
 import os
 import re
 import stat
+import struct
 import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -156,6 +157,9 @@ def _sha(value: Any, what: str) -> str:
         if known is not None:
             return known
         if len(value) == 64 and _SHA_TEXT.fullmatch(value):
+            # Interned: one string for each hash (an entry's, its file status's, a deal's
+            # three documents'), however many there are; the cache only spares the check.
+            value = sys.intern(value)
             if len(_HASHES) < 100_000:
                 _HASHES[value] = value
             return value
@@ -285,8 +289,8 @@ def _documents(name: str, value: Any, shared: _Shared) -> tuple[str, ...]:
             found = None
         if found is not None:
             return found
-        if all(isinstance(d, str) for d in names):
-            return shared.one(names)
+        if all(isinstance(d, str) for d in names):  # the names the manifest's keys use
+            return shared.one(tuple(sys.intern(d) for d in names))
     raise Damaged(f"{name}: documents is not a list of names")
 
 
@@ -300,9 +304,11 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
     if not isinstance(data, dict):
         raise Damaged(f"{name}: an entry is not an object")
     shared = shared or _Shared()
-    deal = shared.one(_text(data.get("deal"), f"{name}: deal"))
+    # Interned, as the deal list's names are (generator.finding): one string for each deal.
+    deal = sys.intern(shared.one(_text(data.get("deal"), f"{name}: deal")))
     tool = sys.intern(_text(data.get("tool"), f"{name}: tool"))
-    deal_path = shared.one(_opt_text(data.get("deal_path"), f"{name}: deal_path"))
+    deal_path = _opt_text(data.get("deal_path"), f"{name}: deal_path")
+    deal_path = deal_path if deal_path is None else sys.intern(shared.one(deal_path))
     previous = _opt_sha(data.get("previous_sha256"), f"{name}: previous_sha256")
     sha = _sha(data.get("sha256"), f"{name}: sha256")
     if "source" in data:
@@ -464,7 +470,7 @@ class Manifest:
                     documents = data["documents"]
                     entries = result.entries
                     for name in list(documents):  # each parsed entry let go once typed
-                        entries[_text(name, "a name")] = entry_from_json(
+                        entries[sys.intern(_text(name, "a name"))] = entry_from_json(
                             name, documents.pop(name), shared)
         except Damaged as e:
             result.entries = {}
@@ -497,7 +503,7 @@ class Manifest:
             for name in data["drop"]:
                 self.entries.pop(_text(name, "a name"), None)
             for name, value in data["set"].items():
-                self.entries[name] = entry_from_json(name, value, shared)
+                self.entries[sys.intern(name)] = entry_from_json(name, value, shared)
 
     # - writing -
 
@@ -618,7 +624,7 @@ def _read_by_line(path: Path, entries: dict[str, Entry]) -> int:
                 except Damaged:
                     raise _OtherLayout from None
                 for name, value in item.items():
-                    entries[name] = entry_from_json(name, value, shared)
+                    entries[sys.intern(name)] = entry_from_json(name, value, shared)
             raise _OtherLayout
     except UnicodeDecodeError as e:
         raise Damaged(str(e)) from None
@@ -709,6 +715,22 @@ FileStatus = tuple[int, int, int, int]
 # does with the files it calls "racily clean").
 SETTLING_NS = 2_000_000_000
 
+# A status as kept in memory: packed into 32 bytes (a tuple of four integers costs seven
+# times that, for every file of the folder); the tuple itself for values out of range.
+_PACKED = struct.Struct("<QqqQ")
+Packed = bytes | FileStatus
+
+
+def _pack(status: FileStatus) -> Packed:
+    try:
+        return _PACKED.pack(*status)
+    except struct.error:
+        return status
+
+
+def _unpack(packed: Packed) -> FileStatus:
+    return packed if isinstance(packed, tuple) else _PACKED.unpack(packed)
+
 
 def file_status(path: str | Path) -> FileStatus | None:
     """What the file system says of the regular file ``path`` (a link not followed) that
@@ -743,8 +765,8 @@ class Statuses:
 
     def __init__(self, out: Path | None) -> None:
         self.path = out / STATUS if out is not None else None
-        self.known: dict[str, tuple[FileStatus, str]] = {}
-        self.learned: dict[str, tuple[FileStatus, str]] = {}
+        self.known: dict[str, tuple[Packed, str]] = {}  # name -> (status, sha256)
+        self.learned: dict[str, tuple[Packed, str]] = {}
         self.records = 0  # statuses in the file
         self.damaged = False
 
@@ -753,17 +775,20 @@ class Statuses:
         result = cls(out)
         assert result.path is not None
         try:
-            text = _read_regular(result.path) or ""
-            if text and not text.endswith("\n"):  # a line being written: rewritten whole
-                raise Damaged("a line is cut")
-            for line in text.split("\n")[:-1]:
-                data = _parse(line)
-                if not isinstance(data, dict):
-                    raise Damaged("not an object")
-                for name, value in data.items():
-                    result.known[name] = _status(value)
-                    result.records += 1
-        except Damaged:
+            if _check_regular(result.path) is not None:
+                with open(result.path, encoding="utf-8", newline="\n") as f:
+                    for line in f:  # a line at a time: never the whole text, nor its lines
+                        if not line.endswith("\n"):  # being written: rewritten whole
+                            raise Damaged("a line is cut")
+                        data = _parse(line)
+                        if not isinstance(data, dict):
+                            raise Damaged("not an object")
+                        del line
+                        for name, value in data.items():
+                            result.known[sys.intern(name)] = _status(value)  # the manifest's
+                            result.records += 1
+                        del data
+        except (Damaged, OSError, UnicodeDecodeError):
             result.known = {}
             result.damaged = True
         return result
@@ -775,7 +800,7 @@ class Statuses:
         status = file_status(path)
         if status is not None:
             known = self.known.get(name)
-            if known is not None and known[0] == status:
+            if known is not None and known[0] == _pack(status):
                 return known[1]
         sha = sha256_file(Path(path))
         if status is not None and sha is not None:
@@ -783,8 +808,9 @@ class Statuses:
         return sha
 
     def learn(self, name: str, status: FileStatus, sha: str) -> None:
-        if self.known.get(name) != (status, sha):
-            self.known[name] = self.learned[name] = (status, sha)
+        value = (_pack(status), sha)
+        if self.known.get(name) != value:
+            self.known[name] = self.learned[name] = value
 
     def placed(self, path: Path, sha: str, inode: int | None) -> None:
         """``path`` was just moved into place from a staged file of inode ``inode``."""
@@ -799,10 +825,12 @@ class Statuses:
         if self.path is None or not (self.learned or self.damaged):
             return
         settled = time.time_ns() - SETTLING_NS
-        live = {n: v for n, v in self.learned.items() if n in names and v[0][2] < settled}
+        live = {n: v for n, v in self.learned.items()
+                if n in names and _unpack(v[0])[2] < settled}
         try:
             if self.damaged or self.records + len(live) > 2 * len(names) + 64:
-                data = {n: v for n, v in self.known.items() if n in names and v[0][2] < settled}
+                data = {n: v for n, v in self.known.items()
+                        if n in names and _unpack(v[0])[2] < settled}
                 staged = folder.stage(_status_line(data), self.path)
                 try:
                     check_target(self.path)
@@ -826,14 +854,15 @@ class Statuses:
         self.damaged = False
 
 
-def _status(value: Any) -> tuple[FileStatus, str]:
+def _status(value: Any) -> tuple[Packed, str]:
     if not isinstance(value, list) or len(value) != 5 or not all(
             type(v) is int and v >= 0 for v in value[:4]):
         raise Damaged("not [size, mtime, ctime, inode, sha256]")
-    return (value[0], value[1], value[2], value[3]), _sha(value[4], "a status")
+    return _pack((value[0], value[1], value[2], value[3])), _sha(value[4], "a status")
 
 
-def _status_line(data: Mapping[str, tuple[FileStatus, str]]) -> bytes:
-    line = json.dumps({name: [*status, sha] for name, (status, sha) in sorted(data.items())},
+def _status_line(data: Mapping[str, tuple[Packed, str]]) -> bytes:
+    line = json.dumps({name: [*_unpack(status), sha]
+                       for name, (status, sha) in sorted(data.items())},
                       ensure_ascii=False, separators=(",", ":"))
     return (line + "\n").encode("utf-8")

@@ -22,6 +22,7 @@ is bounded here, before it is computed, whatever the file says:
 from __future__ import annotations
 
 import _signal
+import dataclasses
 import functools
 import signal
 import threading
@@ -97,11 +98,37 @@ def _not_data(value: Any) -> Any:
     return None
 
 
+# What :func:`check_value` needs to know of a value, by its type: ``True``, a text (its
+# length counts); ``False``, a single value that is data (a number, a date, a rich text:
+# nothing to count); absent, a value to look into (an integer, a container, bytes) or one
+# whose type is not data. The answer for such types depends on the type alone.
+_KINDS: dict[type, bool] = {str: True, Markup: True}
+_LOOKED_INTO = (int, list, tuple, set, frozenset, dict, bytes, bytearray)
+
+
+def _kind(kind: type, value: Any) -> bool | None:
+    if issubclass(kind, str):
+        known: bool | None = True
+    elif issubclass(kind, _LOOKED_INTO) or _not_data(value) is not None:
+        return None
+    else:
+        known = False
+    if len(_KINDS) < 256:
+        _KINDS[kind] = known
+    return known
+
+
 def check_value(value: Any, limit: int = MAX_OUTPUT) -> None:
     """Refuse a value whose text would exceed ``limit`` or would not be data."""
-    if type(value) is str or type(value) is Markup:  # the common case, at once
+    kind = type(value)
+    known = _KINDS.get(kind)
+    if known is None:
+        known = _kind(kind, value)
+    if known is True:  # the common case, at once
         if len(value) > limit:
             raise too_big(f"a text of more than {limit} characters")
+        return
+    if known is False:
         return
     if _size(value, {}, limit) > limit:
         raise too_big(f"a value of more than {limit} items or characters")
@@ -231,6 +258,13 @@ def _sum_filter(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
+# Whether the attribute of a dataclass (the terms the clauses read: ``commission.rate``...)
+# is safe to read, by class and name: the sandbox's answer, which depends on the class and
+# the name alone (never on the value read), asked once instead of at every read (its
+# checks test the object against a dozen types, abstract ones among them).
+_RECORD_ATTRIBUTES: dict[tuple[type, str], bool] = {}
+_METHODS = (types.MethodType, types.BuiltinMethodType)
+
 
 class Sandbox(ImmutableSandboxedEnvironment):
     """The sandbox of clause bodies and conditions (``max_output``: a clause's budget)
@@ -299,10 +333,20 @@ class Sandbox(ImmutableSandboxedEnvironment):
         instances have no attribute but the class's, the item at once: the same
         answer without raising and catching an AttributeError (the templates read
         hundreds of them per document)."""
-        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        kind = type(obj)
+        if kind is dict and attribute not in _DICT_ATTRIBUTES:
             if attribute in obj:
                 return obj[attribute]
             return self.undefined(obj=obj, name=attribute)
+        safe = _RECORD_ATTRIBUTES.get((kind, attribute))
+        if safe is not None:
+            try:
+                value = getattr(obj, attribute)
+            except AttributeError:
+                pass  # Jinja's way below: an item, else undefined
+            else:
+                if type(value) not in _METHODS:  # str.format is wrapped by Jinja's way
+                    return value if safe else self.unsafe_undefined(obj, attribute)
         return super().getattr(obj, attribute)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
@@ -310,7 +354,12 @@ class Sandbox(ImmutableSandboxedEnvironment):
             return False
         if isinstance(obj, str) and attr in _UNSAFE_METHODS:
             return False
-        return super().is_safe_attribute(obj, attr, value)
+        safe = super().is_safe_attribute(obj, attr, value)
+        kind = type(obj)
+        if (type(attr) is str and dataclasses.is_dataclass(kind)
+                and len(_RECORD_ATTRIBUTES) < 4096):
+            _RECORD_ATTRIBUTES[kind, attr] = safe
+        return safe
 
     def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
         """Refused at once: an undefined value would still let a filter such as

@@ -92,3 +92,35 @@ def test_a_value_of_an_unknown_kind_is_rendered_every_time(tmp_path: Path,
     assert texts(library, {"o": Terms({"un"}, "x")}) == ["1"]
     assert texts(library, {"o": Terms({"un"}, "x")}) == ["1"]
     assert renders == ["o", "o"]
+
+
+def test_a_condition_is_decided_once_per_distinct_facts(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ``when`` condition's answer is kept by the facts it reads: evaluated again only
+    for new values of those facts, never served for others."""
+    library = load(tmp_path, {
+        "01.md": article("a", "A.\n", when="deal.rate > 10"),
+        "02.md": article("b", "B.\n", when="deal.client.informed"),
+    })
+    evaluated: list[str] = []
+    for clause in library.clauses:
+        original = clause.condition
+
+        def counting(*args: Any, _id: str = clause.id, _fn: Any = original,
+                     **kwargs: Any) -> Any:
+            evaluated.append(_id)
+            return _fn(*args, **kwargs)
+
+        object.__setattr__(clause, "condition", counting)
+
+    def included(rate: Any, informed: bool, name: str) -> list[str]:
+        facts = {"deal": {"rate": rate, "client": {"informed": informed, "name": name}}}
+        return [d.clause.id for d in render(library, facts, {}).decisions if d.included]
+
+    assert included(20, True, "Alice") == ["a", "b"]
+    assert included(20, True, "Bruno") == ["a", "b"]  # a fact no condition reads
+    assert evaluated == ["a", "b"]
+    assert included(5, True, "Chloé") == ["b"]
+    assert included(20, False, "Chloé") == ["a"]
+    assert included(10.5, True, "Chloé") == ["a", "b"]  # 10.5 is not the 10 of the keys
+    assert evaluated == ["a", "b", "a", "b", "a"]

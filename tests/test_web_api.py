@@ -88,7 +88,11 @@ def test_put_refuses_with_409_when_the_file_changed_on_disk(workspace):
     changed = path.read_bytes()
     response = c.put("/api/deals/exemple", content=b"reference: X\n", headers={"If-Match": etag})
     assert response.status_code == 409
-    assert "changé sur le disque" in response.json()["error"]
+    assert response.json() == {"code": "web-changed-on-disk", "error": (
+        "the file changed on disk since it was read; reload it before saving")}
+    french = c.put("/api/deals/exemple?lang=fr", content=b"reference: X\n",
+                   headers={"If-Match": etag})  # as the page asks
+    assert "changé sur le disque" in french.json()["error"]
     assert path.read_bytes() == changed
 
 
@@ -174,7 +178,7 @@ def test_preview_text_equals_the_word_file_text(workspace, sample):
         preview = c.post(f"/ui/preview/{kind}?name={sample}", content=text)
         assert preview.status_code == 200
         if document.status_code == 404:
-            assert "Pas de contrat" in preview.text
+            assert "n’a pas de contrat" in preview.text.replace("&#x27;", "’").replace("'", "’")
             continue
         expected = [p for p in reading.paragraphs(document.content) if p.strip()]
         assert [line for line in html_lines(preview.text) if line.strip()] == expected
@@ -348,3 +352,42 @@ def test_downloads_are_grouped_by_document(workspace):
         formats = [b.get("data-format") for b in group.xpath(".//button")]
         assert {b.get("data-kind") for b in group.xpath(".//button")} == {kind}
         assert formats == (["docx", "pdf", "eml"] if kind == "offre" else ["docx", "pdf"])
+
+
+def test_every_refusal_of_the_page_is_a_catalogue_message_in_its_language(workspace,
+                                                                         monkeypatch):
+    """The API answers English unless ``?lang=fr``; the page's own requests, French."""
+    from generator import pdf
+    from generator.errors import PdfError
+    from generator.messages import render
+
+    c = client(workspace)
+    text = (workspace.deals / "exemple.yaml").read_bytes()
+    invalid = to_yaml(set_path(sample_dict(), "commission.rate", 35)).encode()
+    zero = to_yaml(set_path(sample_dict(), "commission.rate", 0)).encode()
+
+    def fails(*args, **kwargs):
+        raise PdfError("pdf-no-libreoffice")
+
+    monkeypatch.setattr(pdf, "convert", fails)
+    answers = {
+        "web-too-large": (c.post("/api/validate", content=b"x" * (2 * 1024 * 1024)), 413, "en"),
+        "web-no-deal": (c.get("/api/deals/absent?lang=fr"), 404, "fr"),
+        "web-no-document": (c.post("/api/documents/devis?name=exemple", content=text), 404,
+                            "en"),
+        "web-no-contract": (c.post("/api/documents/contrat?name=zero", content=zero), 404, "en"),
+        "web-bad-form": (c.post("/ui/form?name=exemple", content=b"[1, 2]"), 400, "fr"),
+        "web-no-source-deal": (c.get("/new?name=autre&from=absent"), 404, "fr"),
+        "web-deal-has-errors": (c.post("/ui/pdf/offre?name=exemple", content=invalid), 422,
+                                "fr"),
+        "web-pdf-failed": (c.post("/ui/pdf/offre?name=exemple", content=text), 503, "fr"),
+        "web-preview-needs-valid-deal": (c.post("/ui/preview/offre?name=exemple",
+                                                content=invalid), 422, "fr"),
+    }
+    for code, (response, status, lang) in answers.items():
+        assert response.status_code == status, code
+        words = render(code, {"reason": render("pdf-no-libreoffice", {}, lang)}, lang)
+        shown = response.text.replace("&#x27;", "'")
+        assert words[1:] in shown, (code, shown)
+        if response.headers["content-type"].startswith("application/json"):
+            assert response.json()["code"] == code

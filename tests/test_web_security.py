@@ -104,7 +104,8 @@ def test_a_change_from_our_own_page_is_accepted(workspace, origin):
 
 
 BAD_NAMES = ["a%2Fb", "..%2Fapport", "a%5Cb", "a%00b", "a%01b", "a%0Ab", "a%7Fb", ".hidden",
-             "%2E%2E", "x" * 101]
+             "%2E%2E", "x" * 101,
+             "%F0%9D%95%8F" * 100]  # 100 letters, 400 bytes: no file system holds that name
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
@@ -126,6 +127,15 @@ def test_accents_and_spaces_are_fine_in_names(workspace):
     assert (workspace.deals / f"{name}.yaml").read_bytes() == text
     assert c.get(f"/api/deals/{name}").json()["yaml"] == text.decode()
     assert name in [d["name"] for d in c.get("/api/deals").json()]
+
+
+def test_a_name_of_a_hundred_accented_letters_is_fine(workspace):
+    c = client(workspace)
+    text = (workspace.deals / "exemple.yaml").read_bytes()
+    name = "é" * 100
+    assert c.put(f"/api/deals/{name}", content=text).status_code == 200
+    assert (workspace.deals / f"{name}.yaml").read_bytes() == text
+    assert c.post(f"/api/documents/contrat?name={name}", content=text).status_code == 200
 
 
 def test_a_link_leading_out_of_the_workspace_is_neither_read_nor_written(workspace, tmp_path):
@@ -222,7 +232,7 @@ def test_a_preview_renders_in_a_worker_process(workspace, monkeypatch):
     monkeypatch.setattr(outputs, "_preview", lambda *args: os._exit(9))
     response = c.post("/ui/preview/offre?name=exemple", content=text)
     assert response.status_code == 500
-    assert "the render was stopped" in response.text
+    assert "le rendu a été arrêté" in response.text  # the page speaks French
     monkeypatch.undo()
     assert c.post("/ui/preview/offre?name=exemple", content=text).status_code == 200
 
@@ -242,4 +252,4 @@ def test_a_runaway_clause_stops_its_preview_under_the_os_limits(workspace):
     response = c.post("/ui/preview/contrat?name=exemple", content=text)
     assert time.monotonic() - start < 30
     assert response.status_code == 500
-    assert "995-evil.md" in response.text and "processor time" in response.text
+    assert "995-evil.md" in response.text and "temps processeur" in response.text

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -28,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from ..build import Sources, load_kit
 from ..deals import CheckedDeal, check_bytes
 from ..diagnostics import ApportError, Diagnostic
+from ..messages import LANGUAGES, render
 from ..workers import Resident
 from ..workspace import Workspace
 from . import form, outputs
@@ -54,8 +56,36 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(body, status, headers=headers, media_type=JSON_UTF8)
 
 
-def _not_found(what: str = "Ce dossier n'existe pas.") -> Response:
-    return Response(what + "\n", 404, media_type="text/plain; charset=utf-8")
+def _lang(request: Request) -> str:
+    """The language of an answer: ``?lang=fr`` or ``?lang=en`` when asked; else English
+    for the JSON API (as the command line without a French locale), French for the
+    page and its own requests."""
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    return "en" if request.url.path.startswith("/api/") else "fr"
+
+
+def _said(request: Request, code: str, **params: Any) -> str:
+    return render(code, params, _lang(request))
+
+
+def _not_found(request: Request, code: str = "web-no-deal") -> Response:
+    return Response(_said(request, code) + "\n", 404, media_type="text/plain; charset=utf-8")
+
+
+def _too_large(request: Request) -> Response:
+    return Response(_said(request, "web-too-large") + "\n", 413,
+                    media_type="text/plain; charset=utf-8")
+
+
+def _error(request: Request, code: str, status: int, **params: Any) -> Response:
+    return _json({"error": _said(request, code, **params), "code": code}, status)
+
+
+def _failed(request: Request, e: ApportError) -> Response:
+    """What could not be done (a file that cannot be written, a library that fails)."""
+    return _json({"error": e.render(_lang(request)), "code": e.code}, 500)
 
 
 class _BuildState:
@@ -115,17 +145,16 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
     async def api_validate(request: Request) -> Response:
         text = await body(request)
         if text is None:
-            return Response("Too large.\n", 413)
+            return _too_large(request)
         result = checked(text, "request")
-        lang = "fr" if request.query_params.get("lang") == "fr" else "en"
-        return _json(_diagnostics_json(result.diagnostics, lang=lang))
+        return _json(_diagnostics_json(result.diagnostics, lang=_lang(request)))
 
     def api_get_deal(request: Request) -> Response:
         name = request.path_params["name"]
         try:
             data = deals.read(name)
         except NoSuchDeal:
-            return _not_found()
+            return _not_found(request)
         return _json({"name": name, "yaml": data.decode("utf-8", "replace")},
                      headers={"ETag": etag(data)})
 
@@ -134,40 +163,38 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         try:
             path = deals.path(name, existing=False)
         except NoSuchDeal:
-            return _not_found()
+            return _not_found(request)
         text = await body(request)
         if text is None:
-            return Response("Too large.\n", 413)
+            return _too_large(request)
         try:
             refusal = _write(path, text, if_match=request.headers.get("if-match"),
                              create=request.headers.get("if-none-match", "").strip() == "*")
         except ApportError as e:
-            return _json({"error": str(e)}, 500)
+            return _failed(request, e)
         if refusal:
-            return _json({"error": refusal}, 409)
+            return _error(request, refusal, 409)
         result = checked(text, name, deals.relative(path))
-        lang = "fr" if request.query_params.get("lang") == "fr" else "en"
-        return _json(_diagnostics_json(result.diagnostics, lang=lang),
+        return _json(_diagnostics_json(result.diagnostics, lang=_lang(request)),
                      headers={"ETag": etag(text)})
 
     async def api_document(request: Request) -> Response:
         kind = request.path_params["kind"]
         stem = request.query_params.get("name", "")
         if kind not in outputs.kinds() or not valid_name(stem):
-            return _not_found("Pas de tel document.")
+            return _not_found(request, "web-no-document")
         text = await body(request)
         if text is None:
-            return Response("Too large.\n", 413)
+            return _too_large(request)
         result = checked(text, stem)
         if not result.ok:
-            return _json(_diagnostics_json(result.diagnostics,
-                                           lang=request.query_params.get("lang", "en")), 422)
+            return _json(_diagnostics_json(result.diagnostics, lang=_lang(request)), 422)
         try:
             built = outputs.word(text, stem, kind, sources)
         except outputs.NoDocument:
-            return _not_found("Ce dossier n'a pas ce document (pas de contrat sans commission).")
+            return _not_found(request, "web-no-contract")
         except ApportError as e:
-            return _json({"error": str(e)}, 500)
+            return _failed(request, e)
         return Response(built.data, media_type=outputs.DOCX,
                         headers={"Content-Disposition": _attachment(built.name)})
 
@@ -178,7 +205,7 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         try:
             library, library_error = _library(sources), None
         except ApportError as e:
-            library, library_error = [], str(e)
+            library, library_error = [], e.render(_lang(request))
         return page("index.html", deals=states, library=library, library_error=library_error,
                     workspace=workspace, kinds=outputs.kinds())
 
@@ -187,7 +214,7 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         try:
             raw = deals.read(name)
         except NoSuchDeal:
-            return _not_found()
+            return _not_found(request)
         return _form_page(name, raw, is_new=False)
 
     def new_page(request: Request) -> Response:
@@ -207,7 +234,7 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
             try:
                 values.update(form.values_from_data(prefill_from(deals.path(source))))
             except (NoSuchDeal, ApportError):
-                return _not_found("Le dossier de départ n'existe pas ou ne se lit pas.")
+                return _not_found(request, "web-no-source-deal")
         return _form(name, values, etag_value=None, is_new=True, source=source)
 
     def _form_page(name: str, raw: bytes, *, is_new: bool) -> Response:
@@ -216,7 +243,7 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         try:
             data = load_bytes(raw, name).data
         except ApportError as e:  # not YAML at all: the page says so; the file stays as is
-            return page("broken.html", name=name, message=str(e),
+            return page("broken.html", name=name, message=e.render("fr"),
                         path=deals.relative(deals.path(name)))
         return _form(name, form.values_from_data(data), etag_value=etag(raw), is_new=is_new,
                      source="", raw=raw, data=data)
@@ -237,13 +264,13 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         """A filled form -> its YAML text, the relevant fields, the messages by field."""
         name = request.query_params.get("name", "")
         if not valid_name(name):
-            return _not_found()
+            return _not_found(request)
         try:
             fields = json.loads(await body(request) or b"{}").get("fields", {})
             if not isinstance(fields, dict):
                 raise ValueError
         except (ValueError, AttributeError):
-            return _json({"error": "bad form"}, 400)
+            return _error(request, "web-bad-form", 400)
         reading = form.read_form({k: v for k, v in fields.items() if isinstance(v, str)},
                                  target=deals.path(name, existing=False))
         result = checked(reading.yaml.encode("utf-8"), name)
@@ -261,19 +288,16 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         kind = request.path_params["kind"]
         stem = request.query_params.get("name", "")
         if kind not in outputs.kinds() or not valid_name(stem):
-            return _not_found()
+            return _not_found(request)
         result = checked(await body(request) or b"", stem)
         if not result.ok:
-            return HTMLResponse('<p class="empty">Corrigez les erreurs signalées pour voir '
-                                "l'aperçu.</p>", 422)
+            return HTMLResponse(_empty(_said(request, "web-preview-needs-valid-deal")), 422)
         try:
             return HTMLResponse(outputs.preview_html(result, kind, sources, worker=previews))
         except outputs.NoDocument:
-            return HTMLResponse('<p class="empty">Pas de contrat : avec un taux de 0, '
-                                "seuls la fiche d'offre et l'information du client sont "
-                                "produits.</p>")
+            return HTMLResponse(_empty(_said(request, "web-no-contract")))
         except ApportError as e:
-            return HTMLResponse(f'<p class="empty">{html.escape(str(e))}</p>', 500)
+            return HTMLResponse(_empty(e.render(_lang(request))), 500)
 
     async def ui_pdf(request: Request) -> Response:
         from ..pdf import PdfError, convert
@@ -281,10 +305,10 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
         kind = request.path_params["kind"]
         stem = request.query_params.get("name", "")
         if kind not in outputs.kinds() or not valid_name(stem):
-            return _not_found()
+            return _not_found(request)
         text = await body(request) or b""
         if not checked(text, stem).ok:
-            return _json({"error": "Le dossier a des erreurs."}, 422)
+            return _error(request, "web-deal-has-errors", 422)
         try:
             built = outputs.word(text, stem, kind, sources)
             import tempfile
@@ -295,11 +319,11 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
                 (pdf,) = convert([docx])
                 data = pdf.read_bytes()
         except outputs.NoDocument:
-            return _not_found("Ce dossier n'a pas ce document.")
+            return _not_found(request, "web-no-contract")
         except PdfError as e:
-            return _json({"error": f"PDF impossible : {e}"}, 503)
+            return _error(request, "web-pdf-failed", 503, reason=e.text(_lang(request)))
         except ApportError as e:
-            return _json({"error": str(e)}, 500)
+            return _failed(request, e)
         return Response(data, media_type="application/pdf",
                         headers={"Content-Disposition": _attachment(pdf.name)})
 
@@ -310,18 +334,18 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
 
         stem = request.query_params.get("name", "")
         if not valid_name(stem):
-            return _not_found()
+            return _not_found(request)
         text = await body(request) or b""
         result = checked(text, stem)
         if not result.ok or result.deal is None:
-            return _json({"error": "Le dossier a des erreurs."}, 422)
+            return _error(request, "web-deal-has-errors", 422)
         try:
             built = outputs.word(text, stem, "offre", sources)
             message = offer_email(result.deal, reference=result.reference,
                                   library=load_kit(sources).offer_library,
                                   attachment_name=built.name, attachment=built.data)
         except ApportError as e:
-            return _json({"error": str(e)}, 500)
+            return _failed(request, e)
         return Response(message, media_type="message/rfc822",
                         headers={"Content-Disposition": _attachment(f"{stem}.eml")})
 
@@ -344,10 +368,10 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
 
         name = request.path_params["name"]
         if not valid_name(name) or not name.endswith((".docx", ".pdf")):
-            return _not_found("Pas de tel document.")
+            return _not_found(request, "web-no-document")
         path = workspace.out / name
         if not path.is_file() or not Deals(workspace)._inside(path):
-            return _not_found("Pas de tel document.")
+            return _not_found(request, "web-no-document")
         return FileResponse(path, filename=name)
 
     routes = [
@@ -384,6 +408,11 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
 # --- helpers ------------------------------------------------------------------------------
 
 
+def _empty(text: str) -> str:
+    """A message where a preview would be."""
+    return f'<p class="empty">{html.escape(text[:1].upper() + text[1:])}.</p>'
+
+
 def _attachment(name: str) -> str:
     ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
@@ -403,7 +432,7 @@ def _check_name(deals: Deals, name: str) -> CheckedDeal:
 def _write(path: Path, data: bytes, *, if_match: str | None, create: bool) -> str | None:
     """Write a deal file through the guarded writer, under the deals folder's lock.
 
-    Returns the reason (in French) when the write is refused: ``create`` and the
+    Returns the code of the reason when the write is refused: ``create`` and the
     file exists, or ``if_match`` is not the ETag of the file on disk now.
 
     Raises:
@@ -415,16 +444,15 @@ def _write(path: Path, data: bytes, *, if_match: str | None, create: bool) -> st
         try:
             write_new(path, data)
         except ApportError:
-            if path.exists() or path.is_symlink():
-                return "Ce dossier existe déjà ; choisissez un autre nom."
+            if os.path.lexists(path):
+                return "web-deal-exists"
             raise
         return None
     with OutputFolder(path.parent, wait=10) as folder:
         current = path.read_bytes() if path.is_file() else None
         if if_match is not None and (current is None or
                                      if_match.strip() not in (etag(current), "*")):
-            return ("Le fichier a changé sur le disque depuis qu'il a été lu ; rechargez-le "
-                    "avant d'enregistrer.")
+            return "web-changed-on-disk"
         folder.commit([Move(folder.stage(data, path), path)])
     return None
 
@@ -477,8 +505,12 @@ def _run_build(state: _BuildState, workspace: Workspace, sources: Sources,
                           for d in report.documents],
             "problems": [french(d) for d in report.diagnostics if d.severity == "error"]
             + [f.render("fr") for f in report.failures]}
-    except (ApportError, OSError) as e:
-        result = {"ok": False, "summary": str(e), "documents": [], "problems": [str(e)]}
+    except ApportError as e:
+        result = {"ok": False, "summary": e.render("fr"), "documents": [],
+                  "problems": [e.render("fr")]}
+    except OSError as e:
+        said = render("io-cannot-use-output", {"reason": e.strerror or str(e)}, "fr")
+        result = {"ok": False, "summary": said, "documents": [], "problems": [said]}
     with state.lock:
         state.running, state.result = False, result
 

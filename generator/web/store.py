@@ -10,6 +10,7 @@ workspace (a symbolic link to elsewhere) is not read nor written.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,9 @@ from ..finding import DEAL_SUFFIXES
 from ..workspace import Workspace
 
 MAX_NAME = 100
+# File systems hold names of at most 255 bytes: a name's UTF-8 bytes, with the longest
+# ending apport gives its files (".contrat.edited-99.docx"), must fit.
+MAX_NAME_BYTES = 200
 _BAD_NAME = re.compile("[/\\\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -26,9 +30,11 @@ class NoSuchDeal(LookupError):
 
 
 def valid_name(name: str) -> bool:
-    """Whether ``name`` may name a deal (the spec's rule)."""
+    """Whether ``name`` may name a deal: the spec's rule, and a name the file system
+    can hold (100 letters of four bytes each cannot)."""
     return (0 < len(name) <= MAX_NAME and not name.startswith(".")
-            and _BAD_NAME.search(name) is None)
+            and _BAD_NAME.search(name) is None
+            and len(name.encode("utf-8", "surrogatepass")) <= MAX_NAME_BYTES)
 
 
 def etag(data: bytes) -> str:
@@ -66,7 +72,11 @@ class Deals:
             raise NoSuchDeal(name)
         for suffix in DEAL_SUFFIXES:
             candidate = self.folder / f"{name}{suffix}"
-            if candidate.exists() or candidate.is_symlink():
+            try:
+                found = os.path.lexists(candidate)
+            except ValueError:
+                found = False
+            if found:
                 if not self._inside(candidate) or not candidate.is_file():
                     raise NoSuchDeal(name)
                 return candidate
