@@ -13,7 +13,8 @@ deal with a commission: a contract, an offer sheet and a client notice) in a
 temporary folder, then prints one Markdown table. Short measures run in
 alternating rounds (``--repeat``, default 5) and the median counts; CPU time
 is printed beside wall time, and the load average at the end, because the
-machine may be shared.
+machine may be shared. Commands run as installed: the package's byte-code
+written first, without ``PYTHONDONTWRITEBYTECODE`` (``installed.py``).
 
 * ms per deal of ``build(..., jobs=1)`` in-process, after a warm-up, with a
   worker forked per build and with the worker kept between builds
