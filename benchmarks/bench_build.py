@@ -45,6 +45,7 @@ machine may be shared.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import json
 import os
@@ -59,6 +60,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from installed import installed_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -137,11 +139,16 @@ print(json.dumps({"rc": rc, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime
 """
 
 
+@functools.cache
+def _installed_env() -> dict[str, str]:
+    return installed_env()
+
+
 def run_command(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``args`` under a fresh Python that reports wall time, CPU time and the child's
     peak RSS (``ru_maxrss`` of RUSAGE_CHILDREN: the command's own process)."""
     done = subprocess.run([sys.executable, "-c", _MEASURE, *args], capture_output=True,
-                          text=True, check=True, env={**os.environ, **(env or {})})
+                          text=True, check=True, env={**_installed_env(), **(env or {})})
     result = json.loads(done.stdout)
     if result["rc"] != 0:
         raise SystemExit(f"command failed ({result['rc']}): {' '.join(args)}")

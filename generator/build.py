@@ -661,6 +661,8 @@ def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[s
             return None
         if entry.deal != display or entry.deal_path != deal_path:
             result.records[name] = dataclasses.replace(entry, deal=display, deal_path=deal_path)
+        else:
+            deal_path = entry.deal_path  # the manifest's string: not one more per deal
         result.documents.append(DocumentResult(name, display, Status.UNCHANGED))
     has_commission = Kind.CONTRACT in produced
     if tuple(names) != tuple(f"{stem}.{k.value}.docx" for k in
@@ -754,7 +756,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     by_stem: dict[str, list[str]] = {}
     for path, display in files:
         by_stem.setdefault(path.stem, []).append(display)
-    clashing = {stem for stem, group in by_stem.items() if len(group) > 1}
+    by_stem = {stem: group for stem, group in by_stem.items() if len(group) > 1}  # (none
+    clashing = set(by_stem)  # kept for the deals whose names are their own)
 
     folder = None if check else OutputFolder(out, on_wait=notify)
     if folder is not None:
@@ -799,7 +802,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
                  strict: bool, jobs: int | None, redline: bool, only: tuple[str, ...] | None,
                  progress: Progress | None, final: bool = False) -> None:
     entries_of = manifest.entries
-    results: list[_DealResult | None] = [None] * len(files)
+    results: list[_DealResult | tuple[list[DocumentResult], list[Diagnostic], str] | None] = [
+        None] * len(files)
     tasks: list[_DealTask] = []
     hashes = _source_hashes(sources)
     limit = name_limit(out)
@@ -814,10 +818,12 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
             quick = _up_to_date(index, path, display, out, entries, hashes, review, strict,
                                 final, manifest.statuses)
             if quick is not None:
-                results[index] = quick
                 report.unchanged_deals.add(display)
                 if journal is not None and quick.records:
                     journal.record(quick.records)
+                # Kept as its documents, warnings and path only (no dicts and lists of
+                # what it did not do): one per deal until the build ends.
+                results[index] = (quick.documents, quick.diagnostics, quick.deal_path)
                 continue
         tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
                                check, strict, write=stem not in clashing, redline=redline,
@@ -840,6 +846,12 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
 
     for deal_result in results:
         assert deal_result is not None
+        if isinstance(deal_result, tuple):  # found up to date
+            documents, diagnostics, deal_path = deal_result
+            report.diagnostics.extend(diagnostics)
+            report.documents.extend(documents)
+            report.deals_read.add(deal_path)
+            continue
         report.diagnostics.extend(deal_result.diagnostics)
         if deal_result.failure:
             report.failures.append(deal_result.failure)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import io
 import re
 import struct
@@ -30,10 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ErrorString, ExpatError, ParserCreate
-from xml.sax.saxutils import escape
 
 import jinja2
-from docxtpl import DocxTemplate, RichText
 from jinja2.sandbox import SecurityError
 
 from . import codecache
@@ -64,9 +63,47 @@ CORE_REL = ("http://schemas.openxmlformats.org/package/2006/relationships/metada
 VALUE_STYLE = "ValeurDossier"
 MAX_TEMPLATE_BYTES = 20 * 1024 * 1024
 
-# docxtpl's tag cleaning, used as docxtpl itself uses it (its methods only use
-# their argument): one definition of what a tag in a Word template means.
-_DOCXTPL = DocxTemplate.__new__(DocxTemplate)
+
+@functools.cache
+def _docxtpl() -> Any:
+    """docxtpl's tag cleaning, used as docxtpl itself uses it (its methods only use
+    their argument): one definition of what a tag in a Word template means. Imported
+    when a template part is compiled, not when its code comes from the code cache:
+    docxtpl brings python-docx and lxml, a fifth of a one-deal build's start-up."""
+    from docxtpl import DocxTemplate
+
+    return DocxTemplate.__new__(DocxTemplate)
+
+
+@functools.cache
+def _docxtpl_code() -> str | None:
+    """The SHA-256 of docxtpl's tag-cleaning module (found, not imported), part of the
+    key of a template part's cached code: the code depends on how docxtpl patches the
+    part. ``None`` when it cannot be read: then nothing is cached."""
+    try:
+        spec = importlib.util.find_spec("docxtpl")
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        return hashlib.sha256((folder / "template.py").read_bytes()).hexdigest()
+    except (OSError, ImportError, ValueError):
+        return None
+
+
+class RichText:
+    """A ``{{r }}`` value: Word runs printed as they are, unescaped (what docxtpl's
+    ``RichText`` is to its templates: its ``xml``; defined here so that rendering
+    needs no docxtpl import)."""
+
+    __slots__ = ("xml",)
+
+    def __init__(self) -> None:
+        self.xml = ""
+
+    def __str__(self) -> str:
+        return self.xml
+
+    __html__ = __str__
 
 
 def _environment() -> Sandbox:
@@ -133,6 +170,15 @@ def _zip(entries: Iterable[_Entry]) -> bytes:
 # --- the compiled template -------------------------------------------------------------
 
 
+def _patched(xml: str) -> str:
+    """A part's XML as the Jinja source it compiles: docxtpl's tag cleaning, a line per
+    paragraph (for error lines), docxtpl's escaped literal tags printed by the template."""
+    source = _docxtpl().patch_xml(xml)
+    source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
+    return re.sub("|".join(map(re.escape, LITERAL_TAGS)), lambda m: LITERAL_TAGS[m.group()],
+                  source)
+
+
 class WordTemplate:
     """A Word template read, patched and compiled once; rendered many times."""
 
@@ -191,18 +237,25 @@ class WordTemplate:
         except UnicodeDecodeError:
             raise TemplateError(self.file, "template-part-not-utf8", {"part": name}) from None
         xml = re.sub(r"^<\?xml[^>]*\?>\s*", "", xml)
-        source = _DOCXTPL.patch_xml(xml)
-        source = re.sub(r"<w:p([ >])", r"\n<w:p\1", source)
-        source = re.sub("|".join(map(re.escape, LITERAL_TAGS)),
-                        lambda m: LITERAL_TAGS[m.group()], source)
+        sources: list[str] = []
+
+        def compile_part() -> tuple[Any, Any]:
+            sources.append(_patched(xml))
+            return _ENV.compile(sources[-1]), None
+
         try:
-            code, _ = codecache.compiled(_ENV, "template part", source, None, None,
-                                         lambda: (_ENV.compile(source), None))
+            # keyed by the part before docxtpl's patching, so that cached code needs
+            # no docxtpl; the patching code is in the key (docxtpl's module, ours)
+            patcher = _docxtpl_code()
+            code, _ = (codecache.compiled(_ENV, f"template part, docxtpl {patcher}", xml,
+                                          None, None, compile_part)
+                       if patcher is not None else compile_part())
             return _ENV.bounded(
                 _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(self.file, "template-bad-tag",
-                                {"detail": e.message, "near": _near(source, e.lineno)}) from None
+                                {"detail": e.message, "near": _near(sources[-1], e.lineno)}
+                                ) from None
         except (ValueError, OverflowError, MemoryError, RecursionError) as e:
             # a literal too large to read, nesting too deep for the parser
             raise TemplateError(self.file, "template-cannot-compile",
@@ -249,7 +302,7 @@ class WordTemplate:
             # the time on a contract's 50,000 characters
             xml = xml.replace("\n<w:p ", "<w:p ").replace("\n<w:p>", "<w:p>")
             if "\n" in xml or "\t" in xml or "\a" in xml or "\f" in xml:
-                xml = _DOCXTPL.resolve_listing(xml)
+                xml = _docxtpl().resolve_listing(xml)
             data = (XML_DECLARATION + xml).encode("utf-8")
             try:
                 _well_formed(data)
@@ -310,6 +363,12 @@ def _with_relationship(data: bytes, rel_id: str, rel_type: str, target: str) -> 
     return text.replace("</Relationships>", rel + "</Relationships>").encode("utf-8")
 
 
+def escape(text: str) -> str:
+    """``xml.sax.saxutils.escape``: ``&``, ``<`` and ``>`` as entities (that module imports
+    urllib.request, http.client and email, a tenth of a one-deal build's imports)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
 def _core_xml(properties: Mapping[str, str]) -> bytes:
     fields = "".join(
         f"<{tag}>{escape(properties[key])}</{tag}>"
@@ -343,7 +402,7 @@ _APP_ENTRY = _entry(APP_PART, APP_XML)
 def _custom_xml(custom: Mapping[str, str]) -> bytes:
     props = "".join(
         f'<property fmtid="{{D5CDD505-2E9C-101B-9397-08002B2CF9AE}}" pid="{pid}" '
-        f'name="{escape(name, {chr(34): "&quot;"})}"><vt:lpwstr>{escape(value)}</vt:lpwstr>'
+        f'name="{escape(name).replace(chr(34), "&quot;")}"><vt:lpwstr>{escape(value)}</vt:lpwstr>'
         "</property>"
         for pid, (name, value) in enumerate(custom.items(), start=2)
     )
@@ -367,7 +426,7 @@ def _run_xml(text: str, *, bold: bool, style: str | None, superscript: bool = Fa
 
 
 def rich(runs: Iterable[Run], *, review: bool = False) -> RichText:
-    """Runs -> a docxtpl RichText; deal values highlighted in review mode.
+    """Runs -> a RichText; deal values highlighted in review mode.
 
     The « er » of « 1er » before a month is set in superscript (plain text keeps "1er").
     """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,12 @@ def find_deal_files(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
             for file, real in _walk(given):
                 if real not in seen_files:
                     seen_files.add(real)
-                    found.append((file, str(file)))
+                    found.append((file, sys.intern(str(file))))  # as the manifest's
         elif given.exists():
             real = os.path.realpath(given)
             if real not in seen_files:
                 seen_files.add(real)
-                found.append((given, str(given)))
+                found.append((given, sys.intern(str(given))))
         else:
             raise FileNotFoundError(str(given))
     return sorted(found, key=lambda pair: natural_path_key(pair[1]))

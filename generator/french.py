@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 __all__ = [
     "NBHY",
@@ -150,10 +152,40 @@ def _int(n: int) -> int:
 
 @functools.lru_cache(maxsize=4096)
 def _words(n: int) -> str:
-    """``num2words(n, lang="fr")``."""
-    from num2words import num2words
+    """``num2words(n, lang="fr")``: what that function does, its French converter's
+    ``to_cardinal(n)``."""
+    return _french_converter().to_cardinal(n)
 
-    return num2words(n, lang="fr")
+
+_IMPORTING = threading.Lock()
+
+
+@functools.cache
+def _french_converter() -> Any:
+    """num2words' French converter (the object ``num2words(n, lang="fr")`` uses).
+
+    The package's ``__init__`` imports its 56 languages and builds a converter for
+    each (20 ms of a one-deal build's start-up, for one language): unless num2words is
+    already imported, its French module is imported alone, the package standing in
+    ``sys.modules`` only while it is (found and created, never run), so that a later
+    ``import num2words`` runs its own ``__init__`` as usual.
+    """
+    import importlib
+    import importlib.util
+    import sys
+
+    with _IMPORTING:
+        if "num2words" in sys.modules:
+            return sys.modules["num2words"].CONVERTER_CLASSES["fr"]
+        spec = importlib.util.find_spec("num2words")
+        if spec is None or spec.submodule_search_locations is None:
+            raise ImportError("num2words is not installed")
+        sys.modules["num2words"] = importlib.util.module_from_spec(spec)
+        try:
+            module = importlib.import_module("num2words.lang_FR")
+        finally:
+            del sys.modules["num2words"]
+        return module.Num2Word_FR()
 
 
 @functools.lru_cache(maxsize=4096)

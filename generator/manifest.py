@@ -304,9 +304,11 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
     if not isinstance(data, dict):
         raise Damaged(f"{name}: an entry is not an object")
     shared = shared or _Shared()
-    deal = shared.one(_text(data.get("deal"), f"{name}: deal"))
+    # Interned, as the deal list's names are (generator.finding): one string for each deal.
+    deal = sys.intern(shared.one(_text(data.get("deal"), f"{name}: deal")))
     tool = sys.intern(_text(data.get("tool"), f"{name}: tool"))
-    deal_path = shared.one(_opt_text(data.get("deal_path"), f"{name}: deal_path"))
+    deal_path = _opt_text(data.get("deal_path"), f"{name}: deal_path")
+    deal_path = deal_path if deal_path is None else sys.intern(shared.one(deal_path))
     previous = _opt_sha(data.get("previous_sha256"), f"{name}: previous_sha256")
     sha = _sha(data.get("sha256"), f"{name}: sha256")
     if "source" in data:

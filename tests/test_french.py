@@ -577,3 +577,28 @@ def test_de_contracts_articles_and_never_elides_before_onze(name: str, expected:
     from generator.french import de
 
     assert de(name) == expected
+
+
+_WORDS_ALONE = r"""
+import sys
+from generator import french
+words = [french.number_in_words(n) for n in range(0, 2100)] + [french.number_in_words(10**9 + 71)]
+print(sorted(m for m in sys.modules if m.startswith("num2words.lang_")))
+from num2words import num2words
+same = words == [num2words(n, lang="fr") for n in [*range(0, 2100), 10**9 + 71]]
+print(same, french._words(80) == num2words(80, lang="fr"))
+"""
+
+
+def test_numbers_in_words_load_only_num2words_french():
+    """num2words' ``__init__`` imports 56 languages and builds a converter for each (20 ms
+    of a one-deal build's start-up): only its French converter is loaded, and it says what
+    ``num2words(n, lang="fr")`` says; num2words imported afterwards still works (issue 15)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _WORDS_ALONE], capture_output=True, text=True,
+                          check=True)
+    loaded, same = done.stdout.splitlines()
+    assert loaded == "['num2words.lang_EU', 'num2words.lang_FR']"
+    assert same == "True True"

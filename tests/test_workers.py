@@ -224,7 +224,7 @@ from generator import build as b
 from generator.deals import check_file
 from generator.web import outputs
 
-wanted = ("pydantic", "babel.numbers", "num2words", "generator.contract", "generator.offer",
+wanted = ("pydantic", "babel.numbers", "num2words.lang_FR", "generator.contract", "generator.offer",
           "generator.notice", "generator.deals")
 
 
