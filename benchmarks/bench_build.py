@@ -13,7 +13,8 @@ deal with a commission: a contract, an offer sheet and a client notice) in a
 temporary folder, then prints one Markdown table. Short measures run in
 alternating rounds (``--repeat``, default 5) and the median counts; CPU time
 is printed beside wall time, and the load average at the end, because the
-machine may be shared.
+machine may be shared. Commands run as installed: the package's byte-code
+written first, without ``PYTHONDONTWRITEBYTECODE`` (``installed.py``).
 
 * ms per deal of ``build(..., jobs=1)`` in-process, after a warm-up, with a
   worker forked per build and with the worker kept between builds
@@ -485,8 +486,9 @@ def main() -> None:
                 noop[size, jobs] = median([run_command(apport(tmp / f"deals-{size}", out,
                                                               "-j", jobs))
                                            for _ in range(runs)])
+                status = out / ".apport-manifest.status"  # none while no file has settled
                 manifest_bytes[size] = ((out / ".apport-manifest.json").stat().st_size,
-                                        (out / ".apport-manifest.status").stat().st_size)
+                                        status.stat().st_size if status.exists() else 0)
                 shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(tmp / f"deals-{size}", ignore_errors=True)
         for jobs in ("1", "2"):

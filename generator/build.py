@@ -217,9 +217,16 @@ class BuildReport:
     check: bool = False
     unchanged_deals: set[str] = field(default_factory=set)  # deals not read again (by file)
     deals_read: set[str] = field(default_factory=set, repr=False)  # absolute paths
+    # With build(list_unchanged=False): the documents of deals found up to date without
+    # reading them are counted, not listed, and so are their warnings.
+    unlisted: int = 0
+    unlisted_warnings: int = 0
+    unlisted_warned_deals: int = 0
+    unlisted_names: set[str] = field(default_factory=set, repr=False)
 
     def count(self, status: Status | str) -> int:
-        return sum(d.status == status for d in self.documents)
+        listed = sum(d.status == status for d in self.documents)
+        return listed + self.unlisted if status == Status.UNCHANGED else listed
 
     @property
     def ok(self) -> bool:
@@ -712,7 +719,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           redline: bool = False, prune: bool = False, pdf: bool = False,
           final: bool = False, only: Sequence[Kind] | None = None, progress: Progress | None = None,
           pdf_progress: Progress | None = None, notify: Notify | None = None,
-          files: Sequence[tuple[Path, str]] | None = None) -> BuildReport:
+          files: Sequence[tuple[Path, str]] | None = None,
+          list_unchanged: bool = True) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
     Args:
@@ -741,6 +749,10 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
         notify: told, in one line, when the build waits for another one on ``out``.
         files: the deal files of ``paths`` as :func:`finding.find_deal_files` returns them,
             when the caller already listed them (the folders are then not walked again).
+        list_unchanged: False: the documents of deals found up to date without reading
+            them are counted (``report.unlisted``), their warnings too, rather than
+            listed: a command that prints no line for them holds nothing per deal for
+            them (not with ``pdf``, which converts from the list).
 
     Raises:
         FileNotFoundError: a path given does not exist.
@@ -770,7 +782,8 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             _build_deals(files, clashing, out, sources, manifest, journal, report,
                          review=review, force=force, check=check, strict=strict, jobs=jobs,
                          redline=redline, only=tuple(only) if only else None,
-                         progress=progress, final=final)
+                         progress=progress, final=final,
+                         list_unchanged=list_unchanged or pdf)
             if only is None:
                 _stale(out, manifest, journal, report, prune=prune)
             if pdf and not check:
@@ -800,7 +813,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
                  sources: Sources, manifest: Manifest, journal: Journal | None,
                  report: BuildReport, *, review: bool, force: bool, check: bool,
                  strict: bool, jobs: int | None, redline: bool, only: tuple[str, ...] | None,
-                 progress: Progress | None, final: bool = False) -> None:
+                 progress: Progress | None, final: bool = False,
+                 list_unchanged: bool = True) -> None:
     entries_of = manifest.entries
     results: list[_DealResult | tuple[list[DocumentResult], list[Diagnostic], str] | None] = [
         None] * len(files)
@@ -818,9 +832,18 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
             quick = _up_to_date(index, path, display, out, entries, hashes, review, strict,
                                 final, manifest.statuses)
             if quick is not None:
-                report.unchanged_deals.add(display)
                 if journal is not None and quick.records:
                     journal.record(quick.records)
+                if not list_unchanged:
+                    report.unlisted += len(quick.documents)
+                    report.unlisted_names.update(d.name for d in quick.documents)
+                    report.unlisted_warnings += len(quick.diagnostics)
+                    report.unlisted_warned_deals += bool(quick.diagnostics)
+                    assert quick.deal_path is not None
+                    report.deals_read.add(quick.deal_path)
+                    results[index] = _COUNTED
+                    continue
+                report.unchanged_deals.add(display)
                 # Kept as its documents, warnings and path only (no dicts and lists of
                 # what it did not do): one per deal until the build ends.
                 results[index] = (quick.documents, quick.diagnostics, quick.deal_path)
@@ -846,6 +869,8 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
 
     for deal_result in results:
         assert deal_result is not None
+        if deal_result is _COUNTED:
+            continue
         if isinstance(deal_result, tuple):  # found up to date
             documents, diagnostics, deal_path = deal_result
             report.diagnostics.extend(diagnostics)
@@ -860,6 +885,9 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
         report.documents.extend(deal_result.documents)
         if deal_result.deal_path is not None:
             report.deals_read.add(deal_result.deal_path)
+
+
+_COUNTED = ((), (), "")  # a deal found up to date, counted in the report (list_unchanged)
 
 
 def _changed_without_version(kit: Kit, entries: Mapping[str, Entry]) -> list[Diagnostic]:
@@ -948,11 +976,11 @@ def _move(out: Path, staged: list[_Staged]) -> dict[Path, Path]:
 def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: BuildReport, *,
            prune: bool) -> None:
     """List (and with ``prune`` remove) the files no deal produces any more."""
-    produced = {d.name for d in report.documents}
+    produced = {d.name for d in report.documents} | report.unlisted_names
     if journal is not None:  # the manifest lists only files that exist (those just found
         # or written by this build are known to)
         present = {d.name for d in report.documents
-                   if d.status in (Status.BUILT, Status.UNCHANGED)}
+                   if d.status in (Status.BUILT, Status.UNCHANGED)} | report.unlisted_names
         gone = [name for name in manifest.entries
                 if name not in present and not os.path.lexists(out / name)]
         journal.record({}, gone)

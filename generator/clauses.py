@@ -140,22 +140,11 @@ def _split_front_matter(text: str, file: str) -> tuple[str, str, int]:
 
 
 def _front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """The front matter's keys and values and each key's line, kept with the compiled
-    code (:mod:`generator.codecache`): reading 76 of them was a tenth of loading the
-    libraries."""
-    import yaml
-
-    if not text.strip():
-        raise ClauseError(file, "clause-front-matter-empty", line=2)
-    data, lines = codecache.data(f"front matter, PyYAML {yaml.__version__}", text,
-                                 lambda: _read_front_matter(text, file))
-    return data, lines
-
-
-def _read_front_matter(text: str, file: str) -> tuple[dict[str, Any], dict[str, int]]:
     from .diagnostics import DealError
     from .loading import load_bytes
 
+    if not text.strip():
+        raise ClauseError(file, "clause-front-matter-empty", line=2)
     try:
         # parsed from the file's second line, so that every line is the file's
         loaded = load_bytes(("\n" + text).encode("utf-8"), file)

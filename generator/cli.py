@@ -278,7 +278,8 @@ def build(paths: tuple[str, ...], out: str | None, review: bool, final: bool, fo
                            redline=redline, prune=prune, pdf=pdf, final=final,
                            progress=bar.update,
                            pdf_progress=pdf_bar.update, files=files,
-                           notify=lambda line: click.echo(line, err=True))
+                           notify=lambda line: click.echo(line, err=True),
+                           list_unchanged=False)  # no line each: counted
     finally:
         bar.close()
         pdf_bar.close()
@@ -302,9 +303,12 @@ def _print_report(report: Any, *, diagnostics: bool = True) -> None:
     for d in shown:
         if not (d.file in report.unchanged_deals and d.severity == "warning"):
             click.echo(str(d), err=True)
-    if quiet:
+    counted = report.unlisted_warnings if diagnostics else 0  # (build(list_unchanged=False))
+    if quiet or counted:
         click.echo(render("report-unchanged-warnings", {
-            "count": len(quiet), "deals": len({d.file for d in quiet})}), err=True)
+            "count": len(quiet) + counted,
+            "deals": len({d.file for d in quiet}) + (report.unlisted_warned_deals if counted
+                                                     else 0)}), err=True)
     for doc in report.documents:
         if doc.status == Status.UNCHANGED:  # counted in the summary: not a line each
             continue

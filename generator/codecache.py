@@ -43,9 +43,8 @@ from typing import Any
 MAGIC = b"apport-jinja-code/2\n"  # then the key, the SHA-256 of the rest, the code
 MAX_FILE = 8 * 1024 * 1024
 # apport's modules whose code decides what a source compiles to (the environments and
-# the checks made before storing) or is read as (the YAML loader of front matters): their
-# text is part of every key.
-_COMPILERS = ("codecache.py", "sandbox.py", "clauses.py", "documents.py", "loading.py")
+# the checks made before storing): their text is part of every key.
+_COMPILERS = ("codecache.py", "sandbox.py", "clauses.py", "documents.py")
 
 
 def folder() -> Path | None:
@@ -95,22 +94,17 @@ def _environment(env: Any) -> str | None:
 def key(env: Any, kind: str, source: str, name: str | None,
         filename: str | None) -> str | None:
     """The file name of ``source``'s code in the cache (``None``: not cacheable)."""
+    import importlib.util
+
     import jinja2
 
     settings = _environment(env)
-    if settings is None:
-        return None
-    return _key((jinja2.__version__, settings, kind, name or "", filename or ""), source)
-
-
-def _key(parts: tuple[str, ...], source: str) -> str | None:
-    import importlib.util
-
     compilers = _compilers()
-    if compilers is None:
+    if settings is None or compilers is None:
         return None
     digest = hashlib.sha256(MAGIC)
-    for part in (sys.version, *parts):
+    for part in (sys.version, jinja2.__version__, settings, kind, name or "",
+                 filename or ""):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     digest.update(importlib.util.MAGIC_NUMBER + compilers)
     digest.update(source.encode("utf-8", "surrogatepass"))
@@ -143,7 +137,7 @@ def _open_folder(path: Path) -> int | None:
     return fd
 
 
-def _read(fd: int, name: str, code: bool = True) -> tuple[Any, Any] | None:
+def _read(fd: int, name: str) -> tuple[CodeType, Any] | None:
     try:
         file = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
     except OSError:
@@ -170,13 +164,12 @@ def _read(fd: int, name: str, code: bool = True) -> tuple[Any, Any] | None:
         entry = marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(entry, tuple) and len(entry) == 2
-            and (isinstance(entry[0], CodeType) if code else entry[0] is None)):
+    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], CodeType)):
         return None
     return entry[0], entry[1]
 
 
-def _write(fd: int, name: str, entry: tuple[Any, Any]) -> None:
+def _write(fd: int, name: str, entry: tuple[CodeType, Any]) -> None:
     try:
         payload = marshal.dumps(entry)
     except ValueError:  # something marshal cannot write: not kept
@@ -219,21 +212,4 @@ def compiled(env: Any, kind: str, source: str, name: str | None, filename: str |
     result = compile()
     if fd is not None and entry is not None:
         _write(fd, entry, result)
-    return result
-
-
-def data(kind: str, source: str, read: Callable[[], Any]) -> Any:
-    """What ``read()`` makes of ``source`` (plain data: strings, numbers, lists, dicts,
-    ``None``), from the cache or read (its errors raised) and stored, under the same
-    rules as code. A clause's front matter so: 76 small YAML documents read at each
-    start (``kind`` names the reader and its version)."""
-    fd = _open()
-    entry = _key(("data", kind), source) if fd is not None else None
-    if fd is not None and entry is not None:
-        found = _read(fd, entry, code=False)
-        if found is not None:
-            return found[1]
-    result = read()
-    if fd is not None and entry is not None:
-        _write(fd, entry, (None, result))
     return result

@@ -460,8 +460,20 @@ def _word_runs(run: Run, highlighted: bool) -> str:
 def block_context(blocks: Iterable[Block], *, review: bool = False,
                   kind: str | None = None) -> list[dict[str, Any]]:
     """Blocks -> the dicts the templates' block loops read (``kind``, ``rich``)."""
-    return [{"kind": kind or ("bullet" if b.bullet else "para"),
-             "rich": rich(b.runs, review=review), "text": b.text} for b in blocks]
+    out = []
+    for b in blocks:
+        xml, text = _block_parts(b, review)
+        rich_text = RichText()
+        rich_text.xml = xml
+        out.append({"kind": kind or ("bullet" if b.bullet else "para"), "rich": rich_text,
+                    "text": text})
+    return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _block_parts(block: Block, review: bool) -> tuple[str, str]:
+    """A block's Word XML and plain text (most blocks recur from deal to deal)."""
+    return _runs_xml(block.runs, review), block.text
 
 
 # --- a per-process cache --------------------------------------------------------------------

@@ -79,3 +79,20 @@ def test_diff_caps_the_size_read(tmp_path: Path) -> None:
     done = apport("diff", "big.docx", str(OFFER), cwd=tmp_path, stdout=subprocess.PIPE)
     assert done.returncode == 2
     assert "the document is larger than 50 MiB" in done.stderr
+
+
+@pytest.mark.parametrize("set_by_user", [None, "some_plugin"])
+def test_the_command_turns_off_pydantics_plugin_search(monkeypatch: pytest.MonkeyPatch,
+                                                        set_by_user: str | None) -> None:
+    """pydantic reads every installed distribution's entry points for its plugins when
+    the deal model is built; the command uses none (issue 15). A user's setting stands."""
+    from generator import cli
+
+    monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", "placeholder")  # restored after the test
+    if set_by_user is None:
+        monkeypatch.delenv("PYDANTIC_DISABLE_PLUGINS")
+    else:
+        monkeypatch.setenv("PYDANTIC_DISABLE_PLUGINS", set_by_user)
+    monkeypatch.setattr(cli, "cli", lambda **kwargs: None)
+    cli.main()
+    assert os.environ["PYDANTIC_DISABLE_PLUGINS"] == (set_by_user or "__all__")

@@ -44,17 +44,6 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return done
 
 
-def _code_entries(cache: Path) -> list[Path]:
-    """The cache's files that hold code (not a front matter's data), in name order."""
-    import marshal
-
-    def holds_code(path: Path) -> bool:
-        payload = path.read_bytes()[len(codecache.MAGIC) + 64 + 32:]
-        return marshal.loads(payload)[0] is not None
-
-    return [path for path in sorted(cache.iterdir()) if holds_code(path)]
-
-
 def _library() -> clauses.Library:
     return clauses.load_library(ROOT / "clauses")
 
@@ -112,7 +101,7 @@ def test_a_damaged_or_truncated_file_is_compiled_again_never_run(cache, compiles
             file.write_bytes(bytes(data[: len(data) // 2]))
     compiles.clear()
     library = _library()
-    assert len(compiles) == len(files) - len(library.clauses)  # a front matter each: data
+    assert len(compiles) == len(files)
     reference = _build(tmp_path, "after-damage")
     assert len(reference) == 3 and library.clauses
 
@@ -121,7 +110,7 @@ def test_the_code_of_another_source_is_not_loaded_even_with_a_valid_checksum(cac
     """Two entries swapped: each is well formed, but names another key, so both are
     compiled again (the code of another clause would print other words)."""
     _library()
-    one, two = _code_entries(cache)[:2]
+    one, two = sorted(cache.iterdir())[:2]
     a, b = one.read_bytes(), two.read_bytes()
     one.write_bytes(b)
     two.write_bytes(a)
@@ -188,7 +177,7 @@ def test_a_clause_that_does_not_compile_is_never_stored_and_fails_every_time(
             clauses.load_library(lib)
         assert raised.value.code == "clause-include"
     stored = len(list(cache.iterdir()))
-    assert stored == 1  # the first file fails first: only its front matter was read
+    assert stored == 0  # the first file fails first: nothing compiled before it
 
 
 def test_a_cache_key_changes_with_the_source_its_name_and_the_environment():
@@ -254,40 +243,3 @@ def test_a_template_part_compiles_again_when_docxtpl_patches_differently(
     parts = len(documents.WordTemplate(path).compiled)
     documents.WordTemplate(path)
     assert len(compiles) == 2 * parts
-
-
-def test_a_second_load_reads_no_front_matter_and_finds_the_same_clauses(cache, monkeypatch):
-    """Reading 76 front matters with the YAML loader was a tenth of loading the libraries:
-    what they hold is kept like compiled code, under the same rules (issue 15)."""
-    read: list[str] = []
-    original = clauses._read_front_matter
-
-    def counted(text, file):
-        read.append(file)
-        return original(text, file)
-
-    monkeypatch.setattr(clauses, "_read_front_matter", counted)
-    first = _library()
-    assert len(read) == len(first.clauses)
-    read.clear()
-    second = _library()
-    assert read == []
-    assert [(c.id, c.version, c.title, c.part_of, c.when, c.id_line, c.when_line,
-             c.part_of_line) for c in second.clauses] == [
-        (c.id, c.version, c.title, c.part_of, c.when, c.id_line, c.when_line, c.part_of_line)
-        for c in first.clauses]
-    for entry in cache.iterdir():  # damaged files: read again, never trusted
-        entry.write_bytes(entry.read_bytes()[:-1] + b"!")
-    assert _library() == first
-    assert len(read) == len(first.clauses)
-
-
-def test_a_front_matter_in_error_is_never_kept(cache, tmp_path):
-    folder = tmp_path / "library"
-    folder.mkdir()
-    (folder / "010-a.md").write_text("---\nid: a\nid: b\nversion: 1\ntitle: A\n---\nTexte.\n",
-                                     encoding="utf-8")
-    for _ in range(2):
-        with pytest.raises(ClauseError) as raised:
-            clauses.load_library(folder)
-        assert raised.value.code == "clause-front-matter-invalid"

@@ -493,3 +493,34 @@ def test_the_manifest_is_written_in_proportion_to_what_changed(deals, tmp_path, 
     # folded into the manifest once it held a quarter of it (at least 16 KiB), not before
     assert sizes and sizes[-1] < 16 * 1024 <= sizes[-1] * (len(sizes) + 1) / len(sizes)
     assert state()[MANIFEST] != before[MANIFEST]
+
+
+def test_unchanged_deals_counted_rather_than_listed_give_the_same_report(deals, tmp_path,
+                                                                         sources):
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    files = sorted(deals.glob("*.yaml"))
+    files[0].unlink()  # its documents are stale now
+    files[1].write_text(re.sub(r"rate: [0-9.]+", "rate: 12.5",
+                               files[1].read_text(encoding="utf-8")), encoding="utf-8")
+
+    listed = build([deals], out, sources=sources, jobs=1, check=True)
+    counted = build([deals], out, sources=sources, jobs=1, check=True, list_unchanged=False)
+
+    assert str(counted.summary) == str(listed.summary)
+    assert counted.count("unchanged") == listed.count("unchanged") > 0
+    assert [(d.name, d.status) for d in counted.documents] == [
+        (d.name, d.status) for d in listed.documents if d.status != "unchanged"]
+    quiet = [d for d in listed.diagnostics
+             if d.file in listed.unchanged_deals and d.severity == "warning"]
+    assert counted.unlisted_warnings == len(quiet) > 0
+    assert counted.unlisted_warned_deals == len({d.file for d in quiet})
+    assert not counted.unchanged_deals and len(counted.diagnostics) == len(
+        listed.diagnostics) - len(quiet)
+
+    written = build([deals], out, sources=sources, jobs=1, list_unchanged=False)
+    assert written.count("stale") == sum(d.status == "outdated" and d.name.startswith(
+        files[0].stem + ".") for d in listed.documents) > 0
+    assert {p.name for p in out.glob("*.docx")} <= set(Manifest.load(out).entries)
+    again = build([deals], out, sources=sources, jobs=1)  # the counted ones stay recorded
+    assert again.count("unchanged") >= listed.count("unchanged") and not again.count("built")
