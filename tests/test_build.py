@@ -66,9 +66,11 @@ def documents(out: Path) -> dict[str, bytes]:
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file of ``out`` (manifest included, not the lock): bytes and modification time."""
+    """Every file of ``out`` (manifest included): bytes and modification time. Not the
+    lock, nor the file statuses: a build records the statuses of files that settled
+    since the one before (two seconds; tests/test_scale.py checks them)."""
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(out.iterdir())
-            if not p.name.startswith(".apport.lock")}
+            if not p.name.startswith(".apport.lock") and p.name != STATUS}
 
 
 def by_status(report: BuildReport, status: str) -> set[str]:

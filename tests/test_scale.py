@@ -37,6 +37,8 @@ def _statuses_recorded_at_once(monkeypatch):
     monkeypatch.setattr(manifest, "SETTLING_NS", 0)
 
 
+
+
 @pytest.fixture
 def deals(tmp_path: Path) -> Path:
     """A copy of the samples."""
@@ -261,6 +263,13 @@ def test_a_build_with_nothing_to_do_reads_no_document(deals, tmp_path, sources, 
     assert read == []
 
 
+def _change_julie(deals: Path) -> None:
+    """A change to one deal (its rate), so that its documents are built again."""
+    deal = deals / "julie-atelier-bois.yaml"
+    deal.write_text(deal.read_text(encoding="utf-8").replace("rate: 15", "rate: 16"),
+                    encoding="utf-8")
+
+
 def _same_size_edit(path: Path) -> bytes:
     """Change one byte of ``path`` in place, and set its modification time back."""
     st = path.stat()
@@ -286,9 +295,7 @@ def test_a_document_changed_behind_the_same_size_and_time_is_still_protected(
         shutil.copy2(target, copy)
         edited = _same_size_edit(copy)
         os.replace(copy, target)
-    (deals / "julie-atelier-bois.yaml").write_text(
-        (deals / "julie-atelier-bois.yaml").read_text(encoding="utf-8").replace(
-            "rate: 15", "rate: 16"), encoding="utf-8")
+    _change_julie(deals)
 
     report = build([deals], out, sources=sources, jobs=1)
 
@@ -319,9 +326,7 @@ def test_a_document_changed_within_the_clock_tick_of_its_writing_is_still_protec
     build([deals], out, sources=sources, jobs=1)
     target = out / "julie-atelier-bois.offre.docx"
     edited = _same_size_edit(target)
-    (deals / "julie-atelier-bois.yaml").write_text(
-        (deals / "julie-atelier-bois.yaml").read_text(encoding="utf-8").replace(
-            "rate: 15", "rate: 16"), encoding="utf-8")
+    _change_julie(deals)
 
     report = build([deals], out, sources=sources, jobs=1)
 
