@@ -816,8 +816,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
                  progress: Progress | None, final: bool = False,
                  list_unchanged: bool = True) -> None:
     entries_of = manifest.entries
-    results: list[_DealResult | tuple[list[DocumentResult], list[Diagnostic], str] | None] = [
-        None] * len(files)
+    results: list[_DealResult | _Unchanged | None] = [None] * len(files)
     tasks: list[_DealTask] = []
     hashes = _source_hashes(sources)
     limit = name_limit(out)
@@ -846,6 +845,7 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
                 report.unchanged_deals.add(display)
                 # Kept as its documents, warnings and path only (no dicts and lists of
                 # what it did not do): one per deal until the build ends.
+                assert quick.deal_path is not None
                 results[index] = (quick.documents, quick.diagnostics, quick.deal_path)
                 continue
         tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
@@ -887,7 +887,9 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
             report.deals_read.add(deal_result.deal_path)
 
 
-_COUNTED = ((), (), "")  # a deal found up to date, counted in the report (list_unchanged)
+# A deal found up to date: its documents, warnings and path.
+_Unchanged = tuple[Sequence[DocumentResult], Sequence[Diagnostic], str]
+_COUNTED: _Unchanged = ((), (), "")  # such a deal counted in the report (list_unchanged)
 
 
 def _changed_without_version(kit: Kit, entries: Mapping[str, Entry]) -> list[Diagnostic]:

@@ -108,7 +108,7 @@ _LOOKED_INTO = (int, list, tuple, set, frozenset, dict, bytes, bytearray)
 
 def _kind(kind: type, value: Any) -> bool | None:
     if issubclass(kind, str):
-        known: bool | None = True
+        known = True
     elif issubclass(kind, _LOOKED_INTO) or _not_data(value) is not None:
         return None
     else:
