@@ -263,10 +263,10 @@ def test_a_build_with_nothing_to_do_reads_no_document(deals, tmp_path, sources, 
     assert read == []
 
 
-def _change_julie(deals: Path) -> None:
+def _change_julie(deals: Path, rate: float = 16) -> None:
     """A change to one deal (its rate), so that its documents are built again."""
     deal = deals / "julie-atelier-bois.yaml"
-    deal.write_text(deal.read_text(encoding="utf-8").replace("rate: 15", "rate: 16"),
+    deal.write_text(re.sub(r"rate: [0-9.]+", f"rate: {rate}", deal.read_text(encoding="utf-8")),
                     encoding="utf-8")
 
 
@@ -379,11 +379,9 @@ def test_the_status_file_is_appended_to_and_rewritten_once_it_doubled(deals, tmp
     build([deals], out, sources=sources, jobs=1)
     status = out / STATUS
     assert len(status.read_text(encoding="utf-8").splitlines()) == 1
-    deal = deals / "julie-atelier-bois.yaml"
     lines = []
     for step in range(40):
-        deal.write_text(re.sub(r"rate: [0-9.]+", f"rate: {10 + step / 10}",
-                               deal.read_text(encoding="utf-8")), encoding="utf-8")
+        _change_julie(deals, 10 + step / 10)
         build([deals], out, sources=sources, jobs=1)
         lines.append(len(status.read_text(encoding="utf-8").splitlines()))
 
@@ -481,11 +479,9 @@ def test_the_manifest_is_written_in_proportion_to_what_changed(deals, tmp_path, 
     build([deals], out, sources=sources, jobs=1)
     assert state() == before  # nothing to do: nothing written
 
-    deal = deals / "julie-atelier-bois.yaml"
     sizes = []
     for step in range(30):
-        deal.write_text(re.sub(r"rate: [0-9.]+", f"rate: {10 + step / 10}",
-                               deal.read_text(encoding="utf-8")), encoding="utf-8")
+        _change_julie(deals, 10 + step / 10)
         build([deals], out, sources=sources, jobs=1)
         if not journal.exists():
             break
