@@ -70,12 +70,18 @@ def _said(request: Request, code: str, **params: Any) -> str:
     return render(code, params, _lang(request))
 
 
+def _sentence(text: str) -> str:
+    """A message shown alone (not in a located line): capital first, full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
 def _not_found(request: Request, code: str = "web-no-deal") -> Response:
-    return Response(_said(request, code) + "\n", 404, media_type="text/plain; charset=utf-8")
+    return Response(_sentence(_said(request, code)) + "\n", 404,
+                    media_type="text/plain; charset=utf-8")
 
 
 def _too_large(request: Request) -> Response:
-    return Response(_said(request, "web-too-large") + "\n", 413,
+    return Response(_sentence(_said(request, "web-too-large")) + "\n", 413,
                     media_type="text/plain; charset=utf-8")
 
 
@@ -410,7 +416,7 @@ def create_app(workspace: Workspace, guard: Guard) -> Starlette:
 
 def _empty(text: str) -> str:
     """A message where a preview would be."""
-    return f'<p class="empty">{html.escape(text[:1].upper() + text[1:])}.</p>'
+    return f'<p class="empty">{html.escape(_sentence(text))}</p>'
 
 
 def _attachment(name: str) -> str:
