@@ -47,6 +47,7 @@ from .manifest import (
     Kind,
     Manifest,
     Statuses,
+    Unexpected,
     Window,
     known_sha256,
     settled,
@@ -811,23 +812,37 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
 _SUFFIXES = tuple(sorted([f"{kind.value}.docx" for kind in ALL_KINDS] + ["contrat.redline.docx"]))
 
 
-def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
-                 journal: Journal | None, report: BuildReport, *, review: bool, force: bool,
-                 check: bool, strict: bool, jobs: int | None, redline: bool,
-                 only: tuple[str, ...] | None, progress: Progress | None,
-                 final: bool = False, list_unchanged: bool = True) -> _Stale:
+@dataclass
+class _Plan:
+    """What looking at every deal found: the deals to build, and what is told of the
+    others (nothing kept per deal found up to date, unless listed)."""
+
+    stale: _Stale
+    tasks: list[_DealTask] = field(default_factory=list)
+    unchanged: list[tuple[str, _Unchanged]] = field(default_factory=list)  # (listed)
+    unchanged_deals: set[str] = field(default_factory=set)  # (listed)
+    clashes: list[tuple[str, list[str]]] = field(default_factory=list)
+    recorded: dict[str, dict[str, str]] = field(default_factory=dict)  # clauses' hashes
+    records: list[dict[str, Entry]] = field(default_factory=list)  # to journal, per deal
+    unlisted: int = 0
+    unlisted_warnings: int = 0
+    unlisted_warned_deals: int = 0
+
+
+def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
+          journal: Journal | None, *, review: bool, force: bool, check: bool, strict: bool,
+          redline: bool, only: tuple[str, ...] | None, final: bool,
+          list_unchanged: bool) -> _Plan:
     """Look at every deal, the manifest going by beside the deal list (both in the order of
     ``stem + "."``: a stem's entries are found where the manifest is, those passed over
-    kept until the deals come past them), then render those that need it. Nothing is
-    kept for a deal found up to date (unless ``list_unchanged``)."""
-    tasks: list[_DealTask] = []
-    unchanged: list[tuple[str, _Unchanged]] = []  # (list_unchanged)
-    clashes: list[tuple[str, list[str]]] = []
-    recorded: dict[str, dict[str, str]] = {}  # per library: id@version -> sha256
+    kept until the deals come past them). Nothing is written here: a manifest found
+    damaged on the way (:class:`manifest.Unexpected`) is looked at again from the start.
+    """
+    plan = _Plan(_Stale(out, manifest, journal, files))
+    tasks, stale = plan.tasks, plan.stale
     hashes = _source_hashes(sources)
     limit = name_limit(out)
-    stale = _Stale(out, manifest, journal, files)
-    window = Window(_recording(manifest.effective(), recorded))
+    window = Window(_recording(manifest.effective(), plan.recorded))
     statuses = manifest.statuses
     for stem, group in itertools.groupby(files.by_stem(), key=lambda pair: pair[0]):
         displays = [display for _, display in group]
@@ -839,30 +854,28 @@ def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manife
         entries = {name: found for suffix in _SUFFIXES
                    if (found := window.take(name := prefix + suffix)) is not None}
         if len(displays) > 1:
-            clashes.append((stem, displays))
+            plan.clashes.append((stem, displays))
         elif not force and only is None:
             display = displays[0]
             quick = _up_to_date(0, display, display, out, entries, hashes, review,
                                 strict, final, statuses, stem)
             if quick is not None:
                 assert quick.deal_path is not None
-                if journal is not None and quick.records:
-                    journal.record(quick.records)
+                if quick.records:
+                    plan.records.append(quick.records)
                 stale.of_unchanged(entries, quick)
                 if not list_unchanged:
-                    report.unlisted += len(quick.documents)
-                    report.unlisted_warnings += len(quick.diagnostics)
-                    report.unlisted_warned_deals += bool(quick.diagnostics)
+                    plan.unlisted += len(quick.documents)
+                    plan.unlisted_warnings += len(quick.diagnostics)
+                    plan.unlisted_warned_deals += bool(quick.diagnostics)
                     continue
-                report.unchanged_deals.add(display)
+                plan.unchanged_deals.add(display)
                 # Kept as its documents, warnings and path only (no dicts and lists of
                 # what it did not do).
-                unchanged.append((display, (quick.documents, quick.diagnostics,
-                                            quick.deal_path)))
+                plan.unchanged.append((display, (quick.documents, quick.diagnostics,
+                                                 quick.deal_path)))
                 continue
         stale.to_build(entries, displays)
-        for name, entry in entries.items():  # (for _commit: the entries it replaces)
-            manifest.entries.setdefault(name, entry)
         tasks.extend([_DealTask(index, display, display, str(out), entries, review, force,
                                 check, strict, write=len(displays) == 1, redline=redline,
                                 only=only, name_limit=limit, final=final)
@@ -870,6 +883,39 @@ def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manife
     for name, entry in window.rest():
         stale.unclaimed(name, entry)
     stale.looked_at_before(None)
+    return plan
+
+
+def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
+                 journal: Journal | None, report: BuildReport, *, review: bool, force: bool,
+                 check: bool, strict: bool, jobs: int | None, redline: bool,
+                 only: tuple[str, ...] | None, progress: Progress | None,
+                 final: bool = False, list_unchanged: bool = True) -> _Stale:
+    """Look at every deal (:func:`_plan`), then render those that need it."""
+    def look() -> _Plan:
+        return _plan(files, out, sources, manifest, journal, review=review, force=force,
+                     check=check, strict=strict, redline=redline, only=only, final=final,
+                     list_unchanged=list_unchanged)
+
+    try:
+        plan = look()
+    except Unexpected as trouble:  # read whole, or as absent: looked at again
+        note = manifest.fall_back(trouble)
+        if note is not None:
+            report.notes.insert(0, note)
+        plan = look()
+    tasks, stale, recorded = plan.tasks, plan.stale, plan.recorded
+    if journal is not None:
+        for records in plan.records:  # (deals found up to date, moved or renamed)
+            journal.record(records)
+    for task in tasks:  # (for _commit: the entries it replaces)
+        for name, entry in task.entries.items():
+            manifest.entries.setdefault(name, entry)
+    report.unlisted += plan.unlisted
+    report.unlisted_warnings += plan.unlisted_warnings
+    report.unlisted_warned_deals += plan.unlisted_warned_deals
+    report.unchanged_deals |= plan.unchanged_deals
+    unchanged, clashes = plan.unchanged, plan.clashes
 
     # The libraries and templates are loaded (and their errors raised) only when a deal
     # must be looked at: here, so that forked workers inherit them.

@@ -512,9 +512,13 @@ class Manifest:
 
     @classmethod
     def open(cls, out: Path, *, whole: bool = False) -> Manifest:
-        """``out``'s manifest, checked and kept as a stream (``whole``: read into
-        ``entries``), with its journal played over it; a damaged one reads as absent,
-        said once."""
+        """``out``'s manifest kept as a stream (``whole``: read into ``entries``), with
+        its journal played over it; a damaged one reads as absent, said once.
+
+        As a stream, its entries are checked as they are first gone through: a damaged
+        one, or a layout that turns out to be another, raises :class:`Unexpected` there
+        (see :meth:`fall_back`).
+        """
         result = cls()
         path = out / MANIFEST
         try:
@@ -522,28 +526,13 @@ class Manifest:
                 base = _Base.open(path)
                 if base is not None:
                     result.manifest_bytes = base.size
-                    with contextlib.ExitStack() as opened:
-                        opened.callback(base.close)
-                        if whole:
+                    if whole:
+                        with contextlib.closing(base):
                             result.entries.update(base.items(held=True))
-                        else:
-                            for _ in base.items():  # every entry checked, none kept
-                                pass
-                            result.base = base
-                            opened.pop_all()
+                    else:
+                        result.base = base
             except _OtherLayout:  # written otherwise (by hand, format 1): read whole
-                result.entries = {}
-                text = _read_regular(path)
-                if text is not None:
-                    result.manifest_bytes = len(text)
-                    data = _parse(text)
-                    del text
-                    shared = _header(data)
-                    documents = data["documents"]
-                    entries = result.entries
-                    for name in list(documents):  # each parsed entry let go once typed
-                        entries[sys.intern(_text(name, "a name"))] = entry_from_json(
-                            name, documents.pop(name), shared)
+                result.entries, result.manifest_bytes = _read_whole(path)
         except Damaged as e:
             result.entries = {}
             result.damaged = True
@@ -559,6 +548,32 @@ class Manifest:
             result.damaged = True
             result.warnings.append(_damage(out / JOURNAL, e))
         return result
+
+    def fall_back(self, trouble: Unexpected) -> Diagnostic | None:
+        """Read whole the manifest that, gone through as a stream, turned out laid out
+        otherwise, or as absent the one found damaged (said: the note returned); the
+        journal's entries over it as before."""
+        assert self.base is not None
+        base, self.base = self.base, None
+        base.close()
+        over, dropped = self.entries, self.dropped
+        self.dropped = set()
+        note = None
+        try:
+            if not isinstance(trouble.cause, _OtherLayout):
+                raise trouble.cause
+            entries, self.manifest_bytes = _read_whole(base.path)
+        except Damaged as e:
+            entries = {}
+            self.damaged = True
+            note = _damage(base.path, e)
+            self.warnings.insert(0, note)
+        for name in dropped:
+            entries.pop(name, None)
+        entries.update(over)
+        self.entries = entries
+        self.statuses.restart()
+        return note
 
     def close(self) -> None:
         """Let go of the manifest and status files opened as streams."""
@@ -615,8 +630,15 @@ class Manifest:
             yield from ((name, entries[name]) for name in over if name in entries)
             return
         skip = set(over) | self.dropped
-        yield from _merged(((n, e) for n, e in self.base.items() if n not in skip),
+        yield from _merged(((n, e) for n, e in self._checked(self.base) if n not in skip),
                            ((n, self.entries[n]) for n in over))
+
+    @staticmethod
+    def _checked(base: _Base) -> Iterator[tuple[str, Entry]]:
+        try:
+            yield from base.items()
+        except (Damaged, _OtherLayout) as e:
+            raise Unexpected(e) from None
 
     def names(self) -> Iterator[str]:
         """Every name listed, in order (the manifest's entries are not read, only named)."""
@@ -777,6 +799,37 @@ class _OtherLayout(Exception):
     """The manifest is not laid out a document a line: read it whole."""
 
 
+class Unexpected(Exception):
+    """The manifest, gone through as a stream, is not as it was opened (damaged, or laid
+    out otherwise): see :meth:`Manifest.fall_back`."""
+
+    def __init__(self, cause: Damaged | _OtherLayout) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _read_whole(path: Path) -> tuple[dict[str, Entry], int]:
+    """The entries of a manifest laid out otherwise (by hand, format 1), read whole, and
+    its length.
+
+    Raises:
+        Damaged: it is not a manifest.
+    """
+    entries: dict[str, Entry] = {}
+    text = _read_regular(path)
+    if text is None:
+        return entries, 0
+    size = len(text)
+    data = _parse(text)
+    del text
+    shared = _header(data)
+    documents = data["documents"]
+    for name in list(documents):  # each parsed entry let go once typed
+        entries[sys.intern(_text(name, "a name"))] = entry_from_json(
+            name, documents.pop(name), shared)
+    return entries, size
+
+
 def _header(data: Any) -> _Shared:
     if not isinstance(data, dict) or data.get("format") not in FORMATS:
         raise Damaged("not a manifest of format 1 or 2")
@@ -789,8 +842,9 @@ class _Base:
     """A manifest laid out as apport writes it (a document a line, in name order), open,
     gone through a line at a time as often as asked: never held whole."""
 
-    def __init__(self, file: BinaryIO, start: int, tables: Mapping[str, Any],
+    def __init__(self, path: Path, file: BinaryIO, start: int, tables: Mapping[str, Any],
                  size: int) -> None:
+        self.path = path
         self._file = file
         self._start = start  # where the first document's line is
         self._tables = tables
@@ -823,7 +877,7 @@ class _Base:
                 shared = _header(_parse("".join(header) + "}}"))
             except Damaged:
                 raise _OtherLayout from None
-            return cls(file, file.tell(), shared.tables, size)
+            return cls(path, file, file.tell(), shared.tables, size)
         except BaseException:
             file.close()
             raise
@@ -1047,21 +1101,24 @@ class Statuses:
             if _check_regular(result.path) is not None:
                 result._file = file = open(result.path, "rb")  # noqa: SIM115 - see close()
                 last: str | None = None
+                in_order = True  # (the lines in name order come first)
                 for line in file:  # a line at a time: never the whole text, nor its lines
                     if not line.endswith(b"\n"):  # being written: rewritten whole
                         raise Damaged("a line is cut")
+                    if in_order:
+                        one = _one_status(line)
+                        if one is not None and (last is None or one[0] > last):
+                            last = one[0]
+                            result.in_order += 1
+                            result.records += 1
+                            result._in_order_bytes += len(line)
+                            continue
+                        in_order = False
                     data = _parse(line.decode("utf-8"))
                     if not isinstance(data, dict):
                         raise Damaged("not an object")
-                    if not result.appended and len(data) == 1 and (
-                            last is None or next(iter(data)) > last):
-                        ((last, value),) = data.items()
-                        _status(value)
-                        result.in_order += 1
-                        result._in_order_bytes += len(line)
-                    else:
-                        for name, value in data.items():
-                            result.appended[sys.intern(name)] = _status(value)
+                    for name, value in data.items():
+                        result.appended[sys.intern(name)] = _status(value)
                     result.records += len(data)
                     del line, data
         except (Damaged, OSError, UnicodeDecodeError):
@@ -1077,6 +1134,10 @@ class Statuses:
             self._file = None
         self._window = None
 
+    def restart(self) -> None:
+        """Statuses are to be asked for in name order from the first again."""
+        self._window = None
+
     def _in_order(self) -> Iterator[tuple[str, tuple[Packed, str]]]:
         """The statuses of the lines in name order, read again a line at a time (one
         that no longer reads ends them: it is only a shortcut)."""
@@ -1087,11 +1148,10 @@ class Statuses:
         while left > 0:
             line = file.readline()
             left -= len(line)
-            try:
-                ((name, value),) = _parse(line.decode("utf-8")).items()
-                yield name, _status(value)
-            except (Damaged, ValueError, AttributeError, UnicodeDecodeError):
+            one = _one_status(line)
+            if one is None:
                 return
+            yield one
 
     def _known(self, name: str) -> tuple[Packed, str] | None:
         known = self.learned.get(name) or self.appended.get(name)
@@ -1198,6 +1258,26 @@ def _counted(lines: Iterable[bytes], count: list[int]) -> Iterator[bytes]:
     for line in lines:
         count[0] += line.count(b"\n")
         yield line
+
+
+# A line of one status, as apport writes them in name order: read without a JSON parser.
+_ONE_STATUS = re.compile(rb'\{"((?:[^"\\]|\\.)*)":\[([0-9]+),([0-9]+),([0-9]+),([0-9]+),'
+                         rb'"([0-9a-f]{64})"\]\}\n')
+
+
+def _one_status(line: bytes) -> tuple[str, tuple[Packed, str]] | None:
+    """The name and status of a line of one status (None: another line)."""
+    found = _ONE_STATUS.fullmatch(line)
+    if found is None:
+        return None
+    name_bytes, size, mtime, ctime, inode, sha = found.groups()
+    try:
+        name = name_bytes.decode("utf-8")
+        if "\\" in name:
+            name = json.loads('"' + name + '"')
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return name, (_pack((int(size), int(mtime), int(ctime), int(inode))), sha.decode("ascii"))
 
 
 def _status(value: Any) -> tuple[Packed, str]:
