@@ -65,6 +65,16 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _collector_on() -> None:
+    """For a command that runs long or renders in this process: the cyclic garbage
+    collector back on (:func:`main` turns it off), what start-up loaded frozen first,
+    so that the collections skip it."""
+    import gc
+
+    gc.freeze()
+    gc.enable()
+
+
 def _deal_files(paths: tuple[str, ...]) -> Any:
     """The deal files below ``paths`` (a :class:`finding.DealFiles`: a compact list that
     gives ``(path, display name)`` pairs in natural order)."""
@@ -496,6 +506,7 @@ def clauses_command(folder: str | None, export: str | None, check: bool) -> None
       apport clauses --export my-library/    a copy to edit (then: build --clauses)
       apport clauses --check --clauses my-library/
     """
+    _collector_on()
     from . import library as lib
 
     sources = _Context((".",), clauses=folder).sources
@@ -535,6 +546,7 @@ def diff(old: str, new: str, color: bool | None) -> None:
     Example:
       apport diff archive/julie.contrat.docx out/julie.contrat.docx
     """
+    _collector_on()
     from .diagnostics import ApportError
     from .redline import diff_text, identical
 
@@ -574,6 +586,7 @@ def new(file: str | None, from_deal: str | None) -> None:
       apport new deals/julie-atelier.yaml
       apport new deals/paul-garage.yaml --from deals/julie-atelier.yaml
     """
+    _collector_on()
     from . import wizard
     from .messages import render
 
@@ -656,6 +669,7 @@ def serve(path: str | None, port: int, no_browser: bool) -> None:
       apport serve                     inside a workspace
       apport serve mes-apports --port 0 --no-browser
     """
+    _collector_on()
     from .web.server import serve as run
 
     run(path, port=port, open_browser=not no_browser,
@@ -669,8 +683,17 @@ def main() -> None:
     command with one line on stderr and exit status 2, never a traceback.
     """
     import errno
+    import gc
     import os
 
+    # Python's cyclic garbage collector, off for the command's process: its start-up
+    # (imports, the deal model, the clause library, babel's data) allocates hundreds of
+    # thousands of objects that live to the end, and the collector walked them again and
+    # again for nothing (about 20 % of the processor time of `apport build one.yaml`,
+    # see benchmarks/README.md). What the process does per deal leaves no cyclic garbage
+    # (tests/test_collector.py); worker processes, whose renders do, collect it, and so do
+    # the commands that run long or loop over renders (_collector_on).
+    gc.disable()
     # pydantic reads every installed distribution's entry points, looking for its
     # plugins, when the deal model is built (9 ms of a start-up here, more in a larger
     # environment); the command uses none
@@ -680,6 +703,10 @@ def main() -> None:
             cli(prog_name="apport")
         finally:
             sys.stdout.flush()
+            # The interpreter's last collection, at exit, would walk everything loaded
+            # (frozen objects are left out); nothing is lost: files are closed and
+            # flushed by their owners, and cyclic garbage has no finalizer to run.
+            gc.freeze()
     except OSError as e:
         if e.filename is not None or e.errno not in (errno.EPIPE, errno.ENOSPC, errno.EIO,
                                                      errno.EFBIG, errno.EDQUOT):

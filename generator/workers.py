@@ -176,6 +176,7 @@ def _start(slot: mmap.mmap, limits: Limits) -> None:
     import resource
 
     _SLOT = slot
+    gc.enable()  # renders leave cyclic garbage (the apport command runs without the collector)
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
     signal.signal(signal.SIGXCPU, signal.SIG_DFL)

@@ -427,6 +427,19 @@ def docx_with(tmp_path: Path, *texts: str, name: str = "modele.docx") -> Path:
     return path
 
 
+@pytest.mark.parametrize("mark", ["{{ 1 }}", "{% if true %}x{% endif %}", "{# note #}",
+                                  "{_{", "}_}", "{_%", "%_}"])
+def test_a_part_with_a_tag_or_an_escaped_one_is_a_template(tmp_path: Path, mark: str) -> None:
+    """Any part, not only the body: a header with a tag is compiled, the styles (none) kept
+    as they are; the tags are looked for in the bytes, the part's text being UTF-8."""
+    path = docx_with(tmp_path, "Corps.")
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("word/header1.xml", f"<w:hdr>é {mark}</w:hdr>".encode())
+    template = WordTemplate(path)
+    assert "word/header1.xml" in template.compiled
+    assert "word/styles.xml" in template.static and "word/styles.xml" not in template.compiled
+
+
 def test_a_file_that_is_not_a_zip(tmp_path: Path) -> None:
     path = tmp_path / "modele.docx"
     path.write_bytes(b"PK\x03\x04 ceci n'est pas un zip")
