@@ -1190,12 +1190,13 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
 
 def preload() -> None:
     """Import what rendering a deal needs before the workers are forked (the deal model,
-    the documents' modules, babel's and num2words' French data), so that each worker
-    starts with it instead of loading it again at every build (``apport serve`` calls it
-    before each preview's worker too)."""
+    the documents' modules, babel's and num2words' French data, apport's version read
+    from the package's metadata), so that each worker starts with it instead of loading
+    it again at every build (``apport serve`` calls it before each preview's worker too)."""
     from . import contract, deals, french, notice, offer  # noqa: F401
 
     french.preload()
+    tool_version()  # every document records it: read from the package's metadata once
 
 
 _RUNNER: list[tuple[Kit, Callable[[_DealTask], _DealResult]]] = []

@@ -437,6 +437,14 @@ _HIGH_PUNCT = frozenset(";:!?")
 _OPENERS = frozenset("([{")
 # the only characters :func:`punctuation` acts on: a text without them is left as it is
 _PUNCTUATED = re.compile("['«»;:!?]")
+_SPACED = re.compile("[«»;:!?]")  # the signs punctuation spaces: without them, only apostrophes
+# What every protected span holds (see _PROTECTED): a text without any of them has none.
+_PROTECTED_SIGNS = ("://", "www.", "mailto:", "@", "{", "&")
+
+
+def _protects(text: str) -> bool:
+    """Whether ``text`` may hold a protected span (False: it holds none)."""
+    return any(sign in text for sign in _PROTECTED_SIGNS)
 
 
 def _is_hspace(ch: str) -> bool:
@@ -447,6 +455,8 @@ def _is_hspace(ch: str) -> bool:
 def _protected_mask(text: str) -> list[bool]:
     """Flag the characters of ``text`` that belong to a protected span."""
     mask = [False] * len(text)
+    if not _protects(text):
+        return mask
     for match in _PROTECTED.finditer(text):
         for i in range(match.start(), match.end()):
             mask[i] = True
@@ -486,6 +496,8 @@ def punctuation(text: str) -> str:
     """
     if _PUNCTUATED.search(text) is None:  # nothing to change (most names and values)
         return text
+    if _SPACED.search(text) is None and not _protects(text):
+        return text.replace("'", "’")  # apostrophes alone, none in a protected span
     mask = _protected_mask(text)
     out: list[str] = []
     i, n = 0, len(text)
@@ -572,6 +584,7 @@ _ELIDABLE = r"(?<![\w’'-])(de|que|lorsque|puisque|jusque)"
 _ELISION = re.compile(_ELIDABLE + rf"{_SPACE}+(?=une?\b)", re.IGNORECASE)
 _ELIDABLE_END = re.compile(_ELIDABLE + rf"{_SPACE}+$", re.IGNORECASE)
 _ELIDING_START = re.compile(r"une?\b", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
 
 
 ORDINAL_SUFFIX = re.compile(rf"(?<=(?<![\w\d])1)er(?=\u00a0(?:{_MONTHS})\b)")
@@ -587,6 +600,8 @@ def _amount_match(match: re.Match[str]) -> str:
 def _references(text: str) -> str:
     """No-break spaces and hyphens in legal references, dates and amounts; elision."""
     text = _ELISION.sub(lambda m: m.group(1)[:-1] + "’", text)
+    if _DIGIT.search(text) is None:  # every rule below matches a digit (none adds one)
+        return text
     text = _ARTICLE.sub(lambda m: m.group(1) + NBSP, text)
     text = _CODE_ARTICLE.sub(lambda m: m.group(1) + m.group(2) + (NBSP if m.group(3) else "")
                              + m.group(4).replace("-", NBHY), text)
@@ -607,6 +622,8 @@ def typography(text: str) -> str:
     has the one format of :func:`amount` ("40,00\u00a0€"); "de un" elides
     ("d’un"). URLs, e-mail addresses and Jinja tags are left alone. Idempotent.
     """
+    if not _protects(text):
+        return punctuation(_references(text))
     pieces: list[str] = []
     position = 0
     for match in _PROTECTED.finditer(text):

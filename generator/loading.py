@@ -27,7 +27,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import yaml
-from yaml.events import AliasEvent
+from yaml.composer import ComposerError
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .diagnostics import DealError, Diagnostic
@@ -86,86 +95,181 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Checks:
-    """A composer that records anchors, aliases and tags instead of honouring them."""
+class _Frame:
+    """A collection being read (see :func:`_read`)."""
 
-    problems: list[tuple[yaml.Mark, Msg]]
-    depth: int
-    check_event: Any  # from the parser this mixes with
-    get_event: Any
-    peek_event: Any
+    __slots__ = ("data", "path", "kept", "cut", "mapping", "mark", "key", "first_line")
 
-    def _start_checks(self) -> None:
-        self.problems = []
-        self.depth = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        if self.check_event(AliasEvent):
-            event = self.get_event()
-            self.problems.append((event.start_mark, Msg("yaml-alias")))
-            return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
-        event = self.peek_event()
-        if getattr(event, "anchor", None) is not None:
-            self.problems.append((event.start_mark, Msg("yaml-anchor", {"anchor": event.anchor})))
-            event.anchor = None
-        tag = getattr(event, "tag", None)
-        if tag not in (None, "!"):
-            self.problems.append((event.start_mark, Msg("yaml-tag", {"tag": tag})))
-            event.tag = None
-            if hasattr(event, "implicit"):
-                event.implicit = (True, True)
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _TooDeep(event.start_mark)
-        try:
-            return super().compose_node(parent, index)  # type: ignore[misc]
-        finally:
-            self.depth -= 1
+    def __init__(self, data: Any, path: Path_, kept: bool, cut: bool, mark: yaml.Mark) -> None:
+        self.data = data
+        self.path = path
+        self.kept = kept  # its items are data (not under a key not plain or written twice)
+        self.cut = cut  # its values are looked at by _values_cut_by_a_comment
+        self.mapping = type(data) is dict
+        self.mark = mark
+        self.key: tuple[str | None, bool] | None = None  # (key, kept) while its value is read
+        self.first_line: dict[str, int] = {}
 
 
-class _Loader(_Checks, yaml.SafeLoader):
-    """PyYAML's pure-Python reader, scanner and parser: the reference, and its messages."""
+@dataclass
+class _Document:
+    """A document read by :func:`_read`."""
 
-    def __init__(self, stream: str) -> None:
-        yaml.SafeLoader.__init__(self, stream)
-        self._start_checks()
+    root: type[Node] | None  # the kind of its root (None: the stream holds no document)
+    root_mark: yaml.Mark | None
+    data: Any
+    values: dict[Path_, Position] = field(default_factory=dict)
+    keys: dict[Path_, Position] = field(default_factory=dict)
+    problems: list[tuple[yaml.Mark, Msg]] = field(default_factory=list)  # anchors, tags...
+    shape: list[Diagnostic] = field(default_factory=list)  # keys not plain, written twice
+    scalars: list[tuple[Path_, Any]] = field(default_factory=list)  # (path, ScalarEvent)
+
+
+_NODES: dict[type, type[Node]] = {ScalarEvent: ScalarNode, SequenceStartEvent: SequenceNode,
+                                  MappingStartEvent: MappingNode}
+
+
+def _read(parser: Any, file: str) -> _Document:
+    """The one document of ``parser``'s events as plain data, with the position of every
+    key and value, in one pass and without recursion.
+
+    What PyYAML's composer would build nodes of, read straight into data: an alias
+    reads as null and is recorded, never followed, as are an anchor and an explicit
+    tag (``!`` alone only says "not resolved"); a node nested deeper than
+    :data:`MAX_DEPTH` raises :class:`_TooDeep`; a key that is not a scalar, or one
+    written twice, is recorded and its value left out. Events are asked for in the
+    composer's order, so a file's YAML errors are the ones PyYAML raises (``expected
+    a single document in the stream`` included).
+    """
+    get, peek = parser.get_event, parser.peek_event
+    get()  # stream start
+    if type(peek()) is StreamEndEvent:
+        get()
+        return _Document(None, None, None)
+    get()  # document start
+    doc = _Document(None, None, None)
+    values, problems, scalars = doc.values, doc.problems, doc.scalars
+    stack: list[_Frame] = []
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is SequenceEndEvent or kind is MappingEndEvent:
+            done = stack.pop()
+            if not stack:
+                break
+            _place(stack[-1], done.data, None, done.mark, file, doc)
+            continue
+        # where this node goes: the root, an item, a mapping's key or its value
+        parent = stack[-1] if stack else None
+        if parent is None:
+            where: Path_ | None = ()
+            kept = cut = True
+        elif not parent.mapping:
+            where = (*parent.path, len(parent.data))
+            kept, cut = parent.kept, parent.cut
+        elif parent.key is None:  # a key: neither data nor looked at by _cut itself
+            where, kept, cut = None, False, False
+        else:
+            key, accepted = parent.key
+            where = (*parent.path, key) if key is not None else None
+            kept, cut = parent.kept and accepted, parent.cut and key is not None
+        if kind is AliasEvent:
+            problems.append((event.start_mark, Msg("yaml-alias")))
+            node: type[Node] = ScalarNode
+            value: Any = ""
+            style = None
+        else:
+            node = _NODES[kind]
+            if event.anchor is not None:
+                problems.append((event.start_mark, Msg("yaml-anchor", {"anchor": event.anchor})))
+            tag = event.tag
+            if tag is not None and tag != "!":
+                problems.append((event.start_mark, Msg("yaml-tag", {"tag": tag})))
+            if len(stack) >= MAX_DEPTH:
+                raise _TooDeep(event.start_mark)
+            if node is ScalarNode:
+                value, style = event.value, event.style
+        mark = event.start_mark
+        if parent is None:
+            doc.root, doc.root_mark = node, mark
+        if kept and where is not None:
+            values[where] = _pos(mark)
+        if node is not ScalarNode:
+            data: Any = {} if node is MappingNode else []
+            stack.append(_Frame(data, where or (), kept, cut, mark))
+            if parent is None:
+                doc.data = data
+            continue
+        if cut and where is not None and not style and value \
+                and mark.line == event.end_mark.line:
+            scalars.append((where, event))
+        if parent is None:
+            doc.data = None if not style and value in NULLS else value
+            break
+        _place(parent, value, style, mark, file, doc)
+    get()  # document end
+    if type(peek()) is not StreamEndEvent:
+        event = get()
+        raise ComposerError("expected a single document in the stream", doc.root_mark,
+                            "but found another document", event.start_mark)
+    get()  # stream end
+    return doc
+
+
+def _place(parent: _Frame, value: Any, style: Any, mark: yaml.Mark, file: str,
+           doc: _Document) -> None:
+    """A node read (a scalar's text and ``style``; a collection's data, ``style`` None
+    and ``value`` not a str) put in its collection: an item, a key, or a key's value."""
+    scalar = type(value) is str
+    if not parent.mapping:
+        parent.data.append(None if scalar and not style and value in NULLS else value)
+        return
+    if parent.key is not None:  # the value of the key read before
+        key, accepted = parent.key
+        parent.key = None
+        if accepted:
+            parent.data[key] = None if scalar and not style and value in NULLS else value
+        return
+    if not scalar:
+        parent.key = (None, False)
+        if parent.kept:
+            doc.shape.append(Diagnostic(file, *_pos(mark), ".".join(map(str, parent.path)),
+                                        "error", "key-not-plain"))
+        return
+    child = (*parent.path, value)
+    line = mark.line + 1
+    if not parent.kept:
+        parent.key = (value, False)
+    elif value in parent.first_line:
+        doc.shape.append(Diagnostic(file, *_pos(mark), ".".join(map(str, child)), "error",
+                                    "duplicate-key", {"key": value,
+                                                      "first": parent.first_line[value],
+                                                      "second": line}))
+        parent.key = (value, False)
+    else:
+        parent.first_line[value] = line
+        doc.keys[child] = _pos(mark)
+        parent.key = (value, True)
 
 
 _FAST: type | None = None
 if getattr(yaml, "__with_libyaml__", False):
-    from yaml._yaml import CParser
-
-    class _FastLoader(_Checks, yaml.composer.Composer, CParser, yaml.resolver.Resolver):
-        """libyaml's C parser for the events, our (Python) composer and checks on top.
-
-        Ten times faster than the pure-Python scanner. A file it refuses is read
-        again by :class:`_Loader`, whose messages and positions (in characters,
-        where libyaml counts bytes) are the ones users see.
-        """
-
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            yaml.composer.Composer.__init__(self)
-            yaml.resolver.Resolver.__init__(self)
-            self._start_checks()
-
-        def dispose(self) -> None:
-            pass
-
-    _FAST = _FastLoader
+    from yaml._yaml import CParser as _FAST
 
 
-def _compose(text: str) -> tuple[Node | None, list[tuple[yaml.Mark, Msg]]]:
-    """The root node and the recorded problems; YAML errors as PyYAML raises them."""
-    if _FAST is not None and "\t" not in text:  # libyaml accepts tabs PyYAML refuses
+def _compose(text: str, file: str) -> _Document:
+    """The document, read with libyaml's parser (ten times faster than PyYAML's scanner).
+    A file it refuses, or one with a tab (libyaml accepts tabs PyYAML refuses), is read
+    with PyYAML's, whose errors and positions (in characters, where libyaml counts bytes)
+    are the ones users see."""
+    if _FAST is not None and "\t" not in text:
         try:
-            fast = _FAST(text)
-            return fast.get_single_node(), fast.problems
+            return _read(_FAST(text), file)
         except yaml.YAMLError:
             pass  # read again below, for PyYAML's message and position
-    loader = _Loader(text)
+    loader = yaml.SafeLoader(text)
     try:
-        return loader.get_single_node(), loader.problems
+        return _read(loader, file)
     finally:
         loader.dispose()
 
@@ -232,7 +336,7 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
     try:
         # PyYAML checks the characters of a str stream in the constructor:
         # a NUL byte raises ReaderError there, so the loader is built inside the try.
-        root, problems = _compose(text)
+        doc = _compose(text, file)
     except _TooDeep as e:
         raise fatal(_pos(e.mark), "yaml-too-deep", max=MAX_DEPTH) from None
     except yaml.reader.ReaderError as e:
@@ -249,20 +353,19 @@ def load_bytes(raw: bytes, file: str) -> LoadedDeal:
         raise fatal(position, "yaml-invalid", detail=problem) from None
     except yaml.YAMLError as e:  # pragma: no cover - PyYAML marks all its errors
         raise fatal((1, 1), "yaml-invalid", detail=str(e)) from None
-    except RecursionError:  # pragma: no cover - MAX_DEPTH stops this first
-        raise fatal((1, 1), "yaml-too-deep", max=MAX_DEPTH) from None
 
-    if root is None:
+    if doc.root is None:
         raise fatal((1, 1), "file-empty")
-    if not isinstance(root, MappingNode):
-        raise fatal(_pos(root.start_mark), "top-level-not-mapping")
+    if doc.root is not MappingNode:
+        assert doc.root_mark is not None
+        raise fatal(_pos(doc.root_mark), "top-level-not-mapping")
 
-    loaded = LoadedDeal(file=file, data={})
+    loaded = LoadedDeal(file, doc.data, doc.values, doc.keys)
     loaded.diagnostics.extend(
-        Diagnostic(file, *_pos(mark), "", "error", m.code, m.params) for mark, m in problems
+        Diagnostic(file, *_pos(mark), "", "error", m.code, m.params) for mark, m in doc.problems
     )
-    loaded.data = _to_data(root, (), loaded)
-    loaded.diagnostics.extend(_values_cut_by_a_comment(root, (), text.split("\n"), file))
+    loaded.diagnostics.extend(doc.shape)
+    loaded.diagnostics.extend(_values_cut_by_a_comment(doc.scalars, text.split("\n"), file))
     return loaded
 
 
@@ -305,32 +408,28 @@ def _hint(e: yaml.MarkedYAMLError, text: str) -> tuple[Position, str, dict[str, 
 _CUT = re.compile(r"[ \t]+#(?=\S)")
 
 
-def _values_cut_by_a_comment(node: Node, path: Path_, lines: list[str],
+def _values_cut_by_a_comment(scalars: list[tuple[Path_, Any]], lines: list[str],
                              file: str) -> Iterator[Diagnostic]:
     """Plain values followed on their line by `` #text``: YAML made the rest a comment.
 
     ``name: Atelier #1 Bois`` reads as ``Atelier``. A comment written on
     purpose starts with ``# `` (a space after the sign); a ``#`` glued to a
-    word is most likely part of the value.
+    word is most likely part of the value. ``scalars``: the plain one-line
+    values of the file (:func:`_read`), with their paths.
     """
-    if isinstance(node, MappingNode):
-        for key, value in node.value:
-            if isinstance(key, ScalarNode):
-                yield from _values_cut_by_a_comment(value, (*path, key.value), lines, file)
-    elif isinstance(node, SequenceNode):
-        for i, item in enumerate(node.value):
-            yield from _values_cut_by_a_comment(item, (*path, i), lines, file)
-    elif isinstance(node, ScalarNode) and not node.style and node.value \
-            and node.end_mark.line < len(lines) and node.start_mark.line == node.end_mark.line:
-        line = lines[node.end_mark.line]
-        match = _CUT.match(line, node.end_mark.column)
+    for path, event in scalars:
+        end = event.end_mark
+        if end.line >= len(lines):
+            continue
+        line = lines[end.line]
+        match = _CUT.match(line, end.column)
         if match:
             rest = line[match.end() - 1:].rstrip()
             key = str(path[-1]) if path else ""
-            yield Diagnostic(file, node.end_mark.line + 1, match.end(),
+            yield Diagnostic(file, end.line + 1, match.end(),
                              ".".join(map(str, path)), "warning", "yaml-value-cut-by-comment",
-                             {"value": node.value, "rest": rest,
-                              "example": _quoted_example(key, f"{node.value} {rest}")})
+                             {"value": event.value, "rest": rest,
+                              "example": _quoted_example(key, f"{event.value} {rest}")})
 
 
 def _open_for_reading(path: str | Path) -> BinaryIO:
@@ -366,35 +465,3 @@ def load_file(path: str | Path, display: str | None = None) -> LoadedDeal:
         raise DealError([Diagnostic(name, 0, 0, "", "error", "file-unreadable",
                                     {"reason": e.strerror or str(e)})]) from None
     return load_bytes(raw, name)
-
-
-def _to_data(node: Node, path: Path_, loaded: LoadedDeal) -> Any:
-    loaded.values[path] = _pos(node.start_mark)
-    if isinstance(node, ScalarNode):
-        if not node.style and node.value in NULLS:  # plain: None (PyYAML) or "" (libyaml)
-            return None
-        return node.value
-    if isinstance(node, SequenceNode):
-        return [_to_data(item, (*path, i), loaded) for i, item in enumerate(node.value)]
-    result: dict[str, Any] = {}
-    first_line: dict[str, int] = {}
-    for key_node, value_node in node.value:
-        if not isinstance(key_node, ScalarNode):
-            loaded.diagnostics.append(Diagnostic(
-                loaded.file, *_pos(key_node.start_mark), ".".join(map(str, path)), "error",
-                "key-not-plain",
-            ))
-            continue
-        key = key_node.value
-        child = (*path, key)
-        line = key_node.start_mark.line + 1
-        if key in first_line:
-            loaded.diagnostics.append(Diagnostic(
-                loaded.file, *_pos(key_node.start_mark), ".".join(map(str, child)), "error",
-                "duplicate-key", {"key": key, "first": first_line[key], "second": line},
-            ))
-            continue
-        first_line[key] = line
-        loaded.keys[child] = _pos(key_node.start_mark)
-        result[key] = _to_data(value_node, child, loaded)
-    return result

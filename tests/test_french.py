@@ -602,3 +602,24 @@ def test_numbers_in_words_load_only_num2words_french():
     loaded, same = done.stdout.splitlines()
     assert loaded == "['num2words.lang_EU', 'num2words.lang_FR']"
     assert same == "True True"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # apostrophes alone, no protected span, no digit: each rule still applies
+    ("l'Apporteur et l'Client", "l’Apporteur et l’Client"),
+    ("un délai de un mois", "un délai d’un mois"),
+    # a protected span keeps its straight apostrophe, the rest is typeset
+    ("o'neil@exemple.fr écrit à l'Apporteur", "o'neil@exemple.fr écrit à l’Apporteur"),
+    ("{{ l'x }} l'y", "{{ l'x }} l’y"),
+    ("voir http://x.fr/l'a; puis l'article", "voir http://x.fr/l'a\u00a0; puis l’article"),
+    # digits: references and dates; high punctuation and guillemets spaced
+    ("dans un délai de un mois : l'article 1212",
+     "dans un délai d’un mois\u00a0: l’article\u00a01212"),
+    ("art. 293 B", "art.\u00a0293\u00a0B"),
+    ("l'Apporteur ; « oui »", "l’Apporteur\u00a0; «\u00a0oui\u00a0»"),
+])
+def test_typography_s_shortcuts_give_the_full_rules_answer(text: str, expected: str) -> None:
+    # typography skips the protected-span search when no span can be there, the rules
+    # needing a digit when there is none, and punctuation's scan when apostrophes are
+    # the only signs: the same text as the full rules give
+    assert typography(text) == expected

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from generator import loading
 from generator.diagnostics import DealError
@@ -45,3 +46,45 @@ def test_errors_are_pyyaml_s_with_character_positions(text: str, monkeypatch) ->
     fast = _read("é: 1\n" + text, True, monkeypatch)
     reference = _read("é: 1\n" + text, False, monkeypatch)
     assert fast == reference
+
+
+def _composed(text: str) -> tuple[object, dict, dict]:
+    """Data and positions from the nodes of PyYAML's own composer (for texts without
+    anchors, tags or keys written twice, which the reader refuses or records)."""
+    values: dict = {}
+    keys: dict = {}
+
+    def walk(node: yaml.Node, path: tuple) -> object:
+        values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return None if not node.style and node.value in loading.NULLS else node.value
+        if isinstance(node, yaml.SequenceNode):
+            return [walk(item, (*path, i)) for i, item in enumerate(node.value)]
+        out = {}
+        for key, value in node.value:
+            keys[(*path, key.value)] = (key.start_mark.line + 1, key.start_mark.column + 1)
+            out[key.value] = walk(value, (*path, key.value))
+        return out
+
+    return walk(yaml.compose(text, Loader=yaml.SafeLoader), ()), values, keys
+
+
+NESTED = [
+    "a: {b: {c: [1, 2, {d: e}]}}\nf: [[], {}, '', ~]\n",
+    "a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 31)) + "  " * 31 + "v\n",
+    "a: " + "[" * 30 + "x" + "]" * 30 + "\n",
+    "k:\n  - [a, b]\n  - x: y\n    z:\n      - 1\n      -\n",
+]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("text", [t for t in TEXTS if not t.startswith(("a: &", "a: !", "a: 1\na",
+                                                                     "? "))] + NESTED)
+def test_the_one_pass_reader_reads_what_pyyaml_s_composer_composes(text: str, fast: bool,
+                                                                   monkeypatch) -> None:
+    if fast and loading._FAST is None:
+        pytest.skip("PyYAML was built without libyaml")
+    if not fast:
+        monkeypatch.setattr(loading, "_FAST", None)
+    loaded = loading.load_bytes(text.encode("utf-8"), "x.yaml")
+    assert (loaded.data, loaded.values, loaded.keys) == _composed(text)
