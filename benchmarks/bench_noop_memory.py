@@ -43,7 +43,7 @@ def linked(base_deals: Path, base_out: Path, n: int, root: Path) -> tuple[Path, 
                 entry, deal=str(deals / f"{target}.yaml"), deal_path=str(deals / f"{target}.yaml"),
                 documents=tuple(d.replace(source, target) for d in entry.documents))
     with open(out / m.MANIFEST, "wb") as f:
-        for block in m._blocks(m._manifest_lines(entries)):
+        for block in m._blocks(m._manifest_lines(lambda: sorted(entries.items()))):
             f.write(block)
     return deals, out
 

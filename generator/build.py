@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from .diagnostics import ApportError, Diagnostic
 from .errors import Worded
-from .finding import find_deal_files, natural_key
+from .finding import DealFiles, deal_files, natural_key, natural_path_key
 from .manifest import (
     ALL_KINDS,
     MANIFEST,
@@ -46,11 +47,13 @@ from .manifest import (
     Kind,
     Manifest,
     Statuses,
+    Unexpected,
+    Window,
     known_sha256,
     settled,
 )
 from .messages import Msg, params_from_json, params_to_json
-from .planning import Inputs, Status, assess, name_limit, stale, too_long
+from .planning import Inputs, Status, assess, name_limit, stale, stale_reason, too_long
 from .resources import (
     CLIENT_SUBDIR,
     CLIENT_TEMPLATE,
@@ -216,13 +219,11 @@ class BuildReport:
     without_contract: list[str] = field(default_factory=list)  # deals at rate 0 looked at
     check: bool = False
     unchanged_deals: set[str] = field(default_factory=set)  # deals not read again (by file)
-    deals_read: set[str] = field(default_factory=set, repr=False)  # absolute paths
     # With build(list_unchanged=False): the documents of deals found up to date without
     # reading them are counted, not listed, and so are their warnings.
     unlisted: int = 0
     unlisted_warnings: int = 0
     unlisted_warned_deals: int = 0
-    unlisted_names: set[str] = field(default_factory=set, repr=False)
 
     def count(self, status: Status | str) -> int:
         listed = sum(d.status == status for d in self.documents)
@@ -326,7 +327,7 @@ class Job:
             deal_path=self.deal_path, previous_sha256=previous)
 
 
-def _input_sha256(path: Path) -> str | None:
+def _input_sha256(path: str | Path) -> str | None:
     """The hash of an input file (links followed), None when unreadable."""
     try:
         with open(path, "rb") as f:
@@ -629,18 +630,18 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
     document.redline = name
 
 
-def _up_to_date(index: int, path: Path, display: str, out: Path, entries: dict[str, Entry],
-                hashes: dict[str, tuple[str | None, str | None]], review: bool,
-                strict: bool, final: bool = False,
-                statuses: Statuses | None = None) -> _DealResult | None:
+def _up_to_date(index: int, path: str | Path, display: str, out: Path,
+                entries: dict[str, Entry], hashes: dict[str, tuple[str | None, str | None]],
+                review: bool, strict: bool, final: bool = False,
+                statuses: Statuses | None = None, stem: str | None = None) -> _DealResult | None:
     """The result of a deal whose documents the manifest shows up to date, without reading
     the deal again (``None``: it must be validated, planned and maybe rendered).
 
     Up to date (:func:`planning.assess`) with the very same clause libraries, so that the
     same clauses are chosen, the same documents and the same warnings. The deal's warnings
-    are the ones recorded then.
+    are the ones recorded then. ``stem``: ``path``'s, when known (no ``Path`` made).
     """
-    stem = path.stem
+    stem = stem if stem is not None else Path(path).stem
     offer = entries.get(f"{stem}.{Kind.OFFER.value}.docx")
     if not isinstance(offer, DocumentEntry) or (strict and offer.warnings):
         return None
@@ -719,7 +720,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
           redline: bool = False, prune: bool = False, pdf: bool = False,
           final: bool = False, only: Sequence[Kind] | None = None, progress: Progress | None = None,
           pdf_progress: Progress | None = None, notify: Notify | None = None,
-          files: Sequence[tuple[Path, str]] | None = None,
+          files: DealFiles | Sequence[tuple[Path, str]] | None = None,
           list_unchanged: bool = True) -> BuildReport:
     """Validate and render every deal below ``paths`` into ``out``.
 
@@ -747,8 +748,9 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             the manifest shows up to date are not counted).
         pdf_progress: likewise for the PDF conversions.
         notify: told, in one line, when the build waits for another one on ``out``.
-        files: the deal files of ``paths`` as :func:`finding.find_deal_files` returns them,
-            when the caller already listed them (the folders are then not walked again).
+        files: the deal files of ``paths`` as :func:`finding.deal_files` (or
+            :func:`finding.find_deal_files`) returns them, when the caller already
+            listed them (the folders are then not walked again).
         list_unchanged: False: the documents of deals found up to date without reading
             them are counted (``report.unlisted``), their warnings too, rather than
             listed: a command that prints no line for them holds nothing per deal for
@@ -762,104 +764,168 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     sources = sources or Sources.default()
     out = Path(out)
     report = BuildReport(out=out, check=check)
-
-    files = list(files) if files is not None else find_deal_files(paths)
+    if files is None:
+        files = deal_files(paths)
+    elif not isinstance(files, DealFiles):
+        files = DealFiles.of(files)
     report.deals = len(files)
-    by_stem: dict[str, list[str]] = {}
-    for path, display in files:
-        by_stem.setdefault(path.stem, []).append(display)
-    by_stem = {stem: group for stem, group in by_stem.items() if len(group) > 1}  # (none
-    clashing = set(by_stem)  # kept for the deals whose names are their own)
 
     folder = None if check else OutputFolder(out, on_wait=notify)
     if folder is not None:
         folder.open()
     try:
-        manifest = Manifest.load(out) if out.is_dir() else Manifest()
-        report.notes.extend(manifest.warnings)
-        journal = None if check else Journal(manifest, out)
-        try:
-            _build_deals(files, clashing, out, sources, manifest, journal, report,
-                         review=review, force=force, check=check, strict=strict, jobs=jobs,
-                         redline=redline, only=tuple(only) if only else None,
-                         progress=progress, final=final,
-                         list_unchanged=list_unchanged or pdf)
-            if only is None:
-                _stale(out, manifest, journal, report, prune=prune)
-            if pdf and not check:
-                assert folder is not None and journal is not None
-                _pdfs(folder, manifest, journal, report, force=force, progress=pdf_progress,
-                      jobs=jobs)
-        finally:
-            if journal is not None:
-                journal.close()
-        if folder is not None:
+        # Gone through as a stream beside the deal list (read whole for the PDFs, which
+        # look documents up by name).
+        manifest = Manifest.open(out, whole=pdf) if out.is_dir() else Manifest()
+        with manifest:
+            report.notes.extend(manifest.warnings)
+            journal = None if check else Journal(manifest, out)
             try:
-                manifest.save_if_due(folder, changed=bool(report.documents))
-            except WriteError as e:  # what was written is in the journal all the same
-                report.errors.append(e)
-            manifest.statuses.save(folder, manifest.entries)
+                stale = _build_deals(files, out, sources, manifest, journal, report,
+                                     review=review, force=force, check=check, strict=strict,
+                                     jobs=jobs, redline=redline,
+                                     only=tuple(only) if only else None, progress=progress,
+                                     final=final, list_unchanged=list_unchanged or pdf)
+                if only is None:
+                    stale.report(report, prune=prune)
+                if pdf and not check:
+                    assert folder is not None and journal is not None
+                    _pdfs(folder, manifest, journal, report, force=force,
+                          progress=pdf_progress, jobs=jobs)
+            finally:
+                if journal is not None:
+                    journal.close()
+            if folder is not None:
+                try:
+                    manifest.save_if_due(folder, changed=bool(report.documents))
+                except WriteError as e:  # what was written is in the journal all the same
+                    report.errors.append(e)
+                manifest.statuses.save(folder, manifest)
     finally:
         if folder is not None:
             folder.close()
-    for stem in sorted(clashing, key=natural_key):
-        report.failures.append(Diagnostic("", 0, 0, "", "error", "build-names-clash",
-                                          {"deals": by_stem[stem], "stem": stem}))
     report.documents.sort(key=lambda d: natural_key(d.name))
     return report
 
 
-def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
-                 sources: Sources, manifest: Manifest, journal: Journal | None,
-                 report: BuildReport, *, review: bool, force: bool, check: bool,
-                 strict: bool, jobs: int | None, redline: bool, only: tuple[str, ...] | None,
-                 progress: Progress | None, final: bool = False,
-                 list_unchanged: bool = True) -> None:
-    entries_of = manifest.entries
-    results: list[_DealResult | _Unchanged | None] = [None] * len(files)
-    tasks: list[_DealTask] = []
+# The names a deal's files may have in the manifest, after ``STEM.``, in name order.
+_SUFFIXES = tuple(sorted([f"{kind.value}.docx" for kind in ALL_KINDS] + ["contrat.redline.docx"]))
+
+
+@dataclass
+class _Plan:
+    """What looking at every deal found: the deals to build, and what is told of the
+    others (nothing kept per deal found up to date, unless listed)."""
+
+    stale: _Stale
+    tasks: list[_DealTask] = field(default_factory=list)
+    unchanged: list[tuple[str, _Unchanged]] = field(default_factory=list)  # (listed)
+    unchanged_deals: set[str] = field(default_factory=set)  # (listed)
+    clashes: list[tuple[str, list[str]]] = field(default_factory=list)
+    recorded: dict[str, dict[str, str]] = field(default_factory=dict)  # clauses' hashes
+    records: list[dict[str, Entry]] = field(default_factory=list)  # to journal, per deal
+    unlisted: int = 0
+    unlisted_warnings: int = 0
+    unlisted_warned_deals: int = 0
+
+
+def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
+          journal: Journal | None, *, review: bool, force: bool, check: bool, strict: bool,
+          redline: bool, only: tuple[str, ...] | None, final: bool,
+          list_unchanged: bool) -> _Plan:
+    """Look at every deal, the manifest going by beside the deal list (both in the order of
+    ``stem + "."``: a stem's entries are found where the manifest is, those passed over
+    kept until the deals come past them). Nothing is written here: a manifest found
+    damaged on the way (:class:`manifest.Unexpected`) is looked at again from the start.
+    """
+    plan = _Plan(_Stale(out, manifest, journal, files))
+    tasks, stale = plan.tasks, plan.stale
     hashes = _source_hashes(sources)
     limit = name_limit(out)
-    for index, (path, display) in enumerate(files):
-        stem = path.stem
-        entries = {name: entries_of[name] for kind in ALL_KINDS
-                   if (name := f"{stem}.{kind.value}.docx") in entries_of}
-        redline_name = f"{stem}.contrat.redline.docx"
-        if redline_name in entries_of:
-            entries[redline_name] = entries_of[redline_name]
-        if stem not in clashing and not force and only is None:
-            quick = _up_to_date(index, path, display, out, entries, hashes, review, strict,
-                                final, manifest.statuses)
+    window = Window(_recording(manifest.effective(), plan.recorded))
+    statuses = manifest.statuses
+    for stem, group in itertools.groupby(files.by_stem(), key=lambda pair: pair[0]):
+        displays = [display for _, display in group]
+        prefix = stem + "."
+        for name, entry in window.forget_before(prefix):  # no deal of this build's
+            stale.unclaimed(name, entry)
+        stale.looked_at_before(prefix)
+        statuses.forget_before(prefix)
+        entries = {name: found for suffix in _SUFFIXES
+                   if (found := window.take(name := prefix + suffix)) is not None}
+        if len(displays) > 1:
+            plan.clashes.append((stem, displays))
+        elif not force and only is None:
+            display = displays[0]
+            quick = _up_to_date(0, display, display, out, entries, hashes, review,
+                                strict, final, statuses, stem)
             if quick is not None:
-                if journal is not None and quick.records:
-                    journal.record(quick.records)
-                if not list_unchanged:
-                    report.unlisted += len(quick.documents)
-                    report.unlisted_names.update(d.name for d in quick.documents)
-                    report.unlisted_warnings += len(quick.diagnostics)
-                    report.unlisted_warned_deals += bool(quick.diagnostics)
-                    assert quick.deal_path is not None
-                    report.deals_read.add(quick.deal_path)
-                    results[index] = _COUNTED
-                    continue
-                report.unchanged_deals.add(display)
-                # Kept as its documents, warnings and path only (no dicts and lists of
-                # what it did not do): one per deal until the build ends.
                 assert quick.deal_path is not None
-                results[index] = (quick.documents, quick.diagnostics, quick.deal_path)
+                if quick.records:
+                    plan.records.append(quick.records)
+                stale.of_unchanged(entries, quick)
+                if not list_unchanged:
+                    plan.unlisted += len(quick.documents)
+                    plan.unlisted_warnings += len(quick.diagnostics)
+                    plan.unlisted_warned_deals += bool(quick.diagnostics)
+                    continue
+                plan.unchanged_deals.add(display)
+                # Kept as its documents, warnings and path only (no dicts and lists of
+                # what it did not do).
+                plan.unchanged.append((display, (quick.documents, quick.diagnostics,
+                                                 quick.deal_path)))
                 continue
-        tasks.append(_DealTask(index, str(path), display, str(out), entries, review, force,
-                               check, strict, write=stem not in clashing, redline=redline,
-                               only=only, name_limit=limit, final=final))
+        stale.to_build(entries, displays)
+        tasks.extend([_DealTask(index, display, display, str(out), entries, review, force,
+                                check, strict, write=len(displays) == 1, redline=redline,
+                                only=only, name_limit=limit, final=final)
+                      for index, display in enumerate(displays, start=len(tasks))])
+    for name, entry in window.rest():
+        stale.unclaimed(name, entry)
+    stale.looked_at_before(None)
+    return plan
+
+
+def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
+                 journal: Journal | None, report: BuildReport, *, review: bool, force: bool,
+                 check: bool, strict: bool, jobs: int | None, redline: bool,
+                 only: tuple[str, ...] | None, progress: Progress | None,
+                 final: bool = False, list_unchanged: bool = True) -> _Stale:
+    """Look at every deal (:func:`_plan`), then render those that need it."""
+    def look() -> _Plan:
+        return _plan(files, out, sources, manifest, journal, review=review, force=force,
+                     check=check, strict=strict, redline=redline, only=only, final=final,
+                     list_unchanged=list_unchanged)
+
+    try:
+        plan = look()
+    except Unexpected as trouble:  # read whole, or as absent: looked at again
+        note = manifest.fall_back(trouble)
+        if note is not None:
+            report.notes.insert(0, note)
+        plan = look()
+    tasks, stale, recorded = plan.tasks, plan.stale, plan.recorded
+    if journal is not None:
+        for records in plan.records:  # (deals found up to date, moved or renamed)
+            journal.record(records)
+    for task in tasks:  # (for _commit: the entries it replaces)
+        for name, entry in task.entries.items():
+            manifest.entries.setdefault(name, entry)
+    report.unlisted += plan.unlisted
+    report.unlisted_warnings += plan.unlisted_warnings
+    report.unlisted_warned_deals += plan.unlisted_warned_deals
+    report.unchanged_deals |= plan.unchanged_deals
+    unchanged, clashes = plan.unchanged, plan.clashes
 
     # The libraries and templates are loaded (and their errors raised) only when a deal
     # must be looked at: here, so that forked workers inherit them.
     kit = load_kit(sources) if tasks else None
     if kit is not None:
-        report.diagnostics.extend(_changed_without_version(kit, entries_of))
+        report.diagnostics.extend(_changed_without_version(kit, recorded))
     total = len(tasks)
     if progress:
         progress(0, total)
+    results: list[_DealResult | None] = [None] * total
     for done, result in enumerate(_execute(tasks, kit, jobs), start=1):
         results[result.index] = result
         if journal is not None:
@@ -867,41 +933,58 @@ def _build_deals(files: list[tuple[Path, str]], clashing: set[str], out: Path,
         if progress:
             progress(done, total)
 
-    for deal_result in results:
-        assert deal_result is not None
-        if deal_result is _COUNTED:
-            continue
+    # In the order of the deal list (natural order), as found.
+    shown: list[tuple[str, _DealResult | _Unchanged]] = [
+        (tasks[index].file, result) for index, result in enumerate(results)
+        if result is not None]
+    shown += unchanged
+    shown.sort(key=lambda pair: natural_path_key(pair[0]))
+    for display, deal_result in shown:
         if isinstance(deal_result, tuple):  # found up to date
-            documents, diagnostics, deal_path = deal_result
+            documents, diagnostics, _deal_path = deal_result
             report.diagnostics.extend(diagnostics)
             report.documents.extend(documents)
-            report.deals_read.add(deal_path)
             continue
         report.diagnostics.extend(deal_result.diagnostics)
         if deal_result.failure:
             report.failures.append(deal_result.failure)
         if deal_result.without_contract:
-            report.without_contract.append(files[deal_result.index][1])
+            report.without_contract.append(display)
         report.documents.extend(deal_result.documents)
         if deal_result.deal_path is not None:
-            report.deals_read.add(deal_result.deal_path)
+            stale.read(deal_result.deal_path)
+    for stem, displays in sorted(clashes, key=lambda pair: natural_key(pair[0])):
+        report.failures.append(Diagnostic("", 0, 0, "", "error", "build-names-clash", {
+            "deals": sorted(displays, key=natural_path_key), "stem": stem}))
+    return stale
 
 
 # A deal found up to date: its documents, warnings and path.
 _Unchanged = tuple[Sequence[DocumentResult], Sequence[Diagnostic], str]
-_COUNTED: _Unchanged = ((), (), "")  # such a deal counted in the report (list_unchanged)
 
 
-def _changed_without_version(kit: Kit, entries: Mapping[str, Entry]) -> list[Diagnostic]:
+def _recording(pairs: Iterable[tuple[str, Entry]],
+               recorded: dict[str, dict[str, str]]) -> Iterator[tuple[str, Entry]]:
+    """``pairs`` as they go by, the hash of each clause they used noted in ``recorded``
+    (per library: id@version -> sha256)."""
+    done: dict[tuple[str, int], Any] = {}  # clause sets noted (entries share them)
+    for name, entry in pairs:
+        if isinstance(entry, DocumentEntry) and entry.clauses and (
+                entry.kind.source, id(entry.clauses)) not in done:
+            if len(done) >= 4096:
+                done.clear()
+            done[entry.kind.source, id(entry.clauses)] = entry.clauses  # (its id its own)
+            recorded.setdefault(entry.kind.source, {}).update(entry.clauses)
+        yield name, entry
+
+
+def _changed_without_version(kit: Kit,
+                             recorded: Mapping[str, Mapping[str, str]]) -> list[Diagnostic]:
     """Clauses whose text is not the one recorded for their ``id@version``.
 
     Two documents saying ``confidentialite@2`` must hold the same text: a
     clause edited without its ``version`` going up defeats that record.
     """
-    recorded: dict[str, dict[str, str]] = {}  # per library: id@version -> sha256
-    for entry in entries.values():
-        if isinstance(entry, DocumentEntry) and entry.clauses:
-            recorded.setdefault(entry.kind.source, {}).update(entry.clauses)
     found = []
     for source in ("contrat", "offre", "client"):
         for clause in kit.library(source).clauses:
@@ -975,44 +1058,136 @@ def _move(out: Path, staged: list[_Staged]) -> dict[Path, Path]:
     return commit(out / STAGING, [Move(Path(s.staged), out / s.name, s.keep) for s in staged])
 
 
-def _stale(out: Path, manifest: Manifest, journal: Journal | None, report: BuildReport, *,
-           prune: bool) -> None:
-    """List (and with ``prune`` remove) the files no deal produces any more."""
-    produced = {d.name for d in report.documents} | report.unlisted_names
-    if journal is not None:  # the manifest lists only files that exist (those just found
-        # or written by this build are known to)
-        present = {d.name for d in report.documents
-                   if d.status in (Status.BUILT, Status.UNCHANGED)} | report.unlisted_names
-        gone = [name for name in manifest.entries
-                if name not in present and not os.path.lexists(out / name)]
-        journal.record({}, gone)
-    found = stale(manifest.entries, produced, report.deals_read)
-    for name in sorted(found):
-        entry = manifest.entries[name]
-        why = found[name]
-        on_disk = sha256_file(out / name)
-        if on_disk is None:
-            if journal is not None:
-                journal.record({}, [name])
-            continue
-        ours = on_disk in known_sha256(entry)
-        if report.check:
-            report.documents.append(DocumentResult(name, entry.deal, Status.OUTDATED,
-                                                   [Msg("reason-stale", {"why": why})]))
-        elif prune and ours and journal is not None:
-            try:
-                os.unlink(out / name)
-            except OSError as e:
-                report.documents.append(DocumentResult(
-                    name, entry.deal, Status.FAILED, [why],
-                    error=os_error(out / name, e, "io-cannot-remove")))
-                continue
-            journal.record({}, [name])
-            report.documents.append(DocumentResult(name, entry.deal, Status.PRUNED, [why]))
+class _Stale:
+    """The files listed in the manifest that no deal produces any more, found as the
+    manifest goes by: only those found, the entries of the deals to build and the rare
+    ones that depend on them are kept (see :func:`planning.stale`)."""
+
+    def __init__(self, out: Path, manifest: Manifest, journal: Journal | None,
+                 files: DealFiles) -> None:
+        self.out = out
+        self.manifest = manifest
+        self.journal = journal
+        self.files = files
+        self.found: dict[str, Msg] = {}
+        self.entries: dict[str, Entry] = {}  # of those found
+        self.later: dict[str, Entry] = {}  # told once the deals are built
+        self.gone: list[str] = []  # listed, their file gone: dropped from the manifest
+        self.built_paths: set[str] = set()  # (absolute) of the deals to build
+        self.read_paths: set[str] = set()  # of those read once built
+        self.before: str | None = ""  # every name before this was looked at (None: all)
+
+    def looked_at_before(self, name: str | None) -> None:
+        self.before = name
+
+    def _looked_at(self, name: str) -> bool:
+        return self.before is None or name < self.before
+
+    def _gone(self, name: str) -> bool:
+        """Dropped from the manifest when its file is gone (not with --check, which
+        records nothing: those are looked at, then not reported)."""
+        if self.journal is not None and not os.path.lexists(self.out / name):
+            self.gone.append(name)
+            return True
+        return False
+
+    def _look(self, name: str, entry: Entry, read: str | None = None) -> None:
+        """``read``: the path of the deal found up to date beside it, if any."""
+        if isinstance(entry, FileEntry):  # stale with its document, or its deal gone
+            known = entry.source not in self.later and self._looked_at(entry.source)
+            deal_read: bool | None = False if known else None
         else:
-            note = None if ours else Msg("stale-edited-kept")
-            report.documents.append(DocumentResult(name, entry.deal, Status.STALE, [why],
-                                                   error=note))
+            deal_read = self._deal_read(entry, read)
+        if deal_read is None:
+            self.later[name] = entry
+            return
+        if self._gone(name):
+            return
+        why = stale_reason(entry, deal_read=deal_read, found=self.found)
+        if why is not None:
+            self.found[name] = why
+            self.entries[name] = entry
+
+    def _deal_read(self, entry: Entry, read: str | None = None) -> bool | None:
+        """Whether the deal of ``entry`` was read: ``read``, the path of the deal found up
+        to date beside it; a deal of this build otherwise: known once built."""
+        path = entry.deal_path
+        if path is None:
+            return False
+        if path == read:
+            return True
+        return None if self.files.has_path(path) else False
+
+    def unclaimed(self, name: str, entry: Entry) -> None:
+        """An entry no deal of this build claimed by its name."""
+        self._look(name, entry)
+
+    def of_unchanged(self, entries: Mapping[str, Entry], quick: _DealResult) -> None:
+        """The entries of a deal found up to date (``quick``) that it does not produce."""
+        produced = {d.name for d in quick.documents}
+        ahead = {name: entry for name, entry in entries.items() if name not in produced}
+        if not ahead:
+            return
+        before, self.before = self.before, None  # its documents, then the files made of them
+        for name, entry in sorted(ahead.items(), key=lambda i: isinstance(i[1], FileEntry)):
+            if isinstance(entry, FileEntry) and entry.source not in entries:
+                self.before = before
+            self._look(name, entry, quick.deal_path)
+        self.before = before
+
+    def to_build(self, entries: Mapping[str, Entry], displays: Iterable[str]) -> None:
+        """The entries of a deal to build: looked at once it is."""
+        self.later.update(entries)
+        self.built_paths.update(os.path.abspath(display) for display in displays)
+
+    def read(self, path: str) -> None:
+        """A deal to build was read (its documents planned)."""
+        self.read_paths.add(path)
+
+    def __contains__(self, path: object) -> bool:
+        """Whether this build read the deal at ``path`` (absolute)."""
+        return path in self.read_paths or (isinstance(path, str) and path not in
+                                           self.built_paths and self.files.has_path(path))
+
+    def report(self, report: BuildReport, *, prune: bool) -> None:
+        """List (and with ``prune`` remove) the files no deal produces any more."""
+        out, journal = self.out, self.journal
+        produced = {d.name for d in report.documents}
+        present = {d.name for d in report.documents
+                   if d.status in (Status.BUILT, Status.UNCHANGED)}
+        later = {name: entry for name, entry in self.later.items()
+                 if name in present or not self._gone(name)}
+        if journal is not None:  # the manifest lists only files that exist
+            journal.record({}, self.gone)
+        before = set(self.found)
+        stale(later, produced, self, self.found)
+        self.entries.update((name, later[name]) for name in self.found if name not in before)
+        for name in sorted(self.found):
+            entry = self.entries[name]
+            why = self.found[name]
+            on_disk = sha256_file(out / name)
+            if on_disk is None:
+                if journal is not None:
+                    journal.record({}, [name])
+                continue
+            ours = on_disk in known_sha256(entry)
+            if report.check:
+                report.documents.append(DocumentResult(name, entry.deal, Status.OUTDATED,
+                                                       [Msg("reason-stale", {"why": why})]))
+            elif prune and ours and journal is not None:
+                try:
+                    os.unlink(out / name)
+                except OSError as e:
+                    report.documents.append(DocumentResult(
+                        name, entry.deal, Status.FAILED, [why],
+                        error=os_error(out / name, e, "io-cannot-remove")))
+                    continue
+                journal.record({}, [name])
+                report.documents.append(DocumentResult(name, entry.deal, Status.PRUNED, [why]))
+            else:
+                note = None if ours else Msg("stale-edited-kept")
+                report.documents.append(DocumentResult(name, entry.deal, Status.STALE, [why],
+                                                       error=note))
 
 
 def _pdfs(folder: OutputFolder, manifest: Manifest, journal: Journal, report: BuildReport, *,

@@ -75,12 +75,14 @@ def _collector_on() -> None:
     gc.enable()
 
 
-def _deal_files(paths: tuple[str, ...]) -> list[tuple[Any, str]]:
-    from .finding import find_deal_files
+def _deal_files(paths: tuple[str, ...]) -> Any:
+    """The deal files below ``paths`` (a :class:`finding.DealFiles`: a compact list that
+    gives ``(path, display name)`` pairs in natural order)."""
+    from .finding import deal_files
     from .messages import render
 
     try:
-        files = find_deal_files(paths)
+        files = deal_files(paths)
     except FileNotFoundError as e:
         raise click.UsageError(render("cli-no-such-path", {"path": str(e)})) from None
     except OSError as e:

@@ -32,7 +32,9 @@ person's, so nothing is lost, and nothing in it can forge a message.
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import heapq
 import json
 import os
 import re
@@ -40,10 +42,12 @@ import stat
 import struct
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
+from json.decoder import scanstring as _scan_string  # type: ignore[attr-defined]
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Generic, TypeVar
 
 from .diagnostics import Diagnostic
 from .messages import known, params_from_json
@@ -148,26 +152,39 @@ class Damaged(ValueError):
     """Raised (internally) when a manifest or journal is not what apport writes."""
 
 
-_HASHES: dict[str, str] = {}  # hashes already checked: one string object for each
+# What entries share is looked up in small tables, emptied when full: a manifest is read
+# as a stream, and a table of every hash or deal seen would grow with the folder. What
+# recurs across deals (a template's hash, a clause set, a warning) is met again at once.
+_TABLE = 256
+_RECENT = 16  # what recurs within a deal (its name, path, list of documents)
+_HASHES: dict[str, str] = {}  # hashes recently checked: one string object for each
 
 
-def _sha(value: Any, what: str) -> str:
+def _sha(value: Any, what: str, shared: _Shared | None = None) -> str:
     if isinstance(value, str):
         known = _HASHES.get(value)
         if known is not None:
             return known
         if len(value) == 64 and _SHA_TEXT.fullmatch(value):
-            # Interned: one string for each hash (an entry's, its file status's, a deal's
-            # three documents'), however many there are; the cache only spares the check.
-            value = sys.intern(value)
-            if len(_HASHES) < 100_000:
-                _HASHES[value] = value
+            # Interned (when held): one string for each hash (an entry's, a deal's three
+            # documents'), however many there are; the cache only spares the check.
+            value = _held(value, shared)
+            if len(_HASHES) >= _TABLE:
+                _HASHES.clear()
+            _HASHES[value] = value
             return value
     raise Damaged(f"{what} is not a hash")
 
 
-def _opt_sha(value: Any, what: str) -> str | None:
-    return None if value is None else _sha(value, what)
+def _held(value: str, shared: _Shared | None) -> str:
+    """``value``, interned when what is read is held (a manifest loaded whole: one string
+    for each name, path or hash wherever it recurs); as it is when it goes by (a stream:
+    the table of interned strings would churn for nothing)."""
+    return sys.intern(value) if shared is None or shared.held else value
+
+
+def _opt_sha(value: Any, what: str, shared: _Shared | None = None) -> str | None:
+    return None if value is None else _sha(value, what, shared)
 
 
 def _text(value: Any, what: str) -> str:
@@ -217,24 +234,46 @@ def _warning(value: Any, shared: _Shared | None = None) -> Warning:
         except (ValueError, TypeError, KeyError, ArithmeticError):
             raise Damaged("a warning's parameters are not readable") from None
         if shared is not None:
+            if len(shared.params) >= _TABLE:
+                shared.params.clear()
             shared.params.add(value[5])
     result = (value[0], value[1], value[2], value[3], value[4], value[5])
-    if seen is not None:
-        seen[result] = result
-    return result
+    return shared.one(result) if shared is not None else result
 
 
 class _Shared:
     """What entries read from one manifest share: its clause tables, and one object for
-    each clause set, warning, list of documents and deal name that recurs."""
+    each clause set, warning, list of documents and deal name that recurs (among the
+    last few thousand: a deal's documents are read one after the other)."""
 
-    def __init__(self, tables: Mapping[str, Mapping[str, str]] | None = None) -> None:
+    def __init__(self, tables: Mapping[str, Mapping[str, str]] | None = None,
+                 held: bool = True) -> None:
         self.tables = tables or {}
+        self.held = held  # what is read is kept (not gone through as a stream)
         self.objects: dict[Any, Any] = {}
         self.params: set[str] = set()  # warning parameters found readable
 
+        self.recent: dict[Any, Any] = {}
+
     def one(self, value: Any) -> Any:
-        return self.objects.setdefault(value, value)
+        return self.keep(value, value)
+
+    def keep(self, key: Any, value: Any) -> Any:
+        """``value`` kept under ``key`` (the one kept before, if any)."""
+        objects = self.objects
+        if len(objects) >= _TABLE and key not in objects:
+            objects.clear()
+        return objects.setdefault(key, value)
+
+    def deal_one(self, value: Any) -> Any:
+        """:meth:`one` for what recurs within a deal's entries only."""
+        recent = self.recent
+        if len(recent) >= _RECENT and value not in recent:
+            recent.clear()
+        return recent.setdefault(value, value)
+
+
+_STREAMED = _Shared(held=False)  # (for what is only gone through)
 
 
 def _clause_table(value: Any) -> dict[str, dict[str, str]]:
@@ -267,30 +306,27 @@ def _clauses(name: str, value: Any, kind: Kind, shared: _Shared) -> Mapping[str,
             table = shared.tables.get(kind.source, {})
             if not all(isinstance(k, str) and k in table for k in value):
                 raise Damaged(f"{name}: a clause is not in the manifest's table")
-            found = shared.objects[key] = {k: table[k] for k in value}
+            found = shared.keep(key, {k: table[k] for k in value})
         return found
     if not isinstance(value, dict):
         raise Damaged(f"{name}: clauses is not an object")
-    clauses = {sys.intern(_text(k, f"{name}: clause")): _sha(v, f"{name}: clause {k}")
+    clauses = {_held(_text(k, f"{name}: clause"), shared): _sha(v, f"{name}: clause {k}",
+                                                                 shared)
                for k, v in value.items()}
-    key = (None, tuple(clauses.items()))
-    found = shared.objects.get(key)
-    if found is None:
-        found = shared.objects[key] = clauses
-    return found
+    return shared.keep((None, tuple(clauses.items())), clauses)
 
 
 def _documents(name: str, value: Any, shared: _Shared) -> tuple[str, ...]:
     if isinstance(value, list):
         names = tuple(value)
         try:
-            found = shared.objects.get(names)  # the same list seen before: checked then
+            found = shared.recent.get(names)  # the same list seen before: checked then
         except TypeError:
             found = None
         if found is not None:
             return found
         if all(isinstance(d, str) for d in names):  # the names the manifest's keys use
-            return shared.one(tuple(sys.intern(d) for d in names))
+            return shared.deal_one(tuple(_held(d, shared) for d in names))
     raise Damaged(f"{name}: documents is not a list of names")
 
 
@@ -304,13 +340,12 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
     if not isinstance(data, dict):
         raise Damaged(f"{name}: an entry is not an object")
     shared = shared or _Shared()
-    # Interned, as the deal list's names are (generator.finding): one string for each deal.
-    deal = sys.intern(shared.one(_text(data.get("deal"), f"{name}: deal")))
-    tool = sys.intern(_text(data.get("tool"), f"{name}: tool"))
+    deal = _held(_text(data.get("deal"), f"{name}: deal"), shared)
+    tool = sys.intern(_text(data.get("tool"), f"{name}: tool"))  # (one: the same for all)
     deal_path = _opt_text(data.get("deal_path"), f"{name}: deal_path")
-    deal_path = deal_path if deal_path is None else sys.intern(shared.one(deal_path))
-    previous = _opt_sha(data.get("previous_sha256"), f"{name}: previous_sha256")
-    sha = _sha(data.get("sha256"), f"{name}: sha256")
+    deal_path = deal_path if deal_path is None else _held(deal_path, shared)
+    previous = _opt_sha(data.get("previous_sha256"), f"{name}: previous_sha256", shared)
+    sha = _sha(data.get("sha256"), f"{name}: sha256", shared)
     if "source" in data:
         try:
             derived = Derived(str(data.get("kind")))
@@ -318,7 +353,8 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
             raise Damaged(f"{name}: unknown kind") from None
         return FileEntry(kind=derived, deal=deal, sha256=sha,
                          source=_text(data["source"], f"{name}: source"),
-                         source_sha256=_sha(data.get("source_sha256"), f"{name}: source"),
+                         source_sha256=_sha(data.get("source_sha256"), f"{name}: source",
+                                            shared),
                          tool=tool, deal_path=deal_path, previous_sha256=previous)
     kind = _kind_of(name, data.get("kind"))
     clauses = _clauses(name, data.get("clauses"), kind, shared)
@@ -334,9 +370,9 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
         raise Damaged(f"{name}: final is not true or false")
     return DocumentEntry(
         kind=kind, deal=deal, sha256=sha,
-        deal_sha256=_sha(data.get("deal_sha256"), f"{name}: deal_sha256"),
-        template_sha256=_sha(data.get("template_sha256"), f"{name}: template_sha256"),
-        library_sha256=_sha(data.get("library_sha256"), f"{name}: library_sha256"),
+        deal_sha256=_sha(data.get("deal_sha256"), f"{name}: deal_sha256", shared),
+        template_sha256=_sha(data.get("template_sha256"), f"{name}: template_sha256", shared),
+        library_sha256=_sha(data.get("library_sha256"), f"{name}: library_sha256", shared),
         tool=tool, clauses=clauses, review=review, final=final, documents=documents,
         warnings=shared.one(tuple(_warning(w, shared) for w in warnings)),
         deal_path=deal_path, previous_sha256=previous)
@@ -381,15 +417,22 @@ def _clauses_to_json(clauses: Mapping[str, str] | None,
     return dict(clauses)
 
 
-def clause_tables(entries: Mapping[str, Entry]) -> dict[str, dict[str, str]]:
-    """For each library, the hash of each ``id@version`` its documents used (the first
-    entry in name order decides when two disagree), sorted: format 2's table."""
+def _clause_tables(items: Iterable[tuple[str, Entry]]) -> dict[str, dict[str, str]]:
+    """For each library, the hash of each ``id@version`` the documents ``items`` gives (in
+    name order) used (the first entry decides when two disagree), sorted: format 2's
+    table."""
     tables: dict[str, dict[str, str]] = {}
-    for name in sorted(entries):
-        entry = entries[name]
-        if isinstance(entry, DocumentEntry) and entry.clauses:
+    done: dict[tuple[str, int], Any] = {}  # clause sets gone through (shared): skipped
+    for _name, entry in items:
+        if not isinstance(entry, DocumentEntry) or not entry.clauses:
+            continue
+        clauses = entry.clauses
+        if (entry.kind.source, id(clauses)) not in done:
+            if len(done) >= _TABLE:
+                done.clear()
+            done[entry.kind.source, id(clauses)] = clauses  # (kept: its id stays its own)
             table = tables.setdefault(entry.kind.source, {})
-            for key, sha in entry.clauses.items():
+            for key, sha in clauses.items():
                 table.setdefault(key, sha)
     return {library: dict(sorted(tables[library].items())) for library in sorted(tables)}
 
@@ -442,7 +485,15 @@ def _read_regular(path: Path) -> str | None:
 
 @dataclass
 class Manifest:
-    """The entries of an output folder: its manifest with its journal played over it."""
+    """The entries of an output folder: its manifest with its journal played over it.
+
+    Loaded whole (:meth:`load`), ``entries`` holds every entry. Opened as a stream
+    (:meth:`open`, a build), the manifest file is only checked when opened and gone
+    through again in name order (:meth:`effective`) as often as needed: ``entries`` then
+    holds what the journal and this build set over it (and the entries loaded for the
+    deals being built), ``dropped`` the names they took out of it, so that nothing is
+    kept per document of the folder. Close it (:meth:`close`) when done.
+    """
 
     entries: dict[str, Entry] = field(default_factory=dict)
     warnings: list[Diagnostic] = field(default_factory=list)  # damage found while reading
@@ -450,42 +501,91 @@ class Manifest:
     journal_bytes: int = 0
     damaged: bool = False  # then written whole at the end of the build
     statuses: Statuses = field(default_factory=lambda: Statuses(None))
+    base: _Base | None = None  # opened as a stream: the manifest file, gone through
+    dropped: set[str] = field(default_factory=set)  # names of ``base`` no longer listed
 
     @classmethod
     def load(cls, out: Path) -> Manifest:
-        """Read ``out``'s manifest and journal; a damaged one reads as absent, said once."""
+        """Read ``out``'s manifest and journal whole; a damaged one reads as absent, said
+        once."""
+        return cls.open(out, whole=True)
+
+    @classmethod
+    def open(cls, out: Path, *, whole: bool = False) -> Manifest:
+        """``out``'s manifest kept as a stream (``whole``: read into ``entries``), with
+        its journal played over it; a damaged one reads as absent, said once.
+
+        As a stream, its entries are checked as they are first gone through: a damaged
+        one, or a layout that turns out to be another, raises :class:`Unexpected` there
+        (see :meth:`fall_back`).
+        """
         result = cls()
         path = out / MANIFEST
         try:
             try:  # as apport writes it: one document a line, read a line at a time
-                result.manifest_bytes = _read_by_line(path, result.entries)
+                base = _Base.open(path)
+                if base is not None:
+                    result.manifest_bytes = base.size
+                    if whole:
+                        with contextlib.closing(base):
+                            result.entries.update(base.items(held=True))
+                    else:
+                        result.base = base
             except _OtherLayout:  # written otherwise (by hand, format 1): read whole
-                result.entries = {}
-                text = _read_regular(path)
-                if text is not None:
-                    result.manifest_bytes = len(text)
-                    data = _parse(text)
-                    del text
-                    shared = _header(data)
-                    documents = data["documents"]
-                    entries = result.entries
-                    for name in list(documents):  # each parsed entry let go once typed
-                        entries[sys.intern(_text(name, "a name"))] = entry_from_json(
-                            name, documents.pop(name), shared)
+                result.entries, result.manifest_bytes = _read_whole(path)
         except Damaged as e:
             result.entries = {}
             result.damaged = True
             result.warnings.append(_damage(path, e))
         result.statuses = Statuses.load(out)
         # What the journal says is true even when the manifest is damaged.
-        base = dict(result.entries)
+        base_entries = dict(result.entries)
         try:
             result._replay(out / JOURNAL)
         except Damaged as e:
-            result.entries = base
+            result.entries = base_entries
+            result.dropped = set()
             result.damaged = True
             result.warnings.append(_damage(out / JOURNAL, e))
         return result
+
+    def fall_back(self, trouble: Unexpected) -> Diagnostic | None:
+        """Read whole the manifest that, gone through as a stream, turned out laid out
+        otherwise, or as absent the one found damaged (said: the note returned); the
+        journal's entries over it as before."""
+        assert self.base is not None
+        base, self.base = self.base, None
+        base.close()
+        over, dropped = self.entries, self.dropped
+        self.dropped = set()
+        note = None
+        try:
+            if not isinstance(trouble.cause, _OtherLayout):
+                raise trouble.cause
+            entries, self.manifest_bytes = _read_whole(base.path)
+        except Damaged as e:
+            entries = {}
+            self.damaged = True
+            note = _damage(base.path, e)
+            self.warnings.insert(0, note)
+        for name in dropped:
+            entries.pop(name, None)
+        entries.update(over)
+        self.entries = entries
+        self.statuses.restart()
+        return note
+
+    def close(self) -> None:
+        """Let go of the manifest and status files opened as streams."""
+        if self.base is not None:
+            self.base.close()
+        self.statuses.close()
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _replay(self, path: Path) -> None:
         text = _read_regular(path)
@@ -501,9 +601,53 @@ class Manifest:
                     or not isinstance(data.get("drop"), list):
                 raise Damaged(f"line {number} is not a journal record")
             for name in data["drop"]:
-                self.entries.pop(_text(name, "a name"), None)
+                self._drop(_text(name, "a name"))
             for name, value in data["set"].items():
-                self.entries[sys.intern(name)] = entry_from_json(name, value, shared)
+                self._set(sys.intern(name), entry_from_json(name, value, shared))
+
+    def _set(self, name: str, entry: Entry) -> None:
+        self.entries[name] = entry
+        self.dropped.discard(name)
+
+    def _drop(self, name: str) -> None:
+        self.entries.pop(name, None)
+        if self.base is not None:
+            self.dropped.add(name)
+
+    def listed(self, name: str) -> bool:
+        """Whether ``name`` may be listed: set over the manifest, or (opened as a stream)
+        not dropped from it (the caller knows it is there)."""
+        return name in self.entries or (self.base is not None and name not in self.dropped)
+
+    # - going through -
+
+    def effective(self) -> Iterator[tuple[str, Entry]]:
+        """Every entry, in name order: the manifest's, with the journal's and this build's
+        over them (those set while this goes on may be left out)."""
+        over = sorted(self.entries)
+        if self.base is None:
+            entries = self.entries
+            yield from ((name, entries[name]) for name in over if name in entries)
+            return
+        skip = set(over) | self.dropped
+        yield from _merged(((n, e) for n, e in self._checked(self.base) if n not in skip),
+                           ((n, self.entries[n]) for n in over))
+
+    @staticmethod
+    def _checked(base: _Base) -> Iterator[tuple[str, Entry]]:
+        try:
+            yield from base.items()
+        except (Damaged, _OtherLayout) as e:
+            raise Unexpected(e) from None
+
+    def names(self) -> Iterator[str]:
+        """Every name listed, in order (the manifest's entries are not read, only named)."""
+        over = sorted(self.entries)
+        if self.base is None:
+            yield from over
+            return
+        skip = set(over) | self.dropped
+        yield from heapq.merge((n for n in self.base.names() if n not in skip), over)
 
     # - writing -
 
@@ -515,14 +659,28 @@ class Manifest:
         """
         out = folder.path
         target = out / MANIFEST
-        staged = folder.stage(_blocks(_manifest_lines(self.entries)), target)
+        staged = folder.stage(_blocks(_manifest_lines(self.effective)), target)
 
         try:
             check_target(target)
         except Exception:
             folder.discard([staged])
             raise
-        folder.commit([Move(staged, target)])
+        streamed = self.base is not None
+        if streamed:
+            assert self.base is not None
+            self.base.close()  # (a file open cannot be replaced everywhere)
+        try:
+            folder.commit([Move(staged, target)])
+        finally:
+            if streamed:  # the manifest now in place, gone through from now on
+                try:
+                    self.base = _Base.open(target)
+                except (Damaged, _OtherLayout):
+                    self.base = None
+        if streamed:
+            self.entries = {}
+            self.dropped = set()
         self.manifest_bytes = os.stat(target).st_size
         self.damaged = False
         try:
@@ -543,8 +701,67 @@ class Manifest:
             self.save(folder)
 
 
+def _merged(first: Iterable[tuple[str, Any]],
+            second: Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    """Two streams of ``(name, value)`` in name order (no name in both), as one."""
+    return heapq.merge(first, second, key=lambda pair: pair[0])
+
+
+V = TypeVar("V")
+
+
+class Window(Generic[V]):
+    """Values looked up by name in a stream of ``(name, value)`` pairs in name order, the
+    names asked for coming in about that order: the pairs passed over on the way are kept
+    until :meth:`forget_before` lets them go (so a lookup behind the stream finds only
+    what is kept: nothing is read twice)."""
+
+    def __init__(self, pairs: Iterable[tuple[str, V]]) -> None:
+        self._pairs = iter(pairs)
+        self._kept: dict[str, V] = {}
+        self._order: deque[str] = deque()  # the names kept, in order (some taken since)
+        self._ahead: tuple[str, V] | None = next(self._pairs, None)
+
+    def _reach(self, name: str) -> None:
+        while self._ahead is not None and self._ahead[0] <= name:
+            key, value = self._ahead
+            self._kept[key] = value
+            self._order.append(key)
+            self._ahead = next(self._pairs, None)
+
+    def get(self, name: str) -> V | None:
+        self._reach(name)
+        return self._kept.get(name)
+
+    def take(self, name: str) -> V | None:
+        """The value of ``name``, no longer kept."""
+        self._reach(name)
+        return self._kept.pop(name, None)
+
+    def forget_before(self, name: str) -> Iterator[tuple[str, V]]:
+        """The pairs before ``name`` not taken, in order, let go (consume it all)."""
+        order, kept = self._order, self._kept
+        while order and order[0] < name:
+            key = order.popleft()
+            if key in kept:
+                yield key, kept.pop(key)
+        while self._ahead is not None and self._ahead[0] < name:
+            yield self._ahead
+            self._ahead = next(self._pairs, None)
+
+    def rest(self) -> Iterator[tuple[str, V]]:
+        """Every pair not taken yet, in order, let go."""
+        while self._order:
+            key = self._order.popleft()
+            if key in self._kept:
+                yield key, self._kept.pop(key)
+        while self._ahead is not None:
+            yield self._ahead
+            self._ahead = next(self._pairs, None)
+
+
 # The manifest as apport writes it: the header (format, clause tables) indented, then one
-# line per document, so that it is read (and written) a line at a time:
+# line per document, in name order, so that it is read (and written) a line at a time:
 #   {
 #    "format": 2,
 #    "clauses": {...},
@@ -557,25 +774,60 @@ _DOCUMENTS = ' "documents": {\n'
 _END = (" }\n", "}\n")
 
 
-def _manifest_lines(entries: Mapping[str, Entry]) -> Iterator[str]:
-    tables = clause_tables(entries)
+def _manifest_lines(items: Callable[[], Iterable[tuple[str, Entry]]]) -> Iterator[str]:
+    """The manifest's text, a line at a time, of the entries ``items()`` gives in name
+    order (called twice: for the clause tables, then for the lines)."""
+    tables = _clause_tables(items())
     head = json.dumps({"format": FORMAT, "clauses": tables}, indent=1, ensure_ascii=False,
                       allow_nan=False)
-    names = sorted(entries)
-    if not names:
+    pairs = iter(items())
+    ahead = next(pairs, None)
+    if ahead is None:
         yield head[:-2] + ',\n "documents": {}\n}'
         return
     yield head[:-2] + ",\n" + _DOCUMENTS
-    last = names[-1]
-    for name in names:
+    while ahead is not None:
+        name, entry = ahead
+        ahead = next(pairs, None)
         yield "  " + json.dumps(name, ensure_ascii=False) + ": " + json.dumps(
-            entry_to_json(entries[name], tables), ensure_ascii=False, allow_nan=False) + (
-            ",\n" if name != last else "\n")
+            entry_to_json(entry, tables), ensure_ascii=False, allow_nan=False) + (
+            ",\n" if ahead is not None else "\n")
     yield "".join(_END)[:-1]
 
 
 class _OtherLayout(Exception):
     """The manifest is not laid out a document a line: read it whole."""
+
+
+class Unexpected(Exception):
+    """The manifest, gone through as a stream, is not as it was opened (damaged, or laid
+    out otherwise): see :meth:`Manifest.fall_back`."""
+
+    def __init__(self, cause: Damaged | _OtherLayout) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _read_whole(path: Path) -> tuple[dict[str, Entry], int]:
+    """The entries of a manifest laid out otherwise (by hand, format 1), read whole, and
+    its length.
+
+    Raises:
+        Damaged: it is not a manifest.
+    """
+    entries: dict[str, Entry] = {}
+    text = _read_regular(path)
+    if text is None:
+        return entries, 0
+    size = len(text)
+    data = _parse(text)
+    del text
+    shared = _header(data)
+    documents = data["documents"]
+    for name in list(documents):  # each parsed entry let go once typed
+        entries[sys.intern(_text(name, "a name"))] = entry_from_json(
+            name, documents.pop(name), shared)
+    return entries, size
 
 
 def _header(data: Any) -> _Shared:
@@ -586,20 +838,36 @@ def _header(data: Any) -> _Shared:
     return _Shared(_clause_table(data.get("clauses")) if data["format"] >= 2 else None)
 
 
-def _read_by_line(path: Path, entries: dict[str, Entry]) -> int:
-    """Read the manifest laid out as apport writes it into ``entries``; its size.
+class _Base:
+    """A manifest laid out as apport writes it (a document a line, in name order), open,
+    gone through a line at a time as often as asked: never held whole."""
 
-    Raises:
-        Damaged: not a regular file, too large, not UTF-8, or an entry is wrong.
-        _OtherLayout: the layout is another (which does not make it damaged).
-    """
-    size = _check_regular(path)
-    if size is None:
-        return 0
-    try:
-        with open(path, encoding="utf-8", newline="\n") as f:
+    def __init__(self, path: Path, file: BinaryIO, start: int, tables: Mapping[str, Any],
+                 size: int) -> None:
+        self.path = path
+        self._file = file
+        self._start = start  # where the first document's line is
+        self._tables = tables
+        self.size = size
+
+    @classmethod
+    def open(cls, path: Path) -> _Base | None:
+        """The manifest at ``path`` (None: absent), its header read.
+
+        Raises:
+            Damaged: not a regular file, too large, not UTF-8.
+            _OtherLayout: the layout is another (which does not make it damaged).
+        """
+        size = _check_regular(path)
+        if size is None:
+            return None
+        try:
+            file = open(path, "rb")  # noqa: SIM115 - kept open: see close()
+        except OSError as e:
+            raise Damaged(e.strerror or str(e)) from None
+        try:
             header = []
-            for line in f:
+            for line in _decoded(file):
                 header.append(line)
                 if line == _DOCUMENTS:
                     break
@@ -609,23 +877,67 @@ def _read_by_line(path: Path, entries: dict[str, Entry]) -> int:
                 shared = _header(_parse("".join(header) + "}}"))
             except Damaged:
                 raise _OtherLayout from None
-            more = True
-            for line in f:
-                if line == _END[0] and not more:
-                    if f.read() not in (_END[1], _END[1][:-1]):
-                        raise _OtherLayout
-                    return size
-                if not more or not line.startswith("  ") or not line.endswith("\n"):
+            return cls(path, file, file.tell(), shared.tables, size)
+        except BaseException:
+            file.close()
+            raise
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _bodies(self) -> Iterator[str]:
+        """Each document's line, without its indent, comma and end of line.
+
+        Raises:
+            Damaged: not UTF-8, or unreadable.
+            _OtherLayout: the layout is another.
+        """
+        file = self._file
+        file.seek(self._start)
+        more = True
+        for line in _decoded(file):
+            if line == _END[0] and not more:
+                if file.read().decode("utf-8") not in (_END[1], _END[1][:-1]):
                     raise _OtherLayout
-                body = line[:-1]
-                more = body.endswith(",")
-                try:
-                    item = _parse("{" + (body[:-1] if more else body) + "}")
-                except Damaged:
-                    raise _OtherLayout from None
-                for name, value in item.items():
-                    entries[sys.intern(name)] = entry_from_json(name, value, shared)
-            raise _OtherLayout
+                return
+            if not more or not line.startswith("  ") or not line.endswith("\n"):
+                raise _OtherLayout
+            more = line.endswith(",\n")
+            yield line[2:-2] if more else line[2:-1]
+        raise _OtherLayout
+
+    def items(self, *, held: bool = False) -> Iterator[tuple[str, Entry]]:
+        """Every entry, in name order (``held``: the caller keeps them all).
+
+        Raises:
+            Damaged: an entry is wrong, or the file unreadable.
+            _OtherLayout: the layout is another (names out of order among others).
+        """
+        shared = _Shared(self._tables, held=held)
+        last: str | None = None
+        for body in self._bodies():
+            try:
+                item = _parse("{" + body + "}")
+            except Damaged:
+                raise _OtherLayout from None
+            if len(item) != 1:
+                raise _OtherLayout
+            ((name, value),) = item.items()
+            if last is not None and name <= last:
+                raise _OtherLayout
+            last = name
+            yield _held(name, shared), entry_from_json(name, value, shared)
+
+    def names(self) -> Iterator[str]:
+        """Every name, in order, from a manifest :meth:`items` went through."""
+        for body in self._bodies():
+            yield _scan_string(body, 1)[0]
+
+
+def _decoded(file: BinaryIO) -> Iterator[str]:
+    try:
+        for line in file:
+            yield line.decode("utf-8")
     except UnicodeDecodeError as e:
         raise Damaged(str(e)) from None
     except OSError as e:
@@ -636,15 +948,16 @@ def _damage(path: Path, e: Damaged) -> Diagnostic:
     return Diagnostic(str(path), 0, 0, "", "warning", "manifest-damaged", {"detail": str(e)})
 
 
-def _blocks(pieces: Iterable[str], count: int = 4096) -> Iterable[bytes]:
-    """Many small pieces of text as a few blocks of UTF-8 (never one big string)."""
+def _blocks(pieces: Iterable[str], count: int = 4096, trailer: str = "\n") -> Iterator[bytes]:
+    """Many small pieces of text as a few blocks of UTF-8 (never one big string), then
+    ``trailer``."""
     chunk: list[str] = []
     for piece in pieces:
         chunk.append(piece)
         if len(chunk) >= count:
             yield "".join(chunk).encode("utf-8")
             chunk = []
-    chunk.append("\n")
+    chunk.append(trailer)
     yield "".join(chunk).encode("utf-8")
 
 
@@ -657,12 +970,13 @@ class Journal:
         self._fd: int | None = None
 
     def record(self, set_: Mapping[str, Entry], drop: Iterable[str] = ()) -> None:
-        """Append one line and apply it to the manifest in memory.
+        """Append one line and apply it to the manifest in memory (``drop``: names of the
+        manifest, see :meth:`Manifest.listed`).
 
         Raises:
             WriteError: located; nothing was recorded (the line is taken back).
         """
-        drop = [name for name in drop if name in self.manifest.entries]
+        drop = [name for name in drop if self.manifest.listed(name)]
         if not set_ and not drop:
             return
         line = json.dumps({"set": {name: entry_to_json(e) for name, e in set_.items()},
@@ -686,8 +1000,9 @@ class Journal:
         except OSError as e:
             raise os_error(self.path, e, "io-cannot-record") from None
         for name in drop:
-            self.manifest.entries.pop(name, None)
-        self.manifest.entries.update(set_)
+            self.manifest._drop(name)
+        for name, entry in set_.items():
+            self.manifest._set(name, entry)
         self.manifest.journal_bytes += len(data)
 
     def close(self) -> None:
@@ -757,18 +1072,26 @@ class Statuses:
 
     Kept in ``OUT/.apport-manifest.status``, apart from the manifest: it depends on the
     machine (times, inodes), the manifest only on what was built. A status younger than
-    ``SETTLING_NS`` is not recorded (see there). One JSON object per
-    line, ``{name: [size, mtime_ns, ctime_ns, inode, sha256]}``, appended to by each
-    build that learned something, rewritten once it holds twice what it describes. It
-    is only a shortcut: unreadable, it is ignored (every file is read) and rewritten.
+    ``SETTLING_NS`` is not recorded (see there). One JSON object per line,
+    ``{name: [size, mtime_ns, ctime_ns, inode, sha256]}``: first the statuses in name
+    order, one a line (gone through as a stream beside the manifest, never held), then
+    a line for each build that learned something since (held while building; a later
+    line says what is true of its names). Rewritten in order once those lines hold a
+    quarter of the others (or 64 statuses), or twice what the manifest lists. Files
+    written before (all of their lines read as appended ones) are read and rewritten so.
+    It is only a shortcut: unreadable, it is ignored (every file is read) and rewritten.
     """
 
     def __init__(self, out: Path | None) -> None:
         self.path = out / STATUS if out is not None else None
-        self.known: dict[str, tuple[Packed, str]] = {}  # name -> (status, sha256)
-        self.learned: dict[str, tuple[Packed, str]] = {}
+        self.learned: dict[str, tuple[Packed, str]] = {}  # by this build
+        self.appended: dict[str, tuple[Packed, str]] = {}  # the lines after those in order
+        self.in_order = 0  # statuses in the lines in name order, one a line
         self.records = 0  # statuses in the file
         self.damaged = False
+        self._file: BinaryIO | None = None
+        self._in_order_bytes = 0
+        self._window: Window[tuple[Packed, str]] | None = None
 
     @classmethod
     def load(cls, out: Path) -> Statuses:
@@ -776,22 +1099,73 @@ class Statuses:
         assert result.path is not None
         try:
             if _check_regular(result.path) is not None:
-                with open(result.path, encoding="utf-8", newline="\n") as f:
-                    for line in f:  # a line at a time: never the whole text, nor its lines
-                        if not line.endswith("\n"):  # being written: rewritten whole
-                            raise Damaged("a line is cut")
-                        data = _parse(line)
-                        if not isinstance(data, dict):
-                            raise Damaged("not an object")
-                        del line
-                        for name, value in data.items():
-                            result.known[sys.intern(name)] = _status(value)  # the manifest's
+                result._file = file = open(result.path, "rb")  # noqa: SIM115 - see close()
+                last: str | None = None
+                in_order = True  # (the lines in name order come first)
+                for line in file:  # a line at a time: never the whole text, nor its lines
+                    if not line.endswith(b"\n"):  # being written: rewritten whole
+                        raise Damaged("a line is cut")
+                    if in_order:
+                        one = _one_status(line)
+                        if one is not None and (last is None or one[0] > last):
+                            last = one[0]
+                            result.in_order += 1
                             result.records += 1
-                        del data
+                            result._in_order_bytes += len(line)
+                            continue
+                        in_order = False
+                    data = _parse(line.decode("utf-8"))
+                    if not isinstance(data, dict):
+                        raise Damaged("not an object")
+                    for name, value in data.items():
+                        result.appended[sys.intern(name)] = _status(value)
+                    result.records += len(data)
+                    del line, data
         except (Damaged, OSError, UnicodeDecodeError):
-            result.known = {}
+            result.close()
+            result.appended = {}
+            result.in_order = result.records = result._in_order_bytes = 0
             result.damaged = True
         return result
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._window = None
+
+    def restart(self) -> None:
+        """Statuses are to be asked for in name order from the first again."""
+        self._window = None
+
+    def _in_order(self) -> Iterator[tuple[str, tuple[Packed, str]]]:
+        """The statuses of the lines in name order, read again a line at a time (one
+        that no longer reads ends them: it is only a shortcut)."""
+        file, left = self._file, self._in_order_bytes
+        if file is None:
+            return
+        file.seek(0)
+        while left > 0:
+            line = file.readline()
+            left -= len(line)
+            one = _one_status(line)
+            if one is None:
+                return
+            yield one
+
+    def _known(self, name: str) -> tuple[Packed, str] | None:
+        known = self.learned.get(name) or self.appended.get(name)
+        if known is None and self._in_order_bytes:
+            if self._window is None:
+                self._window = Window(self._in_order())
+            known = self._window.get(name)
+        return known
+
+    def forget_before(self, name: str) -> None:
+        """Let go of the statuses of the names before ``name`` (asked for in name order)."""
+        if self._window is not None:
+            for _ in self._window.forget_before(name):
+                pass
 
     def sha256(self, path: str | Path) -> str | None:
         """The hash of the bytes of the file ``path`` (None: absent, or not a regular
@@ -799,7 +1173,7 @@ class Statuses:
         name = os.path.basename(path)
         status = file_status(path)
         if status is not None:
-            known = self.known.get(name)
+            known = self._known(name)
             if known is not None and known[0] == _pack(status):
                 return known[1]
         sha = sha256_file(Path(path))
@@ -809,8 +1183,8 @@ class Statuses:
 
     def learn(self, name: str, status: FileStatus, sha: str) -> None:
         value = (_pack(status), sha)
-        if self.known.get(name) != value:
-            self.known[name] = self.learned[name] = value
+        if self._known(name) != value:
+            self.learned[name] = value
 
     def placed(self, path: Path, sha: str, inode: int | None) -> None:
         """``path`` was just moved into place from a staged file of inode ``inode``."""
@@ -818,27 +1192,39 @@ class Statuses:
         if status is not None and status[3] == inode:
             self.learn(path.name, status, sha)
 
-    def save(self, folder: OutputFolder, names: Mapping[str, Any]) -> None:
-        """Append what this build learned of the files listed in ``names`` (or rewrite the
-        file once it holds twice what it describes). A failure is not reported: the next
-        build reads the files again."""
-        if self.path is None or not (self.learned or self.damaged):
+    def save(self, folder: OutputFolder, manifest: Manifest) -> None:
+        """Append what this build learned of the files ``manifest`` lists (or rewrite the
+        file, see the class). A failure is not reported: the next build reads the files
+        again."""
+        crowded = len(self.appended) > max(64, self.in_order // 4)
+        if self.path is None or not (self.learned or self.damaged or crowded):
             return
         settled = time.time_ns() - SETTLING_NS
-        live = {n: v for n, v in self.learned.items()
-                if n in names and _unpack(v[0])[2] < settled}
+        listed = 0
+        live: dict[str, tuple[Packed, str]] = {}
+        for name, value in _matched(manifest.names(), sorted(self.learned.items())):
+            listed += 1
+            if value is not None and _unpack(value[0])[2] < settled:
+                live[name] = value
         try:
-            if self.damaged or self.records + len(live) > 2 * len(names) + 64:
-                data = {n: v for n, v in self.known.items()
-                        if n in names and _unpack(v[0])[2] < settled}
-                staged = folder.stage(_status_line(data), self.path)
+            if self.damaged or crowded or len(self.appended) + len(live) > max(
+                    64, self.in_order // 4) or self.records + len(live) > 2 * listed + 64:
+                over = {**self.appended, **self.learned}
+                statuses = _merged(((n, v) for n, v in self._in_order() if n not in over),
+                                   sorted(over.items()))
+                kept = ((n, v) for n, v in _matched(manifest.names(), statuses)
+                        if v is not None and _unpack(v[0])[2] < settled)
+                count = [0]
+                staged = folder.stage(_counted(_status_lines(kept), count), self.path)
                 try:
                     check_target(self.path)
                 except WriteError:
                     folder.discard([staged])
                     raise
+                self.close()
                 folder.commit([Move(staged, self.path)])
-                self.records = len(data)
+                self.records = self.in_order = count[0]
+                self.appended = {}
             elif live:
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
                              | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
@@ -854,15 +1240,64 @@ class Statuses:
         self.damaged = False
 
 
+def _matched(names: Iterable[str], pairs: Iterable[tuple[str, V]]) -> Iterator[
+        tuple[str, V | None]]:
+    """Each of ``names`` (in order) with its value in ``pairs`` (in name order), if any."""
+    pairs = iter(pairs)
+    ahead = next(pairs, None)
+    for name in names:
+        while ahead is not None and ahead[0] < name:
+            ahead = next(pairs, None)
+        if ahead is not None and ahead[0] == name:
+            yield name, ahead[1]
+        else:
+            yield name, None
+
+
+def _counted(lines: Iterable[bytes], count: list[int]) -> Iterator[bytes]:
+    for line in lines:
+        count[0] += line.count(b"\n")
+        yield line
+
+
+# A line of one status, as apport writes them in name order: read without a JSON parser.
+_ONE_STATUS = re.compile(rb'\{"((?:[^"\\]|\\.)*)":\[([0-9]+),([0-9]+),([0-9]+),([0-9]+),'
+                         rb'"([0-9a-f]{64})"\]\}\n')
+
+
+def _one_status(line: bytes) -> tuple[str, tuple[Packed, str]] | None:
+    """The name and status of a line of one status (None: another line)."""
+    found = _ONE_STATUS.fullmatch(line)
+    if found is None:
+        return None
+    name_bytes, size, mtime, ctime, inode, sha = found.groups()
+    try:
+        name = name_bytes.decode("utf-8")
+        if "\\" in name:
+            name = json.loads('"' + name + '"')
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return name, (_pack((int(size), int(mtime), int(ctime), int(inode))), sha.decode("ascii"))
+
+
 def _status(value: Any) -> tuple[Packed, str]:
     if not isinstance(value, list) or len(value) != 5 or not all(
             type(v) is int and v >= 0 for v in value[:4]):
         raise Damaged("not [size, mtime, ctime, inode, sha256]")
-    return _pack((value[0], value[1], value[2], value[3])), _sha(value[4], "a status")
+    return _pack((value[0], value[1], value[2], value[3])), _sha(value[4], "a status",
+                                                                 _STREAMED)
 
 
 def _status_line(data: Mapping[str, tuple[Packed, str]]) -> bytes:
+    """One line of statuses (those a build appends)."""
     line = json.dumps({name: [*_unpack(status), sha]
                        for name, (status, sha) in sorted(data.items())},
                       ensure_ascii=False, separators=(",", ":"))
     return (line + "\n").encode("utf-8")
+
+
+def _status_lines(pairs: Iterable[tuple[str, tuple[Packed, str]]]) -> Iterator[bytes]:
+    """Statuses in name order, one a line, in blocks."""
+    return _blocks((json.dumps({name: [*_unpack(status), sha]}, ensure_ascii=False,
+                               separators=(",", ":")) + "\n"
+                    for name, (status, sha) in pairs), trailer="")

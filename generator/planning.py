@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,7 +162,28 @@ def deal_is_gone(entry: Entry) -> bool:
         return True
 
 
-def stale(entries: Mapping[str, Entry], produced: set[str], read: set[str]) -> dict[str, Msg]:
+def stale_reason(entry: Entry, *, deal_read: bool, found: Container[str]) -> Msg | None:
+    """Why a file listed in the manifest that this build did not produce is stale (None:
+    it is not).
+
+    Args:
+        entry: its entry.
+        deal_read: whether this build read the deal it came from (a deal not in the
+            build, whose file still exists, keeps its files).
+        found: the documents found stale (a file made from one of them is stale too).
+    """
+    if isinstance(entry, DocumentEntry):
+        if deal_read:
+            return Msg("stale-no-longer-produced", {"deal": entry.deal})
+    elif entry.source in found:
+        return Msg("stale-source-stale", {"source": entry.source})
+    if deal_is_gone(entry):
+        return Msg("stale-deal-gone", {"deal": entry.deal})
+    return None
+
+
+def stale(entries: Mapping[str, Entry], produced: Container[str], read: Container[str],
+          found: dict[str, Msg] | None = None) -> dict[str, Msg]:
     """The files listed in the manifest that no deal produces any more, and why.
 
     Args:
@@ -170,19 +191,17 @@ def stale(entries: Mapping[str, Entry], produced: set[str], read: set[str]) -> d
         produced: the names this build made or found up to date.
         read: the absolute paths of the deals this build read successfully (a deal
             not in the build, whose file still exists, keeps its files).
+        found: those found stale already (others' entries): added to, and returned.
     """
-    found: dict[str, Msg] = {}
+    found = {} if found is None else found
     for name, entry in entries.items():
         if name in produced or not isinstance(entry, DocumentEntry):
             continue
-        if entry.deal_path in read:
-            found[name] = Msg("stale-no-longer-produced", {"deal": entry.deal})
-        elif deal_is_gone(entry):
-            found[name] = Msg("stale-deal-gone", {"deal": entry.deal})
+        read_it = entry.deal_path is not None and entry.deal_path in read
+        if (why := stale_reason(entry, deal_read=read_it, found=found)) is not None:
+            found[name] = why
     for name, entry in entries.items():
-        if isinstance(entry, FileEntry) and name not in produced:
-            if entry.source in found:
-                found[name] = Msg("stale-source-stale", {"source": entry.source})
-            elif deal_is_gone(entry):
-                found[name] = Msg("stale-deal-gone", {"deal": entry.deal})
+        if isinstance(entry, FileEntry) and name not in produced and (
+                why := stale_reason(entry, deal_read=False, found=found)) is not None:
+            found[name] = why
     return found
