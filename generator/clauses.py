@@ -536,14 +536,17 @@ class Reference(str):
 # its typography is computed once.
 _typography = functools.lru_cache(maxsize=4096)(typography)
 
+# A paragraph's layout: a Block when it holds no value; else its bullet and its pieces,
+# each a Run of clause text or the (bold, index) of a value in the render's _Values.
+_Layout = tuple[Block | tuple[bool, tuple[Run | tuple[bool, int], ...]], ...]
+# A rendered body's layout, by its text with the render's secret dropped: the same for
+# every deal whose values change only what is printed (most renders of a body).
+_LAYOUTS: dict[str, _Layout] = {}
 
-def _inline(text: str, values: _Values) -> list[Run]:
-    """Bold markers, tokens and typography of one paragraph's text."""
-    runs: list[Run] = []
-    # the render's secret dropped, so that typography's cache serves every render
-    text = _SECRET_TOKEN.sub(
-        lambda m: f"\ue000{m.group(2)}\ue001" if m.group(1) == values.secret else m.group(0),
-        text)
+
+def _pieces(text: str) -> list[Run | tuple[bool, int]]:
+    """Bold markers, value places and typography of one paragraph's text."""
+    pieces: list[Run | tuple[bool, int]] = []
     text = _typography(text)  # tokens stand in for values: they get spacing, never changes
     for i, chunk in enumerate(text.split("**")):
         bold = i % 2 == 1
@@ -551,18 +554,18 @@ def _inline(text: str, values: _Values) -> list[Run]:
         for match in _TOKEN.finditer(chunk):
             literal = chunk[position:match.start()]
             if literal:
-                runs.append(Run(literal, bold=bold))
-            value = values.items[int(match.group(1))]
-            runs.append(Run(value.text, bold=bold, value=value.value))
+                pieces.append(Run(literal, bold=bold))
+            pieces.append((bold, int(match.group(1))))
             position = match.end()
         if chunk[position:]:
-            runs.append(Run(chunk[position:], bold=bold))
-    return elided([r for r in runs if r.text])
+            pieces.append(Run(chunk[position:], bold=bold))
+    return pieces
 
 
-def parse_markup(text: str, values: _Values) -> list[Block]:
-    """Rendered body text -> paragraphs and bullet items."""
-    blocks: list[Block] = []
+def _layout(text: str) -> _Layout:
+    """Rendered body text (tokens without their secret) -> its paragraphs and bullet
+    items, laid out."""
+    layout: list[Block | tuple[bool, tuple[Run | tuple[bool, int], ...]]] = []
     for chunk in re.split(r"\n[ \t]*\n", text.strip()):
         items: list[tuple[bool, list[str]]] = []
         for line in chunk.split("\n"):
@@ -576,9 +579,45 @@ def parse_markup(text: str, values: _Values) -> list[Block]:
             else:
                 items.append((False, [stripped]))
         for bullet, lines in items:
-            runs = _inline(" ".join(lines), values)
+            pieces = _pieces(" ".join(lines))
+            if any(type(piece) is tuple for piece in pieces):
+                layout.append((bullet, tuple(pieces)))
+                continue
+            runs = elided(pieces)  # type: ignore[arg-type]  # runs alone
             if runs:
-                blocks.append(Block(tuple(runs), bullet=bullet))
+                layout.append(Block(tuple(runs), bullet=bullet))
+    return tuple(layout)
+
+
+def parse_markup(text: str, values: _Values) -> list[Block]:
+    """Rendered body text -> paragraphs and bullet items."""
+    # the render's secret dropped, so that the layouts' cache serves every render
+    text = _SECRET_TOKEN.sub(
+        lambda m: f"\ue000{m.group(2)}\ue001" if m.group(1) == values.secret else m.group(0),
+        text)
+    layout = _LAYOUTS.get(text)
+    if layout is None:
+        if len(_LAYOUTS) >= _RENDERED_SIZE:
+            _LAYOUTS.clear()
+        layout = _LAYOUTS[text] = _layout(text)
+    blocks: list[Block] = []
+    for item in layout:
+        if type(item) is Block:
+            blocks.append(item)
+            continue
+        bullet, pieces = item  # type: ignore[misc]
+        runs: list[Run] = []
+        for piece in pieces:
+            if type(piece) is Run:
+                runs.append(piece)
+                continue
+            bold, index = piece  # type: ignore[misc]
+            value = values.items[index]
+            if value.text:
+                runs.append(Run(value.text, bold=bold, value=value.value))
+        runs = elided(runs)
+        if runs:
+            blocks.append(Block(tuple(runs), bullet=bullet))
     return blocks
 
 

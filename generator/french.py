@@ -439,12 +439,12 @@ _OPENERS = frozenset("([{")
 _PUNCTUATED = re.compile("['«»;:!?]")
 _SPACED = re.compile("[«»;:!?]")  # the signs punctuation spaces: without them, only apostrophes
 # What every protected span holds (see _PROTECTED): a text without any of them has none.
-_PROTECTED_SIGNS = ("://", "www.", "mailto:", "@", "{", "&")
+_PROTECTED_SIGN = re.compile(r"://|www\.|mailto:|@|\{|&")
 
 
 def _protects(text: str) -> bool:
     """Whether ``text`` may hold a protected span (False: it holds none)."""
-    return any(sign in text for sign in _PROTECTED_SIGNS)
+    return _PROTECTED_SIGN.search(text) is not None
 
 
 def _is_hspace(ch: str) -> bool:
