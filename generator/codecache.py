@@ -23,6 +23,11 @@ A cache file is code, so it is used only when nobody else could have written it:
 Anything unexpected turns the cache off for the run and the source is
 compiled as without it, so documents never depend on the cache.
 ``APPORT_NO_CACHE=1`` turns it off.
+
+Plain data apport derives from a source the same way every time (a Word
+template's parts that are copied into every document, deflated) is kept
+likewise (:func:`data`), under the same checks, with what the caller expects of
+it checked too.
 """
 
 from __future__ import annotations
@@ -137,7 +142,9 @@ def _open_folder(path: Path) -> int | None:
     return fd
 
 
-def _read(fd: int, name: str) -> tuple[CodeType, Any] | None:
+def _read(fd: int, name: str) -> Any:
+    """What the file ``name`` holds, unmarshalled, or ``None`` (absent, not ours alone,
+    another key's, damaged)."""
     try:
         file = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
     except OSError:
@@ -161,15 +168,12 @@ def _read(fd: int, name: str) -> tuple[CodeType, Any] | None:
     if hashlib.sha256(payload).digest() != data[len(expected):head]:
         return None
     try:
-        entry = marshal.loads(payload)
+        return marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
         return None
-    if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], CodeType)):
-        return None
-    return entry[0], entry[1]
 
 
-def _write(fd: int, name: str, entry: tuple[CodeType, Any]) -> None:
+def _write(fd: int, name: str, entry: Any) -> None:
     try:
         payload = marshal.dumps(entry)
     except ValueError:  # something marshal cannot write: not kept
@@ -207,9 +211,45 @@ def compiled(env: Any, kind: str, source: str, name: str | None, filename: str |
     entry = key(env, kind, source, name, filename) if fd is not None else None
     if fd is not None and entry is not None:
         found = _read(fd, entry)
-        if found is not None:
-            return found
+        if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], CodeType):
+            return found[0], found[1]
     result = compile()
+    if fd is not None and entry is not None:
+        _write(fd, entry, result)
+    return result
+
+
+def data_key(kind: str, source: bytes) -> str | None:
+    """The file name of what :func:`data` derives from ``source`` (``None``: not cacheable)."""
+    compilers = _compilers()
+    if compilers is None:
+        return None
+    digest = hashlib.sha256(MAGIC + b"data\0")
+    digest.update(sys.version.encode("utf-8") + b"\0" + kind.encode("utf-8") + b"\0")
+    digest.update(compilers)
+    digest.update(source)
+    return digest.hexdigest()
+
+
+def data(kind: str, source: bytes, make: Callable[[], Any],
+         valid: Callable[[Any], bool]) -> Any:
+    """Plain data (bytes, numbers, text, tuples of them) this version of apport derives
+    from ``source``: from the cache when ``valid`` accepts what the file holds, else
+    ``make()`` and stored.
+
+    Args:
+        kind: what the data is, with anything else it depends on (a library's version).
+        source: the bytes it is derived from (or their digest).
+        make: derives it.
+        valid: whether something read from the cache has the form ``make`` returns.
+    """
+    fd = _open()
+    entry = data_key(kind, source) if fd is not None else None
+    if fd is not None and entry is not None:
+        found = _read(fd, entry)
+        if found is not None and valid(found):
+            return found
+    result = make()
     if fd is not None and entry is not None:
         _write(fd, entry, result)
     return result

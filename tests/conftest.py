@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import copy
+import gc
 import os
 import re
 import shutil
@@ -48,6 +49,18 @@ def english_messages(monkeypatch: pytest.MonkeyPatch) -> Any:
     messages.set_language(None)
     yield
     messages.set_language(None)
+
+
+@pytest.fixture(autouse=True)
+def _collector_as_it_was() -> Any:
+    """``cli.main`` turns Python's garbage collector off for the command's process and
+    freezes what it loaded as it ends: a test that calls it in this process gets both
+    undone."""
+    was = gc.isenabled()
+    yield
+    gc.unfreeze()
+    if was:
+        gc.enable()
 
 
 # The sample with no warning at all: the base most tests start from.

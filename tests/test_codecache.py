@@ -6,6 +6,8 @@ document, hiding an error, or running a file someone else could have written.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import os
 import shutil
 from pathlib import Path
@@ -243,3 +245,59 @@ def test_a_template_part_compiles_again_when_docxtpl_patches_differently(
     parts = len(documents.WordTemplate(path).compiled)
     documents.WordTemplate(path)
     assert len(compiles) == 2 * parts
+
+
+@pytest.fixture
+def deflates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the parts deflated when templates load."""
+    done: list[int] = []
+    original = documents._deflate
+
+    def counted(data, *args, **kwargs):
+        done.append(len(data))
+        return original(data, *args, **kwargs)
+
+    monkeypatch.setattr(documents, "_deflate", counted)
+    return done
+
+
+def _static(template: documents.WordTemplate) -> dict[str, tuple]:
+    return {name: (e.name, e.crc, e.size, e.data, e.method)
+            for name, e in template.static.items()}
+
+
+def test_a_templates_copied_parts_are_deflated_once_then_read_back_the_same(
+        cache, deflates, monkeypatch):
+    path = ROOT / "templates" / CONTRACT_TEMPLATE
+    first = _static(documents.WordTemplate(path))
+    assert len(deflates) == len(first) > 5  # styles, theme, fonts, settings...
+    deflates.clear()
+    assert _static(documents.WordTemplate(path)) == first
+    assert deflates == []
+    monkeypatch.setenv("APPORT_NO_CACHE", "1")
+    assert _static(documents.WordTemplate(path)) == first  # what the cache holds is exact
+    assert len(deflates) == len(first)
+
+
+@pytest.mark.parametrize("damage", ["checksum", "form"])
+def test_copied_parts_of_another_form_or_damaged_are_deflated_again(
+        cache, deflates, damage):
+    path = ROOT / "templates" / CONTRACT_TEMPLATE
+    first = _static(documents.WordTemplate(path))
+    names = tuple(first)
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    key = codecache.data_key(f"static parts, zlib {documents.zlib.ZLIB_RUNTIME_VERSION}",
+                             "\0".join((sha256, *names)).encode("utf-8"))
+    assert key is not None
+    file = cache / key
+    if damage == "checksum":
+        data = bytearray(file.read_bytes())
+        data[-1] ^= 0xFF
+        file.write_bytes(bytes(data))
+    else:  # well formed and checksummed, but not what a template's parts are
+        payload = marshal.dumps(((names[0], "crc", 0, b""),))
+        file.write_bytes(codecache.MAGIC + key.encode("ascii")
+                         + hashlib.sha256(payload).digest() + payload)
+    deflates.clear()
+    assert _static(documents.WordTemplate(path)) == first
+    assert len(deflates) == len(first)
