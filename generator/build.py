@@ -966,14 +966,9 @@ _Unchanged = tuple[Sequence[DocumentResult], Sequence[Diagnostic], str]
 def _recording(pairs: Iterable[tuple[str, Entry]],
                recorded: dict[str, dict[str, str]]) -> Iterator[tuple[str, Entry]]:
     """``pairs`` as they go by, the hash of each clause they used noted in ``recorded``
-    (per library: id@version -> sha256)."""
-    done: dict[tuple[str, int], Any] = {}  # clause sets noted (entries share them)
+    (per library: id@version -> sha256; the last entry in name order says)."""
     for name, entry in pairs:
-        if isinstance(entry, DocumentEntry) and entry.clauses and (
-                entry.kind.source, id(entry.clauses)) not in done:
-            if len(done) >= 4096:
-                done.clear()
-            done[entry.kind.source, id(entry.clauses)] = entry.clauses  # (its id its own)
+        if isinstance(entry, DocumentEntry) and entry.clauses:
             recorded.setdefault(entry.kind.source, {}).update(entry.clauses)
         yield name, entry
 

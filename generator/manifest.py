@@ -24,6 +24,11 @@ own file for a person's edit. The journal is folded into the manifest only
 when it has grown (:meth:`Manifest.save_if_due`), so a build writes in
 proportion to what it changed.
 
+Written one document a line in name order, the manifest is gone through as a
+stream by a build (:meth:`Manifest.open`, :class:`Window`), beside the deal list
+in the same order, so that a build with nothing to do keeps nothing per document
+(issue 15); one laid out otherwise (by hand, format 1) is read whole.
+
 A manifest or journal that cannot be read as exactly this (hand-edited,
 truncated, a folder in its place, ``NaN``, absurd nesting) is read as absent,
 with a warning: every file in the folder is then treated as possibly a
@@ -422,18 +427,12 @@ def _clause_tables(items: Iterable[tuple[str, Entry]]) -> dict[str, dict[str, st
     name order) used (the first entry decides when two disagree), sorted: format 2's
     table."""
     tables: dict[str, dict[str, str]] = {}
-    done: dict[tuple[str, int], Any] = {}  # clause sets gone through (shared): skipped
     for _name, entry in items:
-        if not isinstance(entry, DocumentEntry) or not entry.clauses:
-            continue
-        clauses = entry.clauses
-        if (entry.kind.source, id(clauses)) not in done:
-            if len(done) >= _TABLE:
-                done.clear()
-            done[entry.kind.source, id(clauses)] = clauses  # (kept: its id stays its own)
+        if isinstance(entry, DocumentEntry) and entry.clauses:
             table = tables.setdefault(entry.kind.source, {})
-            for key, sha in clauses.items():
-                table.setdefault(key, sha)
+            clauses = entry.clauses
+            for key in clauses.keys() - table.keys():  # (mostly none: a set operation)
+                table[key] = clauses[key]
     return {library: dict(sorted(tables[library].items())) for library in sorted(tables)}
 
 
@@ -537,7 +536,7 @@ class Manifest:
             result.entries = {}
             result.damaged = True
             result.warnings.append(_damage(path, e))
-        result.statuses = Statuses.load(out)
+        result.statuses = Statuses.load(out, whole=whole)
         # What the journal says is true even when the manifest is damaged.
         base_entries = dict(result.entries)
         try:
@@ -1087,6 +1086,7 @@ class Statuses:
         self.learned: dict[str, tuple[Packed, str]] = {}  # by this build
         self.appended: dict[str, tuple[Packed, str]] = {}  # the lines after those in order
         self.in_order = 0  # statuses in the lines in name order, one a line
+        self.after = 0  # statuses in the lines after them
         self.records = 0  # statuses in the file
         self.damaged = False
         self._file: BinaryIO | None = None
@@ -1094,7 +1094,9 @@ class Statuses:
         self._window: Window[tuple[Packed, str]] | None = None
 
     @classmethod
-    def load(cls, out: Path) -> Statuses:
+    def load(cls, out: Path, *, whole: bool = False) -> Statuses:
+        """The statuses of ``out``: those in name order kept as a stream (asked for in
+        name order, see :meth:`forget_before`), or ``whole`` read at once."""
         result = cls(out)
         assert result.path is not None
         try:
@@ -1120,11 +1122,16 @@ class Statuses:
                     for name, value in data.items():
                         result.appended[sys.intern(name)] = _status(value)
                     result.records += len(data)
+                    result.after += len(data)
                     del line, data
+            if whole and result._file is not None:
+                result.appended = {**dict(result._in_order()), **result.appended}
+                result.close()
+                result._in_order_bytes = 0
         except (Damaged, OSError, UnicodeDecodeError):
             result.close()
             result.appended = {}
-            result.in_order = result.records = result._in_order_bytes = 0
+            result.in_order = result.records = result.after = result._in_order_bytes = 0
             result.damaged = True
         return result
 
@@ -1196,7 +1203,7 @@ class Statuses:
         """Append what this build learned of the files ``manifest`` lists (or rewrite the
         file, see the class). A failure is not reported: the next build reads the files
         again."""
-        crowded = len(self.appended) > max(64, self.in_order // 4)
+        crowded = self.after > max(64, self.in_order // 4)
         if self.path is None or not (self.learned or self.damaged or crowded):
             return
         settled = time.time_ns() - SETTLING_NS
@@ -1207,7 +1214,7 @@ class Statuses:
             if value is not None and _unpack(value[0])[2] < settled:
                 live[name] = value
         try:
-            if self.damaged or crowded or len(self.appended) + len(live) > max(
+            if self.damaged or crowded or self.after + len(live) > max(
                     64, self.in_order // 4) or self.records + len(live) > 2 * listed + 64:
                 over = {**self.appended, **self.learned}
                 statuses = _merged(((n, v) for n, v in self._in_order() if n not in over),
@@ -1225,6 +1232,7 @@ class Statuses:
                 folder.commit([Move(staged, self.path)])
                 self.records = self.in_order = count[0]
                 self.appended = {}
+                self.after = 0
             elif live:
                 fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT
                              | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
@@ -1234,6 +1242,7 @@ class Statuses:
                 finally:
                     os.close(fd)
                 self.records += len(live)
+                self.after += len(live)
         except (WriteError, OSError):
             return
         self.learned = {}

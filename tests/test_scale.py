@@ -458,13 +458,21 @@ def test_pdfs_of_unchanged_documents_are_not_converted_again(deals, tmp_path, so
     log = _side_by_side_soffice(tmp_path, monkeypatch, expected=1)
     out = tmp_path / "out"
     build([deals], out, sources=sources, jobs=2, pdf=True)
+    build([deals], out, sources=sources, jobs=2, pdf=True)  # (the PDFs' statuses noted)
+    statuses = {}  # laid out as in a large folder: in name order, one a line
+    for line in (out / STATUS).read_text(encoding="utf-8").splitlines():
+        statuses.update(json.loads(line))
+    (out / STATUS).write_text("".join(json.dumps({name: statuses[name]}, separators=(
+        ",", ":")) + "\n" for name in sorted(statuses)), encoding="utf-8")
     log.write_text("")
+    read = _hashed(monkeypatch)
 
     report = build([deals], out, sources=sources, jobs=2, pdf=True)
 
     assert report.ok and log.read_text() == ""
     assert report.count("unchanged") == len(list(out.glob("*.docx"))) + len(
         list(out.glob("*.pdf")))
+    assert read == []  # neither the documents nor their PDFs read again
 
 
 # --- writes in proportion to what changed -----------------------------------------------------
