@@ -6,13 +6,14 @@ build with nothing to do never imports the validation machinery.
 
 from __future__ import annotations
 
+import array
 import bisect
 import heapq
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 DEAL_SUFFIXES = (".yaml", ".yml")
 _NUMBERS = re.compile(r"([0-9]+)")
@@ -53,10 +54,45 @@ def _unkeyed(keyed: str) -> tuple[str, str]:
     return stem, stem + rest
 
 
+class _Packed(Sequence[str]):
+    """Names in one string, found by their offsets: a name costs its characters and 4
+    bytes, not a string object and its pointer (about 75 bytes)."""
+
+    def __init__(self, names: list[str]) -> None:
+        self._text = "".join(names)
+        self._starts = array.array("I", [0])
+        end = 0
+        for name in names:
+            end += len(name)
+            self._starts.append(end)
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._text[self._starts[index]:self._starts[index + 1]]
+
+    def __iter__(self) -> Iterator[str]:
+        text, starts = self._text, self._starts
+        return (text[starts[i]:starts[i + 1]] for i in range(len(starts) - 1))
+
+
 class DealFiles:
     """The deal files found below some paths: for each folder as shown, the names of its
-    deal files, one compact string each (a list of 50,000 deals costs a string each, not
-    a ``Path`` and a pair), sorted by stem.
+    deal files, sorted by stem, then packed in one string (a list of 50,000 deals costs
+    their names, about 20 bytes a deal, not a ``Path`` and a pair).
 
     ``len()`` counts them; :meth:`by_stem` gives them in the order of their documents in
     the manifest; iterating gives ``(path, display name)`` pairs in natural order
@@ -64,7 +100,8 @@ class DealFiles:
     """
 
     def __init__(self) -> None:
-        self._folders: dict[str, list[str]] = {}  # folder as shown ("" or ending in "/")
+        # folder as shown ("" or ending in "/") -> its names (a list while they are added)
+        self._folders: dict[str, Sequence[str]] = {}
         self._sorted = True
         self._absolute: dict[str, str] = {}  # folder as shown -> its absolute path
 
@@ -76,8 +113,11 @@ class DealFiles:
         if not keyed:
             return
         names = self._folders.setdefault(shown, keyed)
-        if names is not keyed:
-            names.extend(keyed)
+        if isinstance(names, list):
+            if names is not keyed:
+                names.extend(keyed)
+        else:  # (packed already: names added after the list was looked at)
+            self._folders[shown] = [*names, *keyed]
         self._sorted = False
 
     @classmethod
@@ -92,8 +132,11 @@ class DealFiles:
 
     def _sort(self) -> None:
         if not self._sorted:
-            for names in self._folders.values():
-                names.sort()  # plain strings: no key per name kept while sorting
+            for shown, names in self._folders.items():
+                if isinstance(names, list):
+                    names.sort()  # plain strings: no key per name kept while sorting
+                    self._folders[shown] = _Packed(names)
+                    names.clear()
             self._sorted = True
 
     def has_path(self, path: str) -> bool:
@@ -123,6 +166,12 @@ class DealFiles:
         (then of the rest of the name, then of the folder): deals sharing a stem come
         one after the other."""
         self._sort()
+        if len(self._folders) == 1:  # (one folder: no merge)
+            ((shown, names),) = self._folders.items()
+            for keyed in names:
+                stem, _, rest = keyed.partition(_MARK)
+                yield stem, shown + stem + rest
+            return
         streams = [_tagged(names, order, shown)
                    for order, (shown, names) in enumerate(sorted(self._folders.items()))]
         for keyed, _order, shown in heapq.merge(*streams):
@@ -135,7 +184,7 @@ class DealFiles:
         return ((Path(display), display) for display in displays)
 
 
-def _tagged(names: list[str], order: int, shown: str) -> Iterator[tuple[str, int, str]]:
+def _tagged(names: Iterable[str], order: int, shown: str) -> Iterator[tuple[str, int, str]]:
     return ((keyed, order, shown) for keyed in names)
 
 
