@@ -542,6 +542,10 @@ _Layout = tuple[Block | tuple[bool, tuple[Run | tuple[bool, int], ...]], ...]
 # A rendered body's layout, by its text with the render's secret dropped: the same for
 # every deal whose values change only what is printed (most renders of a body).
 _LAYOUTS: dict[str, _Layout] = {}
+# Characters of the texts _LAYOUTS may hold: a body may print 100,000 (MAX_OUTPUT), so a
+# count of entries alone would let a library's bodies fill a worker's memory budget.
+_LAYOUTS_CHARS = 4_000_000
+_layouts_chars = 0  # held now
 
 
 def _pieces(text: str) -> list[Run | tuple[bool, int]]:
@@ -597,9 +601,13 @@ def parse_markup(text: str, values: _Values) -> list[Block]:
         text)
     layout = _LAYOUTS.get(text)
     if layout is None:
-        if len(_LAYOUTS) >= _RENDERED_SIZE:
+        global _layouts_chars
+        layout = _layout(text)
+        if len(_LAYOUTS) >= _RENDERED_SIZE or _layouts_chars + len(text) > _LAYOUTS_CHARS:
             _LAYOUTS.clear()
-        layout = _LAYOUTS[text] = _layout(text)
+            _layouts_chars = 0
+        _LAYOUTS[text] = layout
+        _layouts_chars += len(text)
     blocks: list[Block] = []
     for item in layout:
         if type(item) is Block:

@@ -124,3 +124,19 @@ def test_a_condition_is_decided_once_per_distinct_facts(tmp_path: Path,
     assert included(20, False, "Chloé") == ["a"]
     assert included(10.5, True, "Chloé") == ["a", "b"]  # 10.5 is not the 10 of the keys
     assert evaluated == ["a", "b", "a", "b", "a"]
+
+
+def test_the_layouts_kept_are_bounded_in_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a body may print 100,000 characters: the layouts kept by their text are bounded by
+    # what they hold, not only by their number, or a library's bodies would fill a worker
+    from generator import clauses
+
+    monkeypatch.setattr(clauses, "_LAYOUTS", {})
+    monkeypatch.setattr(clauses, "_layouts_chars", 0)
+    values = clauses._Values()
+    for i in range(200):  # 10 million characters of distinct bodies
+        blocks = clauses.parse_markup(f"{i} " + "x" * 50_000, values)
+        assert blocks[0].text == f"{i} " + "x" * 50_000
+    held = sum(map(len, clauses._LAYOUTS))
+    assert 0 < held <= clauses._LAYOUTS_CHARS
+    assert held == clauses._layouts_chars
