@@ -46,7 +46,16 @@ from .errors import ClauseError
 from .french import typography
 from .messages import Msg
 from .resources import CLAUSE_SUFFIX
-from .sandbox import MAX_OUTPUT, TIME_LIMIT, Budget, Sandbox, Timeout, check_value, time_limit
+from .sandbox import (
+    _DICT_ATTRIBUTES,
+    MAX_OUTPUT,
+    TIME_LIMIT,
+    Budget,
+    Sandbox,
+    Timeout,
+    check_value,
+    time_limit,
+)
 from .text import Block, Run, elided
 from .workers import doing
 
@@ -771,6 +780,8 @@ def _attribute(value: Any, name: str) -> Any:
     refuses is not followed (the render says why)."""
     if name.startswith("_"):
         raise _Uncacheable
+    if type(value) is dict and name not in _DICT_ATTRIBUTES:
+        return value[name]  # as the sandbox reads it, without raising an AttributeError first
     try:
         return getattr(value, name)
     except AttributeError:

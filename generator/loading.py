@@ -1,7 +1,8 @@
 """YAML text -> plain data that remembers where every key and value was.
 
-PyYAML's composer gives nodes that carry their line and column; we build
-plain data from those nodes ourselves instead of letting PyYAML construct
+PyYAML's parser (libyaml's, or PyYAML's own as the reference) gives events
+that carry their line and column; we build plain data from those events
+ourselves, in one pass, instead of letting PyYAML compose nodes and construct
 Python objects, which lets us:
 
 * keep every scalar as the text the user wrote (``name: yes`` stays

@@ -322,3 +322,24 @@ def test_the_status_file_is_read_as_it_comes_and_rewritten_in_order(one, tmp_pat
     read.clear()
     assert build([deals], out, sources=sources, jobs=1, list_unchanged=False).ok
     assert read == []
+
+
+def test_the_journal_is_gone_through_over_the_manifest(one, tmp_path, sources):
+    """Entries the journal set or dropped since the manifest was last written come in the
+    stream at their place: a build after changes and a prune finds everything up to date,
+    as the whole manifest with its journal says."""
+    deals, out = fabricate(one, TRICKY[:8], tmp_path / "journal")
+    text = (deals / "a.b.yaml").read_text(encoding="utf-8")
+    os.unlink(deals / "a.b.yaml")
+    (deals / "a.b.yaml").write_text(text.replace("rate: 15", "rate: 14"), encoding="utf-8")
+    os.unlink(deals / "a-b.yaml")
+    changed = build([deals], out, sources=sources, jobs=1, list_unchanged=False, prune=True)
+    assert changed.count("built") >= 1 and changed.count("pruned") == 3
+    assert (out / manifest.JOURNAL).exists()  # set and dropped, not folded in yet
+
+    with Manifest.open(out) as streamed:
+        gone_through = dict(streamed.effective())
+    assert gone_through == Manifest.load(out).entries
+    assert not any(name.startswith("a-b.") for name in gone_through)
+    report = build([deals], out, sources=sources, jobs=1, list_unchanged=False)
+    assert report.ok and report.count("unchanged") == 3 * 7 and not report.documents
