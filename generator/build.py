@@ -29,7 +29,7 @@ import hashlib
 import itertools
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,7 @@ from .manifest import (
 )
 from .messages import Msg, params_from_json, params_to_json
 from .planning import Inputs, Status, assess, name_limit, stale, stale_reason, too_long
+from .records import record
 from .resources import (
     CLIENT_SUBDIR,
     CLIENT_TEMPLATE,
@@ -95,7 +96,7 @@ KIND_SOURCES = {"contrat": ("", CONTRACT_TEMPLATE), "offre": (OFFER_SUBDIR, OFFE
 # --- the pieces a build needs, loaded once per process --------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Sources:
     """Where the clause library and the templates are read from."""
 
@@ -111,7 +112,7 @@ class Sources:
         return cls(folder, Path(templates) if templates else its_templates or templates_dir())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Kit:
     """The loaded libraries and compiled templates of one process."""
 
@@ -192,7 +193,7 @@ def load_kit(sources: Sources) -> Kit:
 # --- results ------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class DocumentResult:
     """What happened to one output file."""
 
@@ -205,7 +206,7 @@ class DocumentResult:
     redline: str | None = None  # the tracked-changes file written beside it, if any
 
 
-@dataclass
+@record
 class BuildReport:
     """The outcome of :func:`build`: every file, every failure, every diagnostic."""
 
@@ -287,7 +288,7 @@ def _source_hashes(sources: Sources) -> dict[str, tuple[str | None, str | None]]
             for kind, (sub, name) in KIND_SOURCES.items()}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Job:
     """One document to consider: its inputs, and what the manifest says of it."""
 
@@ -424,7 +425,7 @@ def _render(job: Job, kit: Kit) -> tuple[bytes, Job]:
 
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _DealTask:
     """One deal to validate, plan and render (in a worker or in process)."""
 
@@ -444,7 +445,7 @@ class _DealTask:
     final: bool = False  # the contracts are the copies to sign (--final)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Staged:
     """A file written into the staging folder, to move into place with its deal's others."""
 
@@ -454,7 +455,7 @@ class _Staged:
     keep: bool  # a person's version is there: keep it aside first (--force)
 
 
-@dataclass(slots=True)  # one per deal until the build ends
+@record(slots=True)  # one per deal until the build ends
 class _DealResult:
     """What became of one deal: its diagnostics, documents, staged files and entries."""
 
@@ -812,7 +813,7 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
 _SUFFIXES = tuple(sorted([f"{kind.value}.docx" for kind in ALL_KINDS] + ["contrat.redline.docx"]))
 
 
-@dataclass
+@record
 class _Plan:
     """What looking at every deal found: the deals to build, and what is told of the
     others (nothing kept per deal found up to date, unless listed)."""

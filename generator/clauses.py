@@ -27,7 +27,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +45,7 @@ from . import codecache, french
 from .errors import ClauseError
 from .french import typography
 from .messages import Msg
+from .records import record
 from .resources import CLAUSE_SUFFIX
 from .sandbox import (
     _DICT_ATTRIBUTES,
@@ -106,7 +107,7 @@ _ENV = sandbox()
 # --- the library -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Clause:
     """One clause file, parsed and compiled."""
 
@@ -329,7 +330,7 @@ def _reads(template_ast: nodes.Template) -> tuple[Any, ...] | None:
     return tuple(sorted(reads, key=repr))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Library:
     """Every clause of a folder, in file-name order."""
 
@@ -372,7 +373,7 @@ def load_library(folder: str | Path) -> Library:
 # --- selection and rendering ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Article:
     number: int
     id: str
@@ -384,7 +385,7 @@ class Article:
         return f"Article {self.number}\u00a0– {self.title}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Decision:
     """Why a clause is in or out of a document (for the jurist's annex).
 
@@ -407,7 +408,7 @@ class Decision:
         return Msg("clause-condition", {"when": self.why, "facts": shown})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rendered:
     articles: tuple[Article, ...]
     decisions: tuple[Decision, ...]

@@ -9,7 +9,6 @@ deal, and what the document was built from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .clauses import Clause, Decision, Library, Rendered, render
@@ -17,6 +16,7 @@ from .diagnostics import Diagnostic
 from .documents import WordTemplate, block_context, rich
 from .french import typography
 from .model import Deal
+from .records import record
 from .resources import tool_version
 from .terms import Terms, derive, facts
 from .text import Block, Run, paragraph, value
@@ -24,7 +24,7 @@ from .text import Block, Run, paragraph, value
 TOOL = "apport"
 FINAL_SUBJECT = "Contrat à signer"
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BuiltDocument:
     """One Word document, in memory, with what it was built from."""
 

@@ -8,7 +8,7 @@ reported at once, each located at its line and column.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +19,10 @@ from .diagnostics import DealError, Diagnostic
 from .finding import DEAL_SUFFIXES, find_deal_files  # noqa: F401 - part of this API
 from .loading import LoadedDeal, load_bytes, load_file
 from .model import _FORBIDDEN, Deal, field_names, ignore_terms_without_commission, message_of
+from .records import record
 
 
-@dataclass
+@record
 class CheckedDeal:
     """The outcome of reading one deal file.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal
 
 from .errors import (  # noqa: F401 - the error tree used to live here
@@ -23,11 +23,12 @@ from .errors import (  # noqa: F401 - the error tree used to live here
     Worded,
     printable,
 )
+from .records import record
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Diagnostic(Worded):
     """One problem, located in a file.
 

@@ -27,7 +27,6 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.parsers.expat import ErrorString, ExpatError, ParserCreate
@@ -38,6 +37,7 @@ from jinja2.sandbox import SecurityError
 from . import codecache
 from .errors import TemplateError
 from .french import NBHY, ORDINAL_SUFFIX
+from .records import record
 from .sandbox import DOCUMENT_OUTPUT, DOCUMENT_TIME_LIMIT, Sandbox, Timeout
 from .text import Block, Run
 from .workers import doing
@@ -129,7 +129,7 @@ _ENV = _environment()
 # --- a tiny deterministic zip writer ----------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Entry:
     name: bytes
     crc: int

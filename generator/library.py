@@ -13,7 +13,6 @@ import copy
 import functools
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from .clauses import Library, load_library, render
 from .errors import ApportError, ClauseError, OutputError
 from .messages import Msg, params_to_json
 from .messages import render as render_message
+from .records import record
 from .resources import CLIENT_SUBDIR, OFFER_SUBDIR, clauses_dir
 
 # A valid deal (as the loader would give it: text values) that every
@@ -150,7 +150,7 @@ def _text_problems(rendered: Any, folder: str) -> list[ApportError]:
     return problems
 
 
-@dataclass
+@record
 class Problem:
     """One problem of a library, found in ``count`` of the ``total`` combinations rendered."""
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -42,6 +42,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .diagnostics import DealError, Diagnostic
 from .messages import Msg
+from .records import record
 
 MAX_BYTES = 256 * 1024
 MAX_DEPTH = 32
@@ -57,7 +58,7 @@ Path_ = tuple[str | int, ...]
 Position = tuple[int, int]
 
 
-@dataclass
+@record
 class LoadedDeal:
     """A deal file's data, with the position of every key and value.
 
@@ -112,7 +113,7 @@ class _Frame:
         self.first_line: dict[str, int] = {}
 
 
-@dataclass
+@record
 class _Document:
     """A document read by :func:`_read`."""
 

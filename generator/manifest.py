@@ -49,13 +49,14 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import field, fields, replace
 from json.decoder import scanstring as _scan_string  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any, BinaryIO, Generic, TypeVar
 
 from .diagnostics import Diagnostic
 from .messages import known, params_from_json
+from .records import record
 from .writing import (
     FILE_MODE,
     Move,
@@ -107,7 +108,7 @@ class Derived(enum.StrEnum):
 Warning = tuple[int, int, str, str, str, str]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class DocumentEntry:
     """A document rendered from a deal, and everything it was rendered from."""
 
@@ -127,7 +128,7 @@ class DocumentEntry:
     previous_sha256: str | None = None  # what it replaced, until the move is known done
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class FileEntry:
     """A file made from a document (a redline, a PDF, an email)."""
 
@@ -484,7 +485,7 @@ def _read_regular(path: Path) -> str | None:
         raise Damaged(getattr(e, "strerror", None) or str(e)) from None
 
 
-@dataclass
+@record
 class Manifest:
     """The entries of an output folder: its manifest with its journal played over it.
 

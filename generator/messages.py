@@ -29,10 +29,12 @@ import os
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from .records import record
 
 LANGUAGES = ("en", "fr")
 DEFAULT = "en"
@@ -41,7 +43,7 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 _current: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Msg:
     """A code with its parameters: a message not yet put into words."""
 

@@ -16,11 +16,11 @@ from __future__ import annotations
 import enum
 import os
 from collections.abc import Container, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from .manifest import DocumentEntry, Entry, FileEntry, Kind
 from .messages import Msg
+from .records import record
 
 
 class Status(enum.StrEnum):
@@ -35,7 +35,7 @@ class Status(enum.StrEnum):
     PRUNED = "pruned"  # stale, and removed by --prune
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Inputs:
     """What a document would be built from now.
 

@@ -66,7 +66,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from difflib import SequenceMatcher
 from typing import Literal
 
@@ -74,6 +74,7 @@ from lxml import etree
 
 from .documents import MAIN_PART, XML_DECLARATION, _entry, _zip
 from .errors import RedlineError
+from .records import record
 
 __all__ = [
     "Change",
@@ -140,7 +141,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
 # --- reading and writing packages -------------------------------------------------------
 
 
-@dataclass
+@record
 class _Package:
     """A .docx as its ordered parts, with the main part parsed."""
 
@@ -250,7 +251,7 @@ def _style(p: etree._Element) -> str:
     return style.get(_w("val"), "") if style is not None else ""
 
 
-@dataclass
+@record
 class _Flat:
     """A paragraph as a sequence of atoms: one per character, one per other run element.
 
@@ -435,7 +436,7 @@ def _similarity(a: list[str], b: list[str]) -> float:
 # --- blocks and their alignment --------------------------------------------------------------
 
 
-@dataclass
+@record
 class _Block:
     """A paragraph, a table, a table row or another block element, as aligned.
 
@@ -880,7 +881,7 @@ def redline(old: Source, new: Source, *, author: str = "apport", old_name: str |
     return after.to_bytes()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Change:
     """One paragraph (or table row) whose text differs between two documents.
 

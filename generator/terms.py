@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from .figures import (  # noqa: F401 - the figures are part of the terms
     yearly_commission_incl_vat,
 )
 from .model import Deal, Party
+from .records import record
 from .text import Run, value
 
 DRAFT_NOTICE = "Projet – à faire relire par un juriste"
@@ -65,7 +66,7 @@ LEGAL_FORMS = {
 # --- the terms handed to clauses and templates --------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PartyTerms:
     """A signatory, formatted. ``identity`` is the parties-block paragraph."""
 
@@ -134,7 +135,7 @@ def _party(party: Party) -> PartyTerms:
     )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class CommissionTerms:
     """The commission, formatted. ``rate`` is figures then words."""
 
@@ -165,7 +166,7 @@ class CommissionTerms:
     das2_expected: bool = False  # the estimate is above the DAS2 threshold
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DurationTerms:
     one_shot: bool
     recurring: bool
@@ -184,14 +185,14 @@ class DurationTerms:
     trial_length: str  # the longest a « Contrat d'essai » may last
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LiabilityTerms:
     cap: str
     amount: str | None
     floor: str  # the commissions cap is never below this sum
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ObligationTerms:
     """Durations the contract fixes whatever the deal (printed from here only)."""
 
@@ -201,7 +202,7 @@ class ObligationTerms:
     amicable: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ClientTerms:
     name: str | None  # None in the offer when the client must not be named
     activity: str | None
@@ -210,7 +211,7 @@ class ClientTerms:
     named_in_offer: bool
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SignatureTerms:
     place: str
     date: str | None
@@ -220,7 +221,7 @@ class SignatureTerms:
     closing: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExampleRow:
     """One line of the worked example."""
 
@@ -230,7 +231,7 @@ class ExampleRow:
     kept: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ExampleTerms:
     """The worked example of the offer sheet (and of the contract's annex).
 
@@ -251,7 +252,7 @@ class ExampleTerms:
     kept_after_vat: str | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Terms:
     """Everything a clause or a template may print about a deal."""
 

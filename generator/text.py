@@ -9,12 +9,13 @@ runs into Word runs; plain-text outputs join them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from .french import elide_before
+from .records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Run:
     """A piece of text in one paragraph."""
 
@@ -23,7 +24,7 @@ class Run:
     value: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Block:
     """A paragraph, or a bullet item when ``bullet`` is true."""
 

@@ -36,7 +36,7 @@ import os
 import re
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -52,6 +52,7 @@ from .diagnostics import Diagnostic
 from .errors import ApportError, OutputError, WizardError
 from .messages import Msg, render
 from .model import Deal, message_of, model_of
+from .records import record
 
 __all__ = [
     "Choice",
@@ -97,7 +98,7 @@ def said(code: str, **params: Any) -> str:
 # --- what the front end sees ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Choice:
     """One allowed value of a field, with its French label."""
 
@@ -105,7 +106,7 @@ class Choice:
     label: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Question:
     """One question put to the user.
 
@@ -153,7 +154,7 @@ Say = Callable[[str], None]
 _NO_DEFAULT: Any = object()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Field:
     path: str
     prompt: str

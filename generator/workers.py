@@ -38,10 +38,10 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .messages import Msg
+from .records import record
 
 if TYPE_CHECKING:
     from .diagnostics import Diagnostic
@@ -57,7 +57,7 @@ _SLOT_SIZE = 1024  # bytes of the shared note saying what a worker is doing
 _GC_YOUNG = 10_000  # allocations between two collections of a worker's young objects
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """The budgets of one task."""
 
@@ -66,7 +66,7 @@ class Limits:
     wall_seconds: float = WALL_SECONDS
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Stopped(Generic[T]):
     """A task its worker could not finish.
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError, OutputError
+from .records import record
 from .resources import clauses_dir, guide_file, samples_dir, schema_file, templates_dir
 
 CONFIG = "apport.toml"
@@ -60,7 +60,7 @@ Chaque contrat est un projet : faites-le relire par un juriste avant signature.
 """
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Workspace:
     """A workspace's root and its configured folders (absolute paths)."""
 

@@ -35,7 +35,6 @@ import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -43,6 +42,7 @@ from typing import Any
 from .diagnostics import printable
 from .errors import OutputError
 from .messages import Msg, render
+from .records import record
 
 STAGING = ".apport-staging"  # inside an output folder; output names all end in a suffix
 LOCK = ".apport.lock"
@@ -308,7 +308,7 @@ def kept_name(path: Path) -> Path:
 # --- the output folder ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Move:
     """One staged file to put in place; ``keep`` copies the current one aside first."""
 

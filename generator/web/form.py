@@ -11,7 +11,7 @@ written by :func:`generator.wizard.deal_to_yaml`; the problems are those of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,11 +19,12 @@ from typing import Any
 
 from .. import wizard
 from ..diagnostics import Diagnostic
+from ..records import record
 
 BOOL_LABELS = {"true": "Oui", "false": "Non"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FieldView:
     """One field as the page shows it."""
 
@@ -41,7 +42,7 @@ class FieldView:
         return "f-" + self.path.replace(".", "-")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SectionView:
     key: str
     title: str
@@ -53,7 +54,7 @@ class SectionView:
         return any(f.relevant for f in self.fields)
 
 
-@dataclass
+@record
 class Reading:
     """What a filled form stands for."""
 

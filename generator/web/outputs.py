@@ -11,13 +11,13 @@ file written), in a worker process under the build's budgets, and shown by
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import build as building
 from ..build import Sources, load_kit
 from ..deals import CheckedDeal
+from ..records import record
 from . import preview
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def kinds() -> tuple[str, ...]:
     return tuple(building.KINDS)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Built:
     """A Word document of a deal."""
 

@@ -20,10 +20,12 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
+
+from ..records import record
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -51,7 +53,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-@dataclass
+@record
 class Guard:
     """The token and the port (known once the socket is bound: ``--port 0``)."""
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..finding import DEAL_SUFFIXES
+from ..records import record
 from ..workspace import Workspace
 
 MAX_NAME = 100
@@ -42,7 +42,7 @@ def etag(data: bytes) -> str:
     return '"' + hashlib.sha256(data).hexdigest() + '"'
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Deals:
     """The deal files of one workspace."""
 
