@@ -560,15 +560,20 @@ class Manifest:
         base.close()
         over, dropped = self.entries, self.dropped
         self.dropped = set()
+        # (``trouble.cause`` is not raised again here: that would tie it and this frame in
+        # a cycle, and the first pass's frames with them, which the command, running
+        # without the cyclic collector, would keep to the end)
+        entries: dict[str, Entry] = {}
         note = None
-        try:
-            if not isinstance(trouble.cause, _OtherLayout):
-                raise trouble.cause
-            entries, self.manifest_bytes = _read_whole(base.path)
-        except Damaged as e:
-            entries = {}
+        if isinstance(trouble.cause, Damaged):
+            note = _damage(base.path, trouble.cause)
+        else:
+            try:
+                entries, self.manifest_bytes = _read_whole(base.path)
+            except Damaged as e:
+                note = _damage(base.path, e)
+        if note is not None:
             self.damaged = True
-            note = _damage(base.path, e)
             self.warnings.insert(0, note)
         for name in dropped:
             entries.pop(name, None)
