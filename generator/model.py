@@ -11,9 +11,13 @@ control characters) live here; rules that relate several fields live in
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import importlib
 import re
-from collections.abc import Mapping
+import sys
+import types
+from collections.abc import Iterator, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -27,11 +31,42 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
-from stdnum import exceptions as stdnum_errors
-from stdnum.fr import siret as stdnum_siret
-from stdnum.fr import tva as stdnum_tva
 
 from .messages import Msg
+
+
+class _OnFirstUse(types.ModuleType):
+    """A stand-in for a standard module: the module is imported when one of its names
+    is first read through the stand-in."""
+
+    def __getattr__(self, name: str) -> Any:
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+@contextlib.contextmanager
+def _on_first_use(*names: str) -> Iterator[None]:
+    """Imports in this block that import one of ``names`` (not imported yet) get a
+    stand-in (:class:`_OnFirstUse`); other code importing them after gets the module."""
+    stand_ins = {name: _OnFirstUse(name) for name in names if name not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        yield
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+# python-stdnum's utility module imports pydoc and ssl (with socket and the SSL library)
+# at its top for what apport never calls (a module's description, online registry
+# checks): 47 M instructions, about 3 % of a one-deal build's start-up. They are imported
+# if stdnum ever reads them (see benchmarks/README.md).
+with _on_first_use("pydoc", "ssl"):
+    from stdnum import exceptions as stdnum_errors
+    from stdnum.fr import siret as stdnum_siret
+    from stdnum.fr import tva as stdnum_tva
 
 MAX_TEXT = 2000
 MAX_MESSAGE = 10000

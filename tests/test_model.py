@@ -506,3 +506,28 @@ def test_rate_zero_keeps_role_and_parties_required():
 
 def test_a_non_zero_rate_keeps_the_terms_checked():
     assert error_at({"commission.rate": "0.01", "commission.base": "weird"}, "commission.base")
+
+
+_STDNUM_IMPORTS = r"""
+import sys
+import generator.model
+print("ssl" in sys.modules, "pydoc" in sys.modules)
+import stdnum.util
+from stdnum.fr import siret
+name = stdnum.util.get_module_name(siret)  # stdnum reads pydoc: imported then
+import ssl
+print(name, stdnum.util.ssl.create_default_context is ssl.create_default_context,
+      sys.modules["ssl"] is ssl, "pydoc" in sys.modules)
+"""
+
+
+def test_stdnum_brings_no_pydoc_or_ssl_until_it_reads_them() -> None:
+    """python-stdnum's pydoc and ssl imports (3 % of a one-deal build's start) wait for
+    stdnum to read them; then they are the standard modules themselves."""
+    import subprocess
+    import sys
+
+    lines = subprocess.run([sys.executable, "-c", _STDNUM_IMPORTS], capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    assert lines[0] == "False False"
+    assert lines[1].startswith("SIRET (") and lines[1].endswith(" True True True")

@@ -248,3 +248,23 @@ def test_build_warns_when_a_clause_changed_without_its_version(in_tmp, monkeypat
                              clause.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE),
                       encoding="utf-8")
     assert "warning:" not in run("build").output
+
+
+_TOML_IMPORTED = r"""
+import sys
+import generator.build, generator.cli
+from generator.workspace import find_workspace
+found = find_workspace(sys.argv[1])
+print(found is not None, "tomllib" in sys.modules)
+"""
+
+
+def test_tomllib_is_read_only_where_there_is_a_workspace(in_tmp) -> None:
+    """A build outside a workspace does not import tomllib (1.5 ms of its start)."""
+    outside = subprocess.run([sys.executable, "-c", _TOML_IMPORTED, str(in_tmp)],
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert outside == ["False", "False"]
+    assert run("init", "ws").exit_code == 0
+    inside = subprocess.run([sys.executable, "-c", _TOML_IMPORTED, str(in_tmp / "ws")],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert inside == ["True", "True"]
