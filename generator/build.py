@@ -53,7 +53,16 @@ from .manifest import (
     settled,
 )
 from .messages import Msg, params_from_json, params_to_json
-from .planning import Inputs, Status, assess, name_limit, stale, stale_reason, too_long
+from .planning import (
+    Inputs,
+    Status,
+    assess,
+    name_limit,
+    not_utf8,
+    stale,
+    stale_reason,
+    too_long,
+)
 from .records import record
 from .resources import (
     CLIENT_SUBDIR,
@@ -497,6 +506,9 @@ def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
     if long is not None:
         result.failure = Diagnostic(checked.file, 0, 0, "", "error", "build-name-too-long",
                                     {"document": long, "limit": task.name_limit})
+        return result
+    if not_utf8(tuple(job.name for job in jobs)) is not None:
+        result.failure = Diagnostic(checked.file, 0, 0, "", "error", "build-name-not-utf8")
         return result
     result.deal_path = os.path.abspath(task.path)
     out = Path(task.out)

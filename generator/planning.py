@@ -150,6 +150,17 @@ def too_long(names: tuple[str, ...], limit: int) -> str | None:
     return None
 
 
+def not_utf8(names: tuple[str, ...]) -> str | None:
+    """The first of ``names`` that is not UTF-8 text (a file name whose bytes are not, as
+    the system gives it): the manifest and its journal, in UTF-8, cannot record it."""
+    for name in names:
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return name
+    return None
+
+
 # --- stale outputs -----------------------------------------------------------------------------
 
 

@@ -425,3 +425,29 @@ def test_a_deal_file_name_with_control_characters_prints_on_one_line(work: Path)
     for line in result.stdout.splitlines():
         assert line.startswith("built "), line
     assert "\x1b" not in result.output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names are bytes on POSIX systems only")
+def test_a_deal_file_name_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path):
+    """A name in another encoding (Latin-1 ``été.yaml``, as an old archive unpacks it)
+    reaches Python with surrogates, which the manifest, UTF-8, cannot record: the deal
+    is refused, located; the others are built and nothing is written under that name."""
+    deals = tmp_path / "deals"
+    deals.mkdir()
+    shutil.copy(JULIE, deals / "a.yaml")
+    try:
+        odd = os.open(os.path.join(os.fsencode(deals), b"\xe9t\xe9.yaml"),
+                      os.O_WRONLY | os.O_CREAT, 0o644)
+    except OSError:
+        pytest.skip("this file system takes UTF-8 names only")
+    with os.fdopen(odd, "wb") as file:
+        file.write(JULIE.read_bytes())
+
+    for _ in range(2):  # and again, over what the first build recorded
+        done = real_apport("build", "deals", "-o", "out", "-j", "1", cwd=tmp_path)
+        assert done.returncode == 1, done.stderr
+        assert "the file name is not UTF-8 text" in done.stderr, done.stderr
+        assert "1 failed" in done.stderr
+    assert sorted(name for name in os.listdir(tmp_path / "out")
+                  if not name.startswith(".")) == [f"a.{kind}.docx"
+                                                   for kind in ("client", "contrat", "offre")]
