@@ -347,6 +347,11 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
     """
     if not isinstance(data, dict):
         raise Damaged(f"{name}: an entry is not an object")
+    if not name or name in (".", "..") or "\0" in name or os.sep in name or (
+            os.altsep is not None and os.altsep in name):
+        # (the file would be outside the folder, or the folder itself: --prune removes
+        # what the manifest says apport wrote)
+        raise Damaged("a name is not that of a file of the folder")
     shared = shared or _Shared()
     deal = _held(_text(data.get("deal"), f"{name}: deal"), shared)
     tool = sys.intern(_text(data.get("tool"), f"{name}: tool"))  # (one: the same for all)

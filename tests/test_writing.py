@@ -446,6 +446,30 @@ def test_a_damaged_manifest_reads_as_absent_with_a_warning(work: Path, how: str)
     assert not Manifest.load(work / "out").warnings  # rewritten whole
 
 
+@pytest.mark.parametrize("name", ["../victim.docx", "sub/../../victim.docx", "..", ""])
+def test_a_manifest_naming_a_file_outside_its_folder_reads_as_damaged(work: Path,
+                                                                     name: str) -> None:
+    """--prune removes the stale files whose bytes are the ones the manifest says apport
+    wrote: a name that leads out of the folder is not one apport writes."""
+    assert apport("build", "deals", "-o", "out", cwd=work).exit_code == 0
+    victim = work / "victim.docx"
+    victim.write_bytes(b"a person's file beside the output folder")
+    manifest = work / "out" / MANIFEST
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    entry = dict(next(iter(data["documents"].values())))
+    entry.update(sha256=hashlib.sha256(victim.read_bytes()).hexdigest(),
+                 deal="deals/gone.yaml", deal_path=str(work / "deals" / "gone.yaml"))
+    data["documents"][name] = entry
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+
+    result = apport("build", "deals", "-o", "out", "--prune", cwd=work)
+
+    assert victim.exists()
+    assert f"out/{MANIFEST}: warning: the manifest is damaged" in result.stderr
+    assert "removed" not in result.output
+    assert not Manifest.load(work / "out").warnings  # rewritten whole
+
+
 def test_a_folder_named_like_the_manifest_is_a_located_error(work: Path) -> None:
     (work / "out" / MANIFEST).mkdir(parents=True)
 
