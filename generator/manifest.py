@@ -1291,8 +1291,8 @@ def _counted(lines: Iterable[bytes], count: list[int]) -> Iterator[bytes]:
 
 
 # A line of one status, as apport writes them in name order: read without a JSON parser.
-_ONE_STATUS = re.compile(rb'\{"((?:[^"\\]|\\.)*)":\[([0-9]+),([0-9]+),([0-9]+),([0-9]+),'
-                         rb'"([0-9a-f]{64})"\]\}\n')
+_ONE_STATUS = re.compile(rb'\{"((?:[^"\\]|\\.)*)":\[([0-9]+),(-?[0-9]+),(-?[0-9]+),([0-9]+),'
+                         rb'"([0-9a-f]{64})"\]\}\n')  # (times before 1970 are negative)
 
 
 def _one_status(line: bytes) -> tuple[str, tuple[Packed, str]] | None:
@@ -1312,7 +1312,7 @@ def _one_status(line: bytes) -> tuple[str, tuple[Packed, str]] | None:
 
 def _status(value: Any) -> tuple[Packed, str]:
     if not isinstance(value, list) or len(value) != 5 or not all(
-            type(v) is int and v >= 0 for v in value[:4]):
+            type(v) is int for v in value[:4]) or value[0] < 0 or value[3] < 0:
         raise Damaged("not [size, mtime, ctime, inode, sha256]")
     return _pack((value[0], value[1], value[2], value[3])), _sha(value[4], "a status",
                                                                  _STREAMED)

@@ -350,6 +350,32 @@ def test_a_status_is_recorded_once_the_file_settled(deals, tmp_path, sources, mo
     assert read == []
 
 
+@pytest.mark.parametrize("layout", ["appended", "in name order"])
+def test_a_document_dated_before_1970_keeps_its_status(deals, tmp_path, sources, monkeypatch,
+                                                       layout):
+    """Times before 1970 are negative: such a status is kept, read back, and no more
+    makes the whole file unreadable (then every file was read and the file rewritten at
+    every build with nothing to do)."""
+    out = tmp_path / "out"
+    build([deals], out, sources=sources, jobs=1)
+    old = -10 * 365 * 86_400 * 10**9
+    os.utime(next(out.glob("*.offre.docx")), ns=(old, old))
+    build([deals], out, sources=sources, jobs=1)  # its status learned
+    status = out / STATUS
+    lines = status.read_text(encoding="utf-8").splitlines()
+    if layout == "in name order":
+        statuses = {k: v for line in lines for k, v in json.loads(line).items()}
+        status.write_text("".join(json.dumps({k: statuses[k]}, separators=(",", ":")) + "\n"
+                                  for k in sorted(statuses)), encoding="utf-8")
+    before = status.read_bytes()
+    assert b",-" in before
+
+    read = _hashed(monkeypatch)
+    assert build([deals], out, sources=sources, jobs=1).ok
+    assert read == []
+    assert status.read_bytes() == before
+
+
 def test_the_statuses_are_kept_apart_from_the_manifest_and_read_as_a_shortcut_only(
         deals, tmp_path, sources, monkeypatch):
     out = tmp_path / "out"
