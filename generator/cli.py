@@ -704,10 +704,11 @@ def _leave_now(code: object) -> None:
     interpreter's teardown: freeing every module and object one by one, 15 ms of a
     one-deal build's 300 (see benchmarks/README.md), for nothing to save. Only when
     nothing can be lost: the status is a number, the process's own output is flushed,
-    no other thread and no worker process runs; the ``atexit`` handlers run as at any
-    exit (temporary folders, locks, logging); no file is open for writing (what a file
-    object still buffers is written by the teardown: none is left, the guarded writer
-    and the manifest close theirs). Otherwise it returns and Python exits as usual.
+    no profiler or tracer is set, no other thread and no worker process runs; the
+    ``atexit`` handlers run as at any exit (temporary folders, locks, logging); no file
+    is open for writing (what a file object still buffers is written by the teardown:
+    none is left, the guarded writer and the manifest close theirs). Otherwise it
+    returns and Python exits as usual.
     """
     import atexit
     import os
@@ -719,6 +720,8 @@ def _leave_now(code: object) -> None:
     own = out is sys.__stdout__ and err is sys.__stderr__
     if not own:
         return  # not the process's own output (a caller captures it): its caller goes on
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # a profiler, a debugger, coverage: they may write after the command
     threading = sys.modules.get("threading")
     if threading is not None and threading.active_count() > 1:
         return

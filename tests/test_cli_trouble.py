@@ -176,3 +176,13 @@ def test_a_caught_output_keeps_the_usual_ending(tmp_path: Path) -> None:
                           text=True)
     assert "went on 0" in done.stderr
     assert "teardown ran" in done.stderr
+
+
+def test_a_profiled_command_keeps_the_usual_ending(tmp_path: Path) -> None:
+    """A profiler (or a debugger, or coverage) writes its results after the command:
+    the command ends the usual way under one."""
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(tmp_path / "prof"),
+                           "-m", "generator", "validate", str(JULIE)], capture_output=True,
+                          text=True, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "prof").stat().st_size > 0
