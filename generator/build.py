@@ -1102,7 +1102,10 @@ class _Stale:
     def _look(self, name: str, entry: Entry, read: str | None = None) -> None:
         """``read``: the path of the deal found up to date beside it, if any."""
         if isinstance(entry, FileEntry):  # stale with its document, or its deal gone
-            known = entry.source not in self.later and self._looked_at(entry.source)
+            # (entries come in name order: a document named before its file, as
+            # NAME.docx before NAME.pdf, was looked at already, or is kept for later)
+            known = entry.source not in self.later and (
+                entry.source < name or self._looked_at(entry.source))
             deal_read: bool | None = False if known else None
         else:
             deal_read = self._deal_read(entry, read)

@@ -13,6 +13,7 @@ removed, renamed or clashing, old manifests and status files, damaged lines.
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ from generator import manifest
 from generator.build import MANIFEST, Sources, build
 from generator.cli import cli
 from generator.finding import DealFiles, deal_files, find_deal_files
-from generator.manifest import STATUS, DocumentEntry, Manifest, Window
+from generator.manifest import STATUS, Derived, DocumentEntry, FileEntry, Manifest, Window
 from generator.planning import stale
 from generator.writing import OutputFolder
 
@@ -62,16 +63,19 @@ def one(tmp_path: Path, sources: Sources) -> tuple[Path, Path]:
     return deals, out
 
 
-def fabricate(one: tuple[Path, Path], names: list[str], root: Path) -> tuple[Path, Path]:
+def fabricate(one: tuple[Path, Path], names: list[str], root: Path, *,
+              pdfs: bool = False) -> tuple[Path, Path]:
     """A folder of deals named ``names`` and their documents, all of them up to date: the
     one deal's file and documents under each name (hard links), and a manifest listing
-    them (as ``benchmarks/bench_noop_memory.py`` makes its large folders)."""
+    them (as ``benchmarks/bench_noop_memory.py`` makes its large folders); ``pdfs``: a
+    PDF of each document too, as ``--pdf`` records them."""
     base_deals, base_out = one
     deals, out = root / "deals", root / "out"
     deals.mkdir(parents=True)
     out.mkdir()
     loaded = Manifest.load(base_out)
-    entries = {}
+    entries: dict[str, DocumentEntry | FileEntry] = {}
+    pdf_text = b"not converted: only its record matters here"
     for name in names:
         os.link(base_deals / f"{JULIE}.yaml", deals / f"{name}.yaml")
         for kind in ("contrat", "offre", "client"):
@@ -82,6 +86,13 @@ def fabricate(one: tuple[Path, Path], names: list[str], root: Path) -> tuple[Pat
                 entry, deal=str(deals / f"{name}.yaml"),
                 deal_path=str(deals / f"{name}.yaml"),
                 documents=tuple(d.replace(JULIE, name) for d in entry.documents))
+            if pdfs:
+                (out / f"{name}.{kind}.pdf").write_bytes(b"%PDF-1.4 " + pdf_text)
+                entries[f"{name}.{kind}.pdf"] = FileEntry(
+                    kind=Derived.PDF, deal=str(deals / f"{name}.yaml"),
+                    sha256=hashlib.sha256(b"%PDF-1.4 " + pdf_text).hexdigest(),
+                    source=f"{name}.{kind}.docx", source_sha256=entry.sha256,
+                    tool=entry.tool, deal_path=str(deals / f"{name}.yaml"))
     with OutputFolder(out) as folder:
         Manifest(entries=entries).save(folder)
     return deals, out
@@ -118,6 +129,21 @@ def test_the_memory_of_a_build_with_nothing_to_do_does_not_grow_with_the_deals(
     # A deal's name in the packed deal list (about 20 bytes) and the tables and free
     # lists that grow by steps (about 70 bytes a deal between these sizes); every
     # record of a deal kept (its entries, statuses, names, paths) cost 2,290 bytes.
+    assert per_deal < 120, (peaks, per_deal)
+
+
+@pytest.mark.slow  # fabricates and builds 2,400 deals twice
+def test_the_pdfs_recorded_beside_the_documents_are_not_kept_either(one, tmp_path, sources):
+    """A build without --pdf over a folder where PDFs were made: each PDF's record (its
+    document named before it) is looked at as it goes by, not kept to the end."""
+    small, large = 400, 2000
+    peaks = {}
+    for n in (small, large):
+        deals, out = fabricate(one, [f"deal-{i:05d}" for i in range(n)], tmp_path / str(n),
+                               pdfs=True)
+        peaks[n] = _noop_peak(deals, out, sources)
+    per_deal = (peaks[large] - peaks[small]) / (large - small)
+    # (three PDF records kept a deal cost about 1,500 bytes)
     assert per_deal < 120, (peaks, per_deal)
 
 
