@@ -448,6 +448,11 @@ def test_a_deal_file_name_that_is_not_utf8_is_refused_in_one_line(tmp_path: Path
         assert done.returncode == 1, done.stderr
         assert "the file name is not UTF-8 text" in done.stderr, done.stderr
         assert "1 failed" in done.stderr
+    # and through the CLI in this process, where the catalogue's coverage is counted
+    caught = CliRunner().invoke(cli, ["build", str(deals), "-o", str(tmp_path / "out2"),
+                                      "-j", "1"])
+    assert caught.exit_code == 1, caught.output
+    assert "the file name is not UTF-8 text" in caught.output
     assert sorted(name for name in os.listdir(tmp_path / "out")
                   if not name.startswith(".")) == [f"a.{kind}.docx"
                                                    for kind in ("client", "contrat", "offre")]
