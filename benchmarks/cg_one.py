@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 
 from generator import workers
-from generator.cli import main
+from generator.cli import command
 
 if __name__ == "__main__":
     workers.Limits.__init__.__defaults__ = (500, 8 * workers.MEMORY_BYTES, 3000.0)
     sys.argv = ["apport", *sys.argv[1:]]
-    main()
+    command()

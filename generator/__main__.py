@@ -1,5 +1,5 @@
 """``python -m generator``: the same as the ``apport`` command."""
 
-from .cli import main
+from .cli import command
 
-main()
+command()

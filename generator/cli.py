@@ -742,11 +742,21 @@ def _leave_now(code: object) -> None:
     os._exit(code or 0)
 
 
-def main() -> None:
-    """Entry point of the ``apport`` console command.
+def command() -> None:
+    """Entry point of the ``apport`` console command (and ``python -m generator``):
+    :func:`main`, then the process ends at once when nothing can be lost
+    (:func:`_leave_now`)."""
+    main(end_process=True)
+
+
+def main(*, end_process: bool = False) -> None:
+    """The ``apport`` command in this process, ending with ``SystemExit``.
 
     Output that cannot be written (a closed pipe, a full device) ends the
-    command with one line on stderr and exit status 2, never a traceback.
+    command with one line on stderr and exit status 2, never a traceback. With
+    ``end_process`` (the console command), the process ends once the command is
+    done, without the interpreter's teardown, when nothing can be lost; a caller of
+    ``main()`` gets its ``SystemExit`` back.
     """
     import errno
     import gc
@@ -768,7 +778,8 @@ def main() -> None:
         try:
             cli(prog_name="apport")
         except SystemExit as e:
-            _leave_now(e.code)
+            if end_process:
+                _leave_now(e.code)
             raise
         finally:
             sys.stdout.flush()

@@ -116,8 +116,8 @@ sys.modules["holder"] = holder
 del holder
 atexit.register(lambda: (marks / "atexit").write_text("ran"))
 sys.argv = ["apport", *sys.argv[2:]]
-from generator.cli import main
-main()
+from generator.cli import command
+command()
 """
 
 
@@ -167,14 +167,31 @@ def test_a_file_left_open_for_writing_keeps_the_usual_ending(tmp_path: Path) -> 
 def test_a_caught_output_keeps_the_usual_ending(tmp_path: Path) -> None:
     """Where the output is not the process's own (a caller replaced it), the command
     ends the usual way: its caller goes on."""
-    script = _ENDING.replace("main()\n", "import io\nsys.stdout = io.StringIO()\ntry:\n"
-                             "    main()\nexcept SystemExit as e:\n"
+    script = _ENDING.replace("command()\n", "import io\nsys.stdout = io.StringIO()\ntry:\n"
+                             "    command()\nexcept SystemExit as e:\n"
                              "    print('went on', e.code, file=sys.stderr)\n")
     (tmp_path / "marks").mkdir()
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "marks"), "build",
                            str(JULIE), "-o", str(tmp_path / "out")], capture_output=True,
                           text=True)
     assert "went on 0" in done.stderr
+    assert "teardown ran" in done.stderr
+
+
+def test_main_called_by_a_program_gives_its_exit_back(tmp_path: Path) -> None:
+    """``main()`` called by a Python program (its own output, one thread) ends with
+    ``SystemExit`` in that program, which goes on: only the console command
+    (``command``) ends the process at once."""
+    script = _ENDING.replace("from generator.cli import command\ncommand()\n",
+                             "from generator.cli import main\ntry:\n    main()\n"
+                             "except SystemExit as e:\n"
+                             "    print('went on', e.code, file=sys.stderr)\n")
+    assert "went on" in script
+    (tmp_path / "marks").mkdir()
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "marks"), "build",
+                           str(JULIE), "-o", str(tmp_path / "out")], capture_output=True,
+                          text=True)
+    assert "went on 0" in done.stderr, done.stderr
     assert "teardown ran" in done.stderr
 
 
