@@ -38,6 +38,43 @@ atexit.register(shutil.rmtree, _CODE_CACHE, True)
 
 
 
+@pytest.fixture
+def statuses_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file's status is recorded once it settled (``manifest.SETTLING_NS``, two
+    seconds); tests that rebuild at once record it at once (a module asks for it with
+    ``pytestmark = pytest.mark.usefixtures("statuses_at_once")``)."""
+    from generator import manifest
+
+    monkeypatch.setattr(manifest, "SETTLING_NS", 0)
+
+
+@pytest.fixture
+def deals(tmp_path: Path) -> Path:
+    """A copy of the samples."""
+    return Path(shutil.copytree(ROOT / "samples", tmp_path / "deals"))
+
+
+@pytest.fixture
+def lib(tmp_path: Path) -> Path:
+    """A copy of the clause library and templates, as ``apport clauses --export``
+    writes it: ``lib/clauses``, ``lib/templates``."""
+    from click.testing import CliRunner
+
+    from generator.cli import cli
+
+    result = CliRunner().invoke(cli, ["clauses", "--export", str(tmp_path / "lib")])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "lib"
+
+
+@pytest.fixture
+def sources(lib: Path) -> Any:
+    """The exported library's :class:`generator.build.Sources`."""
+    from generator.build import Sources
+
+    return Sources(clauses=lib / "clauses", templates=lib / "templates")
+
+
 @pytest.fixture(autouse=True)
 def english_messages(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Messages in English whatever the machine's locale; a test's --lang does not leak."""

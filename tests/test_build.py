@@ -110,25 +110,6 @@ def document_text(path: Path) -> str:
 
 
 @pytest.fixture
-def deals(tmp_path: Path) -> Path:
-    """A copy of the samples."""
-    return Path(shutil.copytree(SAMPLES, tmp_path / "deals"))
-
-
-@pytest.fixture
-def lib(tmp_path: Path) -> Path:
-    """A copy of the clause library and templates: ``lib/clauses``, ``lib/templates``."""
-    result = CliRunner().invoke(cli, ["clauses", "--export", str(tmp_path / "lib")])
-    assert result.exit_code == 0, result.output
-    return tmp_path / "lib"
-
-
-@pytest.fixture
-def sources(lib: Path) -> Sources:
-    return Sources(clauses=lib / "clauses", templates=lib / "templates")
-
-
-@pytest.fixture
 def out(tmp_path: Path) -> Path:
     return tmp_path / "out"
 

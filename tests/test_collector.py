@@ -22,11 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = sorted((ROOT / "samples").glob("*.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _statuses_recorded_at_once(monkeypatch):
-    """A file's status is recorded once it settled (two seconds); the rebuilds here
-    follow at once, so it is recorded at once."""
-    monkeypatch.setattr(manifest, "SETTLING_NS", 0)
+pytestmark = pytest.mark.usefixtures("statuses_at_once")  # the rebuilds here follow at once
 
 
 def _deals(folder: Path, copies: int) -> Path:

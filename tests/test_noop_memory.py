@@ -22,12 +22,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from test_scale import _hashed
 
 from generator import manifest
 from generator.build import MANIFEST, Sources, build
-from generator.cli import cli
 from generator.finding import DealFiles, deal_files, find_deal_files
 from generator.manifest import STATUS, Derived, DocumentEntry, FileEntry, Manifest, Window
 from generator.planning import stale
@@ -38,18 +36,7 @@ SAMPLES = ROOT / "samples"
 JULIE = "julie-atelier-bois"
 
 
-@pytest.fixture(autouse=True)
-def _statuses_recorded_at_once(monkeypatch):
-    """File statuses are recorded once settled (two seconds): here at once."""
-    monkeypatch.setattr(manifest, "SETTLING_NS", 0)
-
-
-@pytest.fixture
-def sources(tmp_path: Path) -> Sources:
-    """The clause library and its templates, as exported (an exported library's root)."""
-    exported = CliRunner().invoke(cli, ["clauses", "--export", str(tmp_path / "lib")])
-    assert exported.exit_code == 0, exported.output
-    return Sources.default(tmp_path / "lib")
+pytestmark = pytest.mark.usefixtures("statuses_at_once")  # rebuilds follow at once
 
 
 @pytest.fixture

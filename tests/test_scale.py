@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from quick import quick_cases
 
 from generator import finding, manifest
-from generator.build import MANIFEST, Sources, build
+from generator.build import MANIFEST, build
 from generator.cli import cli
 from generator.manifest import JOURNAL, STATUS, Manifest, entry_to_json
 from generator.writing import OutputFolder
@@ -30,32 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 
 
-@pytest.fixture(autouse=True)
-def _statuses_recorded_at_once(monkeypatch):
-    """A file's status is recorded once it settled (``SETTLING_NS``, two seconds); these
-    tests build twice in a row, so they record it at once, except where they say."""
-    monkeypatch.setattr(manifest, "SETTLING_NS", 0)
+# these tests build twice in a row: file statuses recorded at once, except where they say
+pytestmark = pytest.mark.usefixtures("statuses_at_once")
 
 
 
 
-@pytest.fixture
-def deals(tmp_path: Path) -> Path:
-    """A copy of the samples."""
-    return Path(shutil.copytree(SAMPLES, tmp_path / "deals"))
-
-
-@pytest.fixture
-def lib(tmp_path: Path) -> Path:
-    """A copy of the clause library and templates: ``lib/clauses``, ``lib/templates``."""
-    result = CliRunner().invoke(cli, ["clauses", "--export", str(tmp_path / "lib")])
-    assert result.exit_code == 0, result.output
-    return tmp_path / "lib"
-
-
-@pytest.fixture
-def sources(lib: Path) -> Sources:
-    return Sources(clauses=lib / "clauses", templates=lib / "templates")
 
 
 def invoke(lib: Path, *args: str):
