@@ -190,8 +190,8 @@ def _check_syntax(template_ast: nodes.Template, file: str, body_line: int) -> No
         raise ClauseError(file, "clause-include", line=body_line + node.lineno - 1)
 
 
-def _condition(when: str) -> tuple[TemplateExpression, tuple[Any, ...] | None]:
-    """``_ENV.compile_expression(when, undefined_to_none=False)``, its code kept by
+def _condition(when: str) -> tuple[CodeType, tuple[Any, ...] | None]:
+    """The code of ``_ENV.compile_expression(when, undefined_to_none=False)``, kept by
     :mod:`generator.codecache` (the same steps as Jinja's method), and the facts it
     reads (:func:`_reads`)."""
 
@@ -207,9 +207,18 @@ def _condition(when: str) -> tuple[TemplateExpression, tuple[Any, ...] | None]:
         tree.set_environment(_ENV)
         return _ENV.compile(tree), _reads(tree)
 
-    code, reads = codecache.compiled(_ENV, "condition", when, None, None, compile_condition)
-    template = _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
-    return TemplateExpression(template, False), reads
+    return codecache.compiled(_ENV, "condition", when, None, None, compile_condition)
+
+
+def _template(code: CodeType) -> jinja2.Template:
+    return _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None)
+
+
+def _read_clause(path: Path, file: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise ClauseError(file, "clause-unreadable", {"reason": e.strerror or str(e)}) from None
 
 
 def parse_clause(path: Path, display: str | None = None) -> Clause:
@@ -219,10 +228,27 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         ClauseError: naming the file and line of any problem.
     """
     file = display or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ClauseError(file, "clause-unreadable", {"reason": e.strerror or str(e)}) from None
+    raw = _read_clause(path, file)
+    return _clause(_parse(raw, file), path.name, file, hashlib.sha256(raw).hexdigest())
+
+
+# What a clause file's bytes give, whatever the process: its front matter's fields, its
+# body and lines, the code of its condition and body and what they read (see _parse).
+# Plain data and code objects: a library's are kept whole by the code cache.
+_Parsed = tuple[str, int, "str | None", "str | None", "str | None", str, int, int, int, int,
+                "CodeType | None", "tuple[Any, ...] | None", CodeType, "tuple[Any, ...] | None"]
+_PARSED_TYPES: tuple[tuple[type, ...], ...] = (
+    (str,), (int,), (str, type(None)), (str, type(None)), (str, type(None)), (str,), (int,),
+    (int,), (int,), (int,), (CodeType, type(None)), (tuple, type(None)), (CodeType,),
+    (tuple, type(None)))
+
+
+def _parse(raw: bytes, file: str) -> _Parsed:
+    """Check and compile one clause file's bytes.
+
+    Raises:
+        ClauseError: naming the file and line of any problem.
+    """
     try:
         text = raw.decode("utf-8-sig").replace("\r\n", "\n")
     except UnicodeDecodeError:
@@ -249,10 +275,10 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         raise ClauseError(file, "clause-title-or-part-of", line=key_lines.get("part_of", 2))
 
     when_line = key_lines.get("when", 2)
-    condition = when_reads = None
+    when_code = when_reads = None
     if when is not None:
         try:
-            condition, when_reads = _condition(when)
+            when_code, when_reads = _condition(when)
         except jinja2.TemplateSyntaxError as e:
             raise ClauseError(file, "clause-when-invalid", {"detail": e.message},
                               when_line) from None
@@ -270,8 +296,6 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
 
     try:
         code, reads = codecache.compiled(_ENV, "clause", source, clause_id, file, compile_body)
-        template = _ENV.bounded(
-            _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
     except jinja2.TemplateSyntaxError as e:
         raise ClauseError(file, "clause-syntax", {"detail": e.message},
                           body_line + (e.lineno or 1) - 1) from None
@@ -279,13 +303,32 @@ def parse_clause(path: Path, display: str | None = None) -> Clause:
         # a literal too large to read, nesting too deep for the parser
         raise ClauseError(file, "clause-cannot-compile",
                           {"detail": f"{type(e).__name__}: {str(e)[:100]}"}, body_line) from None
+    return (clause_id, int(version), title, part_of, when, body, body_line, when_line,
+            key_lines.get("id", 2), key_lines.get("part_of", 2), when_code, when_reads, code,
+            reads)
+
+
+def _clause(parsed: _Parsed, name: str, file: str, sha256: str) -> Clause:
+    """The clause ``parsed`` (from :func:`_parse`, or the code cache), its code loaded."""
+    (clause_id, version, title, part_of, when, body, body_line, when_line, id_line,
+     part_of_line, when_code, when_reads, code, reads) = parsed
     return Clause(
-        id=clause_id, version=int(version), title=title, part_of=part_of, when=when,
-        body=body, file=file, name=path.name, body_line=body_line, when_line=when_line,
-        id_line=key_lines.get("id", 2), part_of_line=key_lines.get("part_of", 2),
-        sha256=hashlib.sha256(raw).hexdigest(), template=template, condition=condition,
+        id=clause_id, version=version, title=title, part_of=part_of, when=when,
+        body=body, file=file, name=name, body_line=body_line, when_line=when_line,
+        id_line=id_line, part_of_line=part_of_line, sha256=sha256,
+        template=_ENV.bounded(_template(code)),
+        condition=None if when_code is None else TemplateExpression(_template(when_code),
+                                                                   False),
         reads=reads, when_reads=when_reads,
     )
+
+
+def _parsed_form(found: Any, count: int) -> bool:
+    """Whether ``found`` (read from the code cache) has the form of ``count`` parses."""
+    return (type(found) is tuple and len(found) == count and all(
+        type(entry) is tuple and len(entry) == len(_PARSED_TYPES)
+        and all(isinstance(item, kinds) for item, kinds in zip(entry, _PARSED_TYPES, strict=True))
+        for entry in found))
 
 
 def _reads(template_ast: nodes.Template) -> tuple[Any, ...] | None:
@@ -355,8 +398,21 @@ class Library:
         return next((c for c in self.clauses if c.id == clause_id), None)
 
 
+@functools.cache
+def _library_kind() -> str:
+    """The code cache's kind for a library's parsed files: with the versions of the YAML
+    reader of the front matters."""
+    import yaml
+
+    libyaml = yaml._yaml.get_version_string() if yaml.__with_libyaml__ else None
+    return f"clause library, PyYAML {yaml.__version__}, libyaml {libyaml}"
+
+
 def load_library(folder: str | Path) -> Library:
     """Read every ``*.md`` clause of ``folder``.
+
+    What the files' bytes give (:func:`_parse`) is kept whole in the code cache, by
+    their names and SHA-256: a library read before is not parsed again.
 
     Raises:
         ClauseError: for the first clause file that has a problem.
@@ -367,7 +423,19 @@ def load_library(folder: str | Path) -> Library:
     files = sorted(p for p in folder.iterdir() if p.suffix == CLAUSE_SUFFIX and p.is_file())
     if not files:
         raise ClauseError(str(folder), "clause-folder-empty", {"suffix": CLAUSE_SUFFIX})
-    return Library(str(folder), tuple(parse_clause(p, str(p)) for p in files))
+    try:
+        raws = [path.read_bytes() for path in files]
+    except OSError:  # the first problem in file order, as a file-by-file read finds it
+        return Library(str(folder), tuple(parse_clause(p, str(p)) for p in files))
+    displays = [str(path) for path in files]
+    hashes = [hashlib.sha256(raw).hexdigest() for raw in raws]
+    named = "".join(f"{display}\0{sha}\n" for display, sha in zip(displays, hashes, strict=True))
+    parsed = codecache.derived(
+        _ENV, _library_kind(), named,
+        lambda: tuple(_parse(raw, d) for raw, d in zip(raws, displays, strict=True)),
+        lambda found: _parsed_form(found, len(files)))
+    return Library(str(folder), tuple(_clause(entry, path.name, d, h) for entry, path, d, h
+                                      in zip(parsed, files, displays, hashes, strict=True)))
 
 
 # --- selection and rendering ------------------------------------------------------------

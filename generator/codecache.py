@@ -27,7 +27,10 @@ compiled as without it, so documents never depend on the cache.
 Plain data apport derives from a source the same way every time (a Word
 template's parts that are copied into every document, deflated) is kept
 likewise (:func:`data`), under the same checks, with what the caller expects of
-it checked too.
+it checked too; so is what a clause library's files give, code and front
+matters, in one file per library (:func:`derived`): keyed by the files' names
+and SHA-256, it spares a start reading each clause's front matter and looking
+up each source's code.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ MAGIC = b"apport-jinja-code/2\n"  # then the key, the SHA-256 of the rest, the c
 MAX_FILE = 8 * 1024 * 1024
 # apport's modules whose code decides what a source compiles to (the environments and
 # the checks made before storing): their text is part of every key.
-_COMPILERS = ("codecache.py", "sandbox.py", "clauses.py", "documents.py")
+_COMPILERS = ("codecache.py", "sandbox.py", "clauses.py", "documents.py", "loading.py")
 
 
 def folder() -> Path | None:
@@ -220,6 +223,24 @@ def compiled(env: Any, kind: str, source: str, name: str | None, filename: str |
         if isinstance(found, tuple) and len(found) == 2 and isinstance(found[0], CodeType):
             return found[0], found[1]
     result = compile()
+    if fd is not None and entry is not None:
+        _write(fd, entry, result)
+    return result
+
+
+def derived(env: Any, kind: str, source: str, make: Callable[[], Any],
+            valid: Callable[[Any], bool]) -> Any:
+    """What apport derives from ``source`` for ``env``: code objects and plain data (a
+    clause library's parsed files, the source then naming the files and their SHA-256),
+    from the cache when ``valid`` accepts what the file holds, else ``make()`` (its
+    errors raised: nothing is stored then) and stored. Keyed as :func:`compiled`'s code."""
+    fd = _open()
+    entry = key(env, kind, source, None, None) if fd is not None else None
+    if fd is not None and entry is not None:
+        found = _read(fd, entry)
+        if found is not None and valid(found):
+            return found
+    result = make()
     if fd is not None and entry is not None:
         _write(fd, entry, result)
     return result

@@ -91,8 +91,26 @@ def test_the_cache_folder_and_its_files_are_ours_alone(cache):
         assert not file.name.endswith(".tmp")
 
 
+def _payload(file: Path) -> object:
+    """What a cache file holds (its head skipped)."""
+    data = file.read_bytes()
+    return marshal.loads(data[len(codecache.MAGIC) + len(file.name) + 32:])
+
+
+def _sources(cache: Path) -> list[Path]:
+    """The cache's files of one compiled source each (not a library's parsed files)."""
+    return sorted(file for file in cache.iterdir()
+                  if isinstance(_payload(file), tuple) and len(_payload(file)) == 2)
+
+
+def _libraries(cache: Path) -> list[Path]:
+    """The cache's files holding a clause library's parsed files."""
+    return sorted(set(cache.iterdir()) - set(_sources(cache)))
+
+
 def test_a_damaged_or_truncated_file_is_compiled_again_never_run(cache, compiles, tmp_path):
     _library()
+    assert len(_libraries(cache)) == 1
     files = sorted(cache.iterdir())
     for index, file in enumerate(files):
         data = bytearray(file.read_bytes())
@@ -103,7 +121,7 @@ def test_a_damaged_or_truncated_file_is_compiled_again_never_run(cache, compiles
             file.write_bytes(bytes(data[: len(data) // 2]))
     compiles.clear()
     library = _library()
-    assert len(compiles) == len(files)
+    assert len(compiles) == len(files) - 1  # all but the library's entry: parsed again
     reference = _build(tmp_path, "after-damage")
     assert len(reference) == 3 and library.clauses
 
@@ -112,7 +130,9 @@ def test_the_code_of_another_source_is_not_loaded_even_with_a_valid_checksum(cac
     """Two entries swapped: each is well formed, but names another key, so both are
     compiled again (the code of another clause would print other words)."""
     _library()
-    one, two = sorted(cache.iterdir())[:2]
+    for file in _libraries(cache):  # else the whole library is read from there
+        file.unlink()
+    one, two = _sources(cache)[:2]
     a, b = one.read_bytes(), two.read_bytes()
     one.write_bytes(b)
     two.write_bytes(a)
@@ -213,6 +233,75 @@ for name in (CONTRACT_TEMPLATE, OFFER_TEMPLATE, CLIENT_TEMPLATE):
     documents.load_template(Path(sys.argv[1]) / name)
 print(" ".join(sorted(m for m in ("docxtpl", "docx", "lxml") if m in sys.modules)) or "none")
 """
+
+
+@pytest.fixture
+def front_matters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose front matter was read (each clause file parsed)."""
+    from generator import loading
+
+    read: list[str] = []
+    original = loading.load_bytes
+
+    def counted(data, file, *args, **kwargs):
+        read.append(str(file))
+        return original(data, file, *args, **kwargs)
+
+    monkeypatch.setattr(loading, "load_bytes", counted)
+    return read
+
+
+def _code(clause: clauses.Clause) -> tuple[object, object]:
+    condition = clause.condition._template if clause.condition is not None else None
+    return (clause.template.root_render_func.__code__,
+            condition.root_render_func.__code__ if condition is not None else None)
+
+
+def test_a_library_read_before_is_not_parsed_again_and_gives_the_same_clauses(
+        cache, front_matters):
+    cold = _library()
+    assert len(front_matters) == len(cold.clauses) > 40
+    front_matters.clear()
+    warm = _library()
+    assert front_matters == []  # one cache file read instead of each clause's front matter
+    assert warm.clauses == cold.clauses  # ids, versions, titles, bodies, lines, hashes...
+    assert [(c.file, c.name, c.reads, c.when_reads, _code(c)) for c in warm.clauses] == [
+        (c.file, c.name, c.reads, c.when_reads, _code(c)) for c in cold.clauses]
+
+
+def test_an_edited_moved_or_broken_clause_file_is_read_again(cache, front_matters, tmp_path):
+    lib = tmp_path / "lib"
+    shutil.copytree(ROOT / "clauses", lib, ignore=shutil.ignore_patterns("offre", "client"))
+    clauses.load_library(lib)
+    edited = sorted(lib.glob("*.md"))[3]
+    original = edited.read_text(encoding="utf-8")
+    edited.write_text(original.rstrip("\n") + "\n\nUne phrase ajoutée.\n", encoding="utf-8")
+    front_matters.clear()
+    library = clauses.load_library(lib)
+    assert len(front_matters) == len(library.clauses)
+    assert library.clauses[3].body.endswith("Une phrase ajoutée.\n")
+    edited.write_text(original.replace("---\n", "---\nauteur: x\n", 1), encoding="utf-8")
+    for _ in range(2):  # an error is never stored: raised every time
+        with pytest.raises(ClauseError) as raised:
+            clauses.load_library(lib)
+        assert raised.value.code == "clause-unknown-key" and raised.value.file == str(edited)
+    edited.write_text(original, encoding="utf-8")
+    moved = lib.rename(tmp_path / "ailleurs")
+    front_matters.clear()
+    library = clauses.load_library(moved)  # the files' names are part of what is kept
+    assert len(front_matters) == len(library.clauses)
+    assert all(c.file.startswith(str(moved)) for c in library.clauses)
+
+
+def test_a_library_entry_of_another_form_is_parsed_again(cache, front_matters):
+    _library()
+    for file in _libraries(cache):  # well formed, the right key and checksum, a wrong form
+        payload = marshal.dumps((("id", 1),))
+        file.write_bytes(codecache.MAGIC + file.name.encode("ascii")
+                         + hashlib.sha256(payload).digest() + payload)
+    front_matters.clear()
+    library = _library()
+    assert len(front_matters) == len(library.clauses) > 40
 
 
 def test_templates_whose_code_is_kept_load_without_docxtpl(cache, tmp_path):
