@@ -31,16 +31,13 @@ if TYPE_CHECKING:
     from .diagnostics import ApportError, DealError, Diagnostic
 
 
-def __getattr__(name: str) -> Any:
-    if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+# The package's version, as the package's metadata states it (pyproject.toml reads it
+# here): a constant, since importing importlib.metadata to look it up cost about 20 ms
+# at every command that builds (each document records the version).
+__version__ = "0.1.0"
 
-        try:
-            found = version("apport")
-        except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-            found = "0+unknown"
-        globals()["__version__"] = found  # looked up once: metadata reads are slow
-        return found
+
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         from importlib import import_module
 

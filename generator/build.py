@@ -84,6 +84,7 @@ from .writing import (
     decide,
     os_error,
     protected_error,
+    sha256_fd,
     sha256_file,
     stage,
 )
@@ -340,10 +341,15 @@ class Job:
 def _input_sha256(path: str | Path) -> str | None:
     """The hash of an input file (links followed), None when unreadable."""
     try:
-        with open(path, "rb") as f:
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        return sha256_fd(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def document_name(stem: str, kind: Kind | str) -> str:
@@ -478,6 +484,7 @@ class _DealResult:
     without_contract: bool = False  # a valid deal at rate 0: nothing to sign
     deal_path: str | None = None  # the deal, when it was read and its documents planned
     quick: bool = False  # found up to date without reading the deal
+    unlisted_warnings: int = 0  # (found up to date, not listed: its warnings, counted)
 
 
 def _run_deal(task: _DealTask, kit: Kit) -> _DealResult:
@@ -646,16 +653,18 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
 def _up_to_date(index: int, path: str | Path, display: str, out: Path,
                 entries: dict[str, Entry], hashes: dict[str, tuple[str | None, str | None]],
                 review: bool, strict: bool, final: bool = False,
-                statuses: Statuses | None = None, stem: str | None = None) -> _DealResult | None:
+                statuses: Statuses | None = None, stem: str | None = None,
+                listed: bool = True) -> _DealResult | None:
     """The result of a deal whose documents the manifest shows up to date, without reading
     the deal again (``None``: it must be validated, planned and maybe rendered).
 
     Up to date (:func:`planning.assess`) with the very same clause libraries, so that the
     same clauses are chosen, the same documents and the same warnings. The deal's warnings
-    are the ones recorded then. ``stem``: ``path``'s, when known (no ``Path`` made).
+    are the ones recorded then (``listed``: as diagnostics; otherwise only counted, in
+    ``unlisted_warnings``). ``stem``: ``path``'s, when known (no ``Path`` made).
     """
     stem = stem if stem is not None else Path(path).stem
-    offer = entries.get(f"{stem}.{Kind.OFFER.value}.docx")
+    offer = entries.get(stem + _SUFFIX[Kind.OFFER])
     if not isinstance(offer, DocumentEntry) or (strict and offer.warnings):
         return None
     names = offer.documents
@@ -664,20 +673,20 @@ def _up_to_date(index: int, path: str | Path, display: str, out: Path,
         return None
     result = _DealResult(index, quick=True)
     deal_path = os.path.abspath(path)
-    folder = str(out)
+    folder = os.path.join(out, "")  # (plain strings: a Path costs more than the stat)
     tool = tool_version()
     produced = set()
     for name in names:
         entry = entries.get(name)
-        if not isinstance(entry, DocumentEntry) or name != f"{stem}.{entry.kind.value}.docx":
+        if not isinstance(entry, DocumentEntry) or name != stem + _SUFFIX[entry.kind]:
             return None
         produced.add(entry.kind)
-        library, template = hashes[entry.kind.source]
+        library, template = hashes[_SOURCE[entry.kind]]
         inputs = Inputs(kind=entry.kind, deal_sha256=deal_sha, template_sha256=template,
                         library_sha256=library, tool=tool, documents=names,
                         warnings=offer.warnings, final=final and entry.kind is Kind.CONTRACT)
-        file = os.path.join(folder, name)  # (a plain string: a Path costs more than the stat)
-        on_disk = statuses.sha256(file) if statuses else sha256_file(Path(file))
+        file = folder + name
+        on_disk = statuses.sha256(file, name) if statuses else sha256_file(Path(file))
         if assess(entry, inputs, on_disk) != []:
             return None
         if entry.deal != display or entry.deal_path != deal_path:
@@ -686,14 +695,23 @@ def _up_to_date(index: int, path: str | Path, display: str, out: Path,
             deal_path = entry.deal_path  # the manifest's string: not one more per deal
         result.documents.append(DocumentResult(name, display, Status.UNCHANGED))
     has_commission = Kind.CONTRACT in produced
-    if tuple(names) != tuple(f"{stem}.{k.value}.docx" for k in
+    if tuple(names) != tuple(stem + _SUFFIX[k] for k in
                              _kinds(has_commission, stem, review, names)):
         return None
-    result.diagnostics = [Diagnostic(display, line, column, where, "warning", code,
-                                     params_from_json(params))
-                          for line, column, where, _severity, code, params in offer.warnings]
+    if listed:
+        result.diagnostics = [Diagnostic(display, line, column, where, "warning", code,
+                                         params_from_json(params))
+                              for line, column, where, _severity, code, params
+                              in offer.warnings]
+    else:
+        result.unlisted_warnings = len(offer.warnings)
     result.deal_path = deal_path
     return result
+
+
+# Of each kind of document: the end of its name, and the kind it is rendered as.
+_SUFFIX = {kind: f".{kind.value}.docx" for kind in ALL_KINDS}
+_SOURCE = {kind: kind.source for kind in ALL_KINDS}
 
 
 def up_to_date(paths: Sequence[Path], out: str | Path, *,
@@ -871,7 +889,7 @@ def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
         elif not force and only is None:
             display = displays[0]
             quick = _up_to_date(0, display, display, out, entries, hashes, review,
-                                strict, final, statuses, stem)
+                                strict, final, statuses, stem, listed=list_unchanged)
             if quick is not None:
                 assert quick.deal_path is not None
                 if quick.records:
@@ -879,8 +897,8 @@ def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
                 stale.of_unchanged(entries, quick)
                 if not list_unchanged:
                     plan.unlisted += len(quick.documents)
-                    plan.unlisted_warnings += len(quick.diagnostics)
-                    plan.unlisted_warned_deals += bool(quick.diagnostics)
+                    plan.unlisted_warnings += quick.unlisted_warnings
+                    plan.unlisted_warned_deals += bool(quick.unlisted_warnings)
                     continue
                 plan.unchanged_deals.add(display)
                 # Kept as its documents, warnings and path only (no dicts and lists of
@@ -980,9 +998,13 @@ def _recording(pairs: Iterable[tuple[str, Entry]],
                recorded: dict[str, dict[str, str]]) -> Iterator[tuple[str, Entry]]:
     """``pairs`` as they go by, the hash of each clause they used noted in ``recorded``
     (per library: id@version -> sha256; the last entry in name order says)."""
+    last: dict[str, Mapping[str, str]] = {}  # per library, the clauses noted last
     for name, entry in pairs:
         if isinstance(entry, DocumentEntry) and entry.clauses:
-            recorded.setdefault(entry.kind.source, {}).update(entry.clauses)
+            source = entry.kind.source
+            if last.get(source) is not entry.clauses:  # (the same again: nothing new)
+                recorded.setdefault(source, {}).update(entry.clauses)
+                last[source] = entry.clauses
         yield name, entry
 
 
@@ -1135,6 +1157,8 @@ class _Stale:
 
     def of_unchanged(self, entries: Mapping[str, Entry], quick: _DealResult) -> None:
         """The entries of a deal found up to date (``quick``) that it does not produce."""
+        if len(entries) == len(quick.documents):  # (each of its documents has its entry)
+            return
         produced = {d.name for d in quick.documents}
         ahead = {name: entry for name, entry in entries.items() if name not in produced}
         if not ahead:
@@ -1377,14 +1401,13 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
 def preload() -> None:
     """Import what rendering a deal needs before the workers are forked (the deal model,
     the documents' modules, babel's and num2words' French data, the clause bodies'
-    layouts kept by earlier runs, apport's version read from the package's metadata),
-    so that each worker starts with it instead of loading it again at every build
-    (``apport serve`` calls it before each preview's worker too)."""
+    layouts kept by earlier runs), so that each worker starts with it instead of loading
+    it again at every build (``apport serve`` calls it before each preview's worker
+    too)."""
     from . import clauses, contract, deals, french, notice, offer  # noqa: F401
 
     french.preload()
     clauses.read_layouts()  # the clause bodies' layouts kept by earlier runs
-    tool_version()  # every document records it: read from the package's metadata once
 
 
 _RUNNER: list[tuple[Kit, Callable[[_DealTask], _DealResult]]] = []

@@ -168,7 +168,9 @@ _HASHED = 256  # hashes: those that recur across deals are a template's or a lib
 _HASHES: dict[str, str] = {}  # hashes recently checked: one string object for each
 
 
-def _sha(value: Any, what: str, shared: _Shared | None = None) -> str:
+def _sha(value: Any, what: str, shared: _Shared | None = None, name: str | None = None) -> str:
+    """``value``, checked to be a hash (``what`` and ``name``: the words of the message,
+    put together only when it is not)."""
     if isinstance(value, str):
         known = _HASHES.get(value)
         if known is not None:
@@ -181,7 +183,11 @@ def _sha(value: Any, what: str, shared: _Shared | None = None) -> str:
                 _HASHES.clear()
             _HASHES[value] = value
             return value
-    raise Damaged(f"{what} is not a hash")
+    raise Damaged(f"{_label(what, name)} is not a hash")
+
+
+def _label(what: str, name: str | None) -> str:
+    return what if name is None else f"{name}: {what}"
 
 
 def _held(value: str, shared: _Shared | None) -> str:
@@ -191,18 +197,10 @@ def _held(value: str, shared: _Shared | None) -> str:
     return sys.intern(value) if shared is None or shared.held else value
 
 
-def _opt_sha(value: Any, what: str, shared: _Shared | None = None) -> str | None:
-    return None if value is None else _sha(value, what, shared)
-
-
-def _text(value: Any, what: str) -> str:
+def _text(value: Any, what: str, name: str | None = None) -> str:
     if not isinstance(value, str):
-        raise Damaged(f"{what} is not text")
+        raise Damaged(f"{_label(what, name)} is not text")
     return value
-
-
-def _opt_text(value: Any, what: str) -> str | None:
-    return None if value is None else _text(value, what)
 
 
 def _kind_of(name: str, value: Any) -> Kind:
@@ -249,6 +247,17 @@ def _warning(value: Any, shared: _Shared | None = None) -> Warning:
     return shared.one(result) if shared is not None else result
 
 
+def _warnings(value: list[Any], shared: _Shared) -> tuple[Warning, ...]:
+    last = shared.last.get("warnings")
+    # (equal lists: the same text, and the same numbers, of the same type once checked)
+    if last is not None and value == last[0] and all(
+            type(w[0]) is int and type(w[1]) is int for w in value):
+        return last[1]
+    found = shared.one(tuple([_warning(w, shared) for w in value]))
+    shared.last["warnings"] = (value, found)
+    return found
+
+
 class _Shared:
     """What entries read from one manifest share: its clause tables, and one object for
     each clause set, warning, list of documents and deal name that recurs (among the
@@ -262,6 +271,10 @@ class _Shared:
         self.params: set[str] = set()  # warning parameters found readable
 
         self.recent: dict[Any, Any] = {}
+        # The last list read (as parsed) of each field, and what it gave: a deal's documents
+        # have the same list of documents and of warnings, one after the other, and often
+        # the same clauses as the deal before; compared (not hashed) to the next one.
+        self.last: dict[str, tuple[Any, Any]] = {}
 
     def one(self, value: Any) -> Any:
         return self.keep(value, value)
@@ -305,16 +318,12 @@ def _clauses(name: str, value: Any, kind: Kind, shared: _Shared) -> Mapping[str,
     if value is None:
         return None
     if isinstance(value, list):
-        key: Any = (kind.source, tuple(value))
-        try:
-            found = shared.objects.get(key)  # the same list seen before: checked then
-        except TypeError:  # a list or an object in the list
-            found = None
-        if found is None:
-            table = shared.tables.get(kind.source, {})
-            if not all(isinstance(k, str) and k in table for k in value):
-                raise Damaged(f"{name}: a clause is not in the manifest's table")
-            found = shared.keep(key, {k: table[k] for k in value})
+        source = _SOURCES[kind]
+        last = shared.last.get(source)
+        if last is not None and value == last[0]:  # (equal lists of text: the same text)
+            return last[1]
+        found = _listed_clauses(name, value, source, shared)
+        shared.last[source] = (value, found)
         return found
     if not isinstance(value, dict):
         raise Damaged(f"{name}: clauses is not an object")
@@ -324,7 +333,32 @@ def _clauses(name: str, value: Any, kind: Kind, shared: _Shared) -> Mapping[str,
     return shared.keep((None, tuple(clauses.items())), clauses)
 
 
+def _listed_clauses(name: str, value: list[Any], source: str,
+                    shared: _Shared) -> Mapping[str, str]:
+    if True:
+        key: Any = (source, tuple(value))
+        try:
+            found = shared.objects.get(key)  # the same list seen before: checked then
+        except TypeError:  # a list or an object in the list
+            found = None
+        if found is None:
+            table = shared.tables.get(source, {})
+            if not all(isinstance(k, str) and k in table for k in value):
+                raise Damaged(f"{name}: a clause is not in the manifest's table")
+            found = shared.keep(key, {k: table[k] for k in value})
+        return found
+
+
 def _documents(name: str, value: Any, shared: _Shared) -> tuple[str, ...]:
+    last = shared.last.get("documents")
+    if last is not None and value == last[0]:  # (equal lists of text: the same text)
+        return last[1]
+    found = _listed_documents(name, value, shared)
+    shared.last["documents"] = (value, found)
+    return found
+
+
+def _listed_documents(name: str, value: Any, shared: _Shared) -> tuple[str, ...]:
     if isinstance(value, list):
         names = tuple(value)
         try:
@@ -353,42 +387,57 @@ def entry_from_json(name: str, data: Any, shared: _Shared | None = None) -> Entr
         # what the manifest says apport wrote)
         raise Damaged("a name is not that of a file of the folder")
     shared = shared or _Shared()
-    deal = _held(_text(data.get("deal"), f"{name}: deal"), shared)
-    tool = sys.intern(_text(data.get("tool"), f"{name}: tool"))  # (one: the same for all)
-    deal_path = _opt_text(data.get("deal_path"), f"{name}: deal_path")
-    deal_path = deal_path if deal_path is None else _held(deal_path, shared)
-    previous = _opt_sha(data.get("previous_sha256"), f"{name}: previous_sha256", shared)
-    sha = _sha(data.get("sha256"), f"{name}: sha256", shared)
+    held = shared.held
+    get = data.get
+    # (the words of a message are put together only for a field found wrong: an entry is
+    # read at every build, a wrong one seldom)
+    deal = _text(get("deal"), "deal", name)
+    tool = sys.intern(_text(get("tool"), "tool", name))  # (one: the same for all)
+    deal_path = get("deal_path")
+    if deal_path is not None:
+        deal_path = _text(deal_path, "deal_path", name)
+    if held:
+        deal = sys.intern(deal)
+        deal_path = deal_path if deal_path is None else sys.intern(deal_path)
+    previous = get("previous_sha256")
+    if previous is not None:
+        previous = _sha(previous, "previous_sha256", shared, name)
+    sha = _sha(get("sha256"), "sha256", shared, name)
     if "source" in data:
         try:
-            derived = Derived(str(data.get("kind")))
+            derived = Derived(str(get("kind")))
         except ValueError:
             raise Damaged(f"{name}: unknown kind") from None
         return FileEntry(kind=derived, deal=deal, sha256=sha,
-                         source=_text(data["source"], f"{name}: source"),
-                         source_sha256=_sha(data.get("source_sha256"), f"{name}: source",
-                                            shared),
+                         source=_text(data["source"], "source", name),
+                         source_sha256=_sha(get("source_sha256"), "source", shared, name),
                          tool=tool, deal_path=deal_path, previous_sha256=previous)
-    kind = _kind_of(name, data.get("kind"))
-    clauses = _clauses(name, data.get("clauses"), kind, shared)
-    documents = _documents(name, data.get("documents", []), shared)
-    warnings = data.get("warnings", [])
+    kind = get("kind")
+    kind = _KINDS.get(kind) if type(kind) is str else None
+    if kind is None:
+        kind = _kind_of(name, get("kind"))
+    clauses = _clauses(name, get("clauses"), kind, shared)
+    documents = _documents(name, get("documents", []), shared)
+    warnings = get("warnings", [])
     if not isinstance(warnings, list):
         raise Damaged(f"{name}: warnings is not a list")
-    review = data.get("review", False)
+    review = get("review", False)
     if not isinstance(review, bool):
         raise Damaged(f"{name}: review is not true or false")
-    final = data.get("final", False)
+    final = get("final", False)
     if not isinstance(final, bool):
         raise Damaged(f"{name}: final is not true or false")
     return DocumentEntry(
         kind=kind, deal=deal, sha256=sha,
-        deal_sha256=_sha(data.get("deal_sha256"), f"{name}: deal_sha256", shared),
-        template_sha256=_sha(data.get("template_sha256"), f"{name}: template_sha256", shared),
-        library_sha256=_sha(data.get("library_sha256"), f"{name}: library_sha256", shared),
+        deal_sha256=_sha(get("deal_sha256"), "deal_sha256", shared, name),
+        template_sha256=_sha(get("template_sha256"), "template_sha256", shared, name),
+        library_sha256=_sha(get("library_sha256"), "library_sha256", shared, name),
         tool=tool, clauses=clauses, review=review, final=final, documents=documents,
-        warnings=shared.one(tuple(_warning(w, shared) for w in warnings)),
+        warnings=_warnings(warnings, shared) if warnings else (),
         deal_path=deal_path, previous_sha256=previous)
+
+
+_KINDS = {kind.value: kind for kind in Kind}
 
 
 def entry_to_json(entry: Entry,
@@ -448,9 +497,15 @@ def _no_constant(value: str) -> Any:
     raise Damaged(f"{value} is not a number apport writes")
 
 
+# (one decoder: ``json.loads`` with an option makes a new one at each call)
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def _parse(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        if text.startswith("\ufeff"):  # (refused by json.loads only, with its own words)
+            return json.loads(text, parse_constant=_no_constant)
+        return _DECODER.decode(text)
     except RecursionError:
         raise Damaged("nested too deeply") from None
     except (ValueError, OverflowError) as e:  # Damaged, JSONDecodeError
@@ -755,7 +810,9 @@ class Window(Generic[V]):
 
     def take(self, name: str) -> V | None:
         """The value of ``name``, no longer kept."""
-        self._reach(name)
+        ahead = self._ahead
+        if ahead is not None and ahead[0] <= name:
+            self._reach(name)
         return self._kept.pop(name, None)
 
     def forget_before(self, name: str) -> Iterator[tuple[str, V]]:
@@ -915,15 +972,21 @@ class _Base:
         file = self._file
         file.seek(self._start)
         more = True
-        for line in _decoded(file):
-            if line == _END[0] and not more:
-                if file.read().decode("utf-8") not in (_END[1], _END[1][:-1]):
+        try:
+            for raw in file:
+                line = raw.decode("utf-8")
+                if line == _END[0] and not more:
+                    if file.read().decode("utf-8") not in (_END[1], _END[1][:-1]):
+                        raise _OtherLayout
+                    return
+                if not more or not line.startswith("  ") or not line.endswith("\n"):
                     raise _OtherLayout
-                return
-            if not more or not line.startswith("  ") or not line.endswith("\n"):
-                raise _OtherLayout
-            more = line.endswith(",\n")
-            yield line[2:-2] if more else line[2:-1]
+                more = line.endswith(",\n")
+                yield line[2:-2] if more else line[2:-1]
+        except UnicodeDecodeError as e:
+            raise Damaged(str(e)) from None
+        except OSError as e:
+            raise Damaged(e.strerror or str(e)) from None
         raise _OtherLayout
 
     def items(self, *, held: bool = False) -> Iterator[tuple[str, Entry]]:
@@ -935,12 +998,16 @@ class _Base:
         """
         shared = _Shared(self._tables, held=held)
         last: str | None = None
+        decode = _DECODER.raw_decode  # (what json.loads does, but for a text known to
+        # start with its object: nothing before it to skip, and nothing after it but
+        # its end, checked below)
         for body in self._bodies():
+            text = "{" + body + "}"
             try:
-                item = _parse("{" + body + "}")
-            except Damaged:
+                item, end = decode(text)
+            except (ValueError, OverflowError, RecursionError):  # (Damaged is a ValueError)
                 raise _OtherLayout from None
-            if len(item) != 1:
+            if end != len(text) or len(item) != 1:
                 raise _OtherLayout
             ((name, value),) = item.items()
             if last is not None and name <= last:
@@ -1129,9 +1196,9 @@ class Statuses:
                     if not line.endswith(b"\n"):  # being written: rewritten whole
                         raise Damaged("a line is cut")
                     if in_order:
-                        one = _one_status(line)
-                        if one is not None and (last is None or one[0] > last):
-                            last = one[0]
+                        name = _status_name(line)  # (the status itself read when asked for)
+                        if name is not None and (last is None or name > last):
+                            last = name
                             result.in_order += 1
                             result.records += 1
                             result._in_order_bytes += len(line)
@@ -1195,10 +1262,11 @@ class Statuses:
             for _ in self._window.forget_before(name):
                 pass
 
-    def sha256(self, path: str | Path) -> str | None:
+    def sha256(self, path: str | Path, name: str | None = None) -> str | None:
         """The hash of the bytes of the file ``path`` (None: absent, or not a regular
-        file): read only when its status is not the one recorded for them."""
-        name = os.path.basename(path)
+        file): read only when its status is not the one recorded for them. ``name``:
+        ``path``'s, when known."""
+        name = os.path.basename(path) if name is None else name
         status = file_status(path)
         if status is not None:
             known = self._known(name)
@@ -1298,16 +1366,29 @@ _ONE_STATUS = re.compile(rb'\{"((?:[^"\\]|\\.)*)":\[([0-9]+),(-?[0-9]+),(-?[0-9]
 def _one_status(line: bytes) -> tuple[str, tuple[Packed, str]] | None:
     """The name and status of a line of one status (None: another line)."""
     found = _ONE_STATUS.fullmatch(line)
+    name = _matched_name(found)
+    if name is None:
+        return None
+    assert found is not None
+    _, size, mtime, ctime, inode, sha = found.groups()
+    return name, (_pack((int(size), int(mtime), int(ctime), int(inode))), sha.decode("ascii"))
+
+
+def _status_name(line: bytes) -> str | None:
+    """The name of a line of one status (None: another line), the status not read."""
+    return _matched_name(_ONE_STATUS.fullmatch(line))
+
+
+def _matched_name(found: re.Match[bytes] | None) -> str | None:
     if found is None:
         return None
-    name_bytes, size, mtime, ctime, inode, sha = found.groups()
     try:
-        name = name_bytes.decode("utf-8")
+        name = found.group(1).decode("utf-8")
         if "\\" in name:
             name = json.loads('"' + name + '"')
     except (UnicodeDecodeError, ValueError):
         return None
-    return name, (_pack((int(size), int(mtime), int(ctime), int(inode))), sha.decode("ascii"))
+    return name
 
 
 def _status(value: Any) -> tuple[Packed, str]:

@@ -171,14 +171,28 @@ def sha256_file(path: Path) -> str | None:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        with os.fdopen(fd, "rb") as f:
-            fd = -1
-            return hashlib.file_digest(f, "sha256").hexdigest()
+        return sha256_fd(fd)
     except OSError:
         return None
     finally:
-        if fd >= 0:
-            os.close(fd)
+        os.close(fd)
+
+
+def sha256_fd(fd: int) -> str:
+    """The hash of what is left to read from the file descriptor ``fd``, read a block at a
+    time (a small block: ``hashlib.file_digest`` zeroes a buffer of 256 KiB for each file,
+    which cost more than hashing a deal file of a few kilobytes).
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    digest = hashlib.sha256()
+    while chunk := os.read(fd, _BLOCK):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+_BLOCK = 64 * 1024
 
 
 # --- a new file --------------------------------------------------------------------------------

@@ -308,6 +308,23 @@ def test_a_damaged_manifest_line_is_said_and_nothing_is_lost(one, tmp_path, sour
     assert not Manifest.load(out).warnings
 
 
+def test_a_manifest_ending_in_bytes_that_are_not_utf8_is_said_damaged(one, tmp_path,
+                                                                        sources):
+    """Past the last document's line (where the stream reads the rest at once), a byte
+    that is not UTF-8 makes the manifest damaged, as anywhere else: no traceback."""
+    deals, out = fabricate(one, TRICKY[:3], tmp_path / "tail")
+    before = {p.name: p.read_bytes() for p in out.glob("*.docx")}
+    with open(out / MANIFEST, "ab") as f:
+        f.write(b"\xff")
+
+    report = build([deals], out, sources=sources, jobs=1, list_unchanged=False)
+
+    assert [n.code for n in report.notes] == ["manifest-damaged"]
+    assert "utf-8" in report.notes[0].params["detail"]
+    assert {p.name: p.read_bytes() for p in out.glob("*.docx")} == before
+    assert report.count("unchanged") == 9 and not Manifest.load(out).warnings
+
+
 @pytest.mark.parametrize("how", ["old layout", "a damaged line", "out of order"])
 def test_the_status_file_is_read_as_it_comes_and_rewritten_in_order(one, tmp_path, sources,
                                                                    monkeypatch, how):
