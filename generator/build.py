@@ -1400,12 +1400,14 @@ def write_file(path: Path, data: bytes, *, kind: Derived, deal: str, deal_path: 
 
 def preload() -> None:
     """Import what rendering a deal needs before the workers are forked (the deal model,
-    the documents' modules, babel's and num2words' French data), so that each worker
-    starts with it instead of loading it again at every build (``apport serve`` calls it
-    before each preview's worker too)."""
-    from . import contract, deals, french, notice, offer  # noqa: F401
+    the documents' modules, babel's and num2words' French data, the clause bodies'
+    layouts kept by earlier runs), so that each worker starts with it instead of loading
+    it again at every build (``apport serve`` calls it before each preview's worker
+    too)."""
+    from . import clauses, contract, deals, french, notice, offer  # noqa: F401
 
     french.preload()
+    clauses.read_layouts()  # the clause bodies' layouts kept by earlier runs
 
 
 _RUNNER: list[tuple[Kit, Callable[[_DealTask], _DealResult]]] = []

@@ -58,7 +58,7 @@ from .sandbox import (
     time_limit,
 )
 from .text import Block, Run, elided
-from .workers import doing
+from .workers import at_end, doing
 
 ID_PATTERN = re.compile(r"[a-z][a-z0-9-]{0,63}")
 FRONT_KEYS = {"id", "version", "title", "part_of", "when"}
@@ -625,6 +625,131 @@ _LAYOUTS: dict[str, _Layout] = {}
 _LAYOUTS_CHARS = 4_000_000
 _layouts_chars = 0  # held now
 
+# Layouts are kept between runs too, in the code cache (one file for this code of
+# apport: a layout depends on its text and on clauses.py, french.py and text.py alone):
+# a process reads them before forking its workers (:func:`read_layouts`), a worker adds
+# those it made when it ends (:func:`keep_layouts`). A kept layout is clause text with
+# the places of values, never a deal's values (every printed value is a place).
+_KEPT: dict[str, tuple[Any, ...]] = {}  # text -> layout as plain data (_plain), as read
+_MADE: dict[str, _Layout] = {}  # made by this process since
+_KEPT_CHARS = 1_000_000  # characters of the texts the file may hold (the newest kept)
+_KEPT_KIND = "clause layouts/1"
+
+
+def _plain(layout: _Layout) -> tuple[Any, ...]:
+    """``layout`` as plain data (for marshal): a Block as ``(0, runs, bullet)``, a
+    paragraph with values as ``(1, bullet, pieces)``; a run as ``(text, bold, value)``,
+    a value's place as ``(bold, index)``."""
+    items: list[Any] = []
+    for item in layout:
+        if type(item) is Block:
+            items.append((0, tuple((r.text, r.bold, r.value) for r in item.runs), item.bullet))
+        else:
+            bullet, pieces = item  # type: ignore[misc]
+            items.append((1, bullet, tuple(
+                (piece.text, piece.bold, piece.value) if type(piece) is Run else piece
+                for piece in pieces)))
+    return tuple(items)
+
+
+def _unplain(items: tuple[Any, ...]) -> _Layout:
+    layout: list[Block | tuple[bool, tuple[Run | tuple[bool, int], ...]]] = []
+    for item in items:
+        if item[0] == 0:
+            layout.append(Block(tuple(Run(*run) for run in item[1]), bullet=item[2]))
+        else:
+            layout.append((item[1], tuple(Run(*piece) if len(piece) == 3 else piece
+                                          for piece in item[2])))
+    return tuple(layout)
+
+
+def _is_run(run: Any) -> bool:
+    return (type(run) is tuple and len(run) == 3 and type(run[0]) is str
+            and type(run[1]) is bool and type(run[2]) is bool)
+
+
+def _is_plain(items: Any) -> bool:
+    """Whether ``items`` (read from the cache) has the form :func:`_plain` gives."""
+    if type(items) is not tuple:
+        return False
+    for item in items:
+        if type(item) is not tuple or len(item) != 3 or type(item[2 if item[0] == 0 else 1]) \
+                is not bool or type(item[1 if item[0] == 0 else 2]) is not tuple:
+            return False
+        if item[0] == 0:
+            if not all(_is_run(run) for run in item[1]):
+                return False
+        elif item[0] == 1:
+            if not all(_is_run(piece) or (type(piece) is tuple and len(piece) == 2
+                                          and type(piece[0]) is bool and type(piece[1]) is int)
+                       for piece in item[2]):
+                return False
+        else:
+            return False
+    return True
+
+
+def _kept_form(found: Any) -> bool:
+    return type(found) is tuple and all(
+        type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and _is_plain(pair[1])
+        for pair in found)
+
+
+@functools.cache
+def _layout_code() -> bytes:
+    """What a layout depends on beside its text: the code that makes it."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("clauses.py", "french.py", "text.py"):
+        digest.update((here / name).read_bytes())
+    return digest.digest()
+
+
+def _made(text: str, layout: _Layout) -> None:
+    global _made_chars
+    if _made_chars + len(text) > _KEPT_CHARS:
+        _MADE.clear()
+        _made_chars = 0
+    _MADE[text] = layout
+    _made_chars += len(text)
+
+
+_made_chars = 0
+
+
+@functools.cache
+def read_layouts() -> None:
+    """Read the layouts kept by earlier runs, once (a process about to fork workers)."""
+    try:
+        found = codecache.read_data(_KEPT_KIND, _layout_code(), _kept_form)
+    except OSError:
+        return
+    if found:
+        _KEPT.update(found)
+
+
+def keep_layouts() -> None:
+    """Keep the layouts read and made by this process for the next runs (the newest
+    ones, within :data:`_KEPT_CHARS`); nothing is written when none was made."""
+    if not _MADE:
+        return
+    kept = {**_KEPT, **{text: _plain(layout) for text, layout in _MADE.items()}}
+    pairs: list[tuple[str, tuple[Any, ...]]] = []
+    chars = 0
+    for text in reversed(kept):
+        chars += len(text)
+        if chars > _KEPT_CHARS:
+            break
+        pairs.append((text, kept[text]))
+    global _made_chars
+    codecache.write_data(_KEPT_KIND, _layout_code(), tuple(reversed(pairs)))
+    _KEPT.update(pairs)
+    _MADE.clear()
+    _made_chars = 0
+
+
+at_end(keep_layouts)
+
 
 def _pieces(text: str) -> list[Run | tuple[bool, int]]:
     """Bold markers, value places and typography of one paragraph's text."""
@@ -680,7 +805,12 @@ def parse_markup(text: str, values: _Values) -> list[Block]:
     layout = _LAYOUTS.get(text)
     if layout is None:
         global _layouts_chars
-        layout = _layout(text)
+        kept = _KEPT.get(text)
+        if kept is not None:
+            layout = _unplain(kept)
+        else:
+            layout = _layout(text)
+            _made(text, layout)
         if len(_LAYOUTS) >= _RENDERED_SIZE or _layouts_chars + len(text) > _LAYOUTS_CHARS:
             _LAYOUTS.clear()
             _layouts_chars = 0

@@ -270,13 +270,29 @@ def data(kind: str, source: bytes, make: Callable[[], Any],
         make: derives it.
         valid: whether something read from the cache has the form ``make`` returns.
     """
+    found = read_data(kind, source, valid)
+    if found is not None:
+        return found
+    result = make()
+    write_data(kind, source, result)
+    return result
+
+
+def read_data(kind: str, source: bytes, valid: Callable[[Any], bool]) -> Any:
+    """What :func:`write_data` kept under ``kind`` and ``source``, when ``valid`` accepts
+    it, else ``None``."""
+    fd = _open()
+    entry = data_key(kind, source) if fd is not None else None
+    if fd is None or entry is None:
+        return None
+    found = _read(fd, entry)
+    return found if found is not None and valid(found) else None
+
+
+def write_data(kind: str, source: bytes, value: Any) -> None:
+    """Keep ``value`` (plain data) under ``kind`` and ``source`` (whole, in place of
+    what was kept there)."""
     fd = _open()
     entry = data_key(kind, source) if fd is not None else None
     if fd is not None and entry is not None:
-        found = _read(fd, entry)
-        if found is not None and valid(found):
-            return found
-    result = make()
-    if fd is not None and entry is not None:
-        _write(fd, entry, result)
-    return result
+        _write(fd, entry, value)

@@ -212,6 +212,24 @@ def _send(conn: Any, index: Any, ok: bool, value: Any) -> None:
         conn.send((index, False, Msg("stopped-unsendable", {"detail": str(e)})))
 
 
+# Called when a worker is told to end (not when it is stopped), or after a run's tasks
+# where they run in this process: e.g. the clauses' layouts kept for the next run.
+_AT_END: list[Callable[[], None]] = []
+
+
+def at_end(fn: Callable[[], None]) -> None:
+    """Have ``fn`` called when a worker ends its work (once per worker; its exceptions
+    ignored: it may keep a cache, never decide a result)."""
+    if fn not in _AT_END:
+        _AT_END.append(fn)
+
+
+def _ended() -> None:
+    for fn in _AT_END:
+        with contextlib.suppress(Exception):
+            fn()
+
+
 def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | None,
            limits: Limits, slot: mmap.mmap) -> None:
     """A worker's life: receive lists of task indexes, send back one result per task.
@@ -222,7 +240,8 @@ def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | No
             batch = conn.recv()
         except (EOFError, OSError):
             break
-        if batch is None:
+        if batch is None:  # told to end: what it learnt is kept for the next run
+            _ended()
             break
         if tasks is None:  # one call of a resident worker
             call_fn, task = batch
@@ -314,6 +333,7 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], *, jobs: int | None = None,
     if not enforced():
         for index, task in enumerate(tasks):
             yield index, fn(task)
+        _ended()
         return
     import multiprocessing
     from multiprocessing.connection import wait

@@ -412,3 +412,91 @@ def test_the_folder_is_worked_out_once_per_environment(cache, monkeypatch):
     assert asked == [cache, other / "apport" / "jinja"]
     monkeypatch.setenv("APPORT_NO_CACHE", "1")
     assert codecache._open() is None
+
+
+# --- the clause bodies' layouts, kept between runs ----------------------------------------
+
+
+@pytest.fixture
+def fresh_layouts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A process that has laid out no body yet and read no kept layouts; gives the texts
+    laid out (each a body's text made into paragraphs, typography and all)."""
+    _forget_layouts(monkeypatch)
+    made: list[str] = []
+    original = clauses._layout
+
+    def counted(text: str):  # noqa: ANN202
+        made.append(text)
+        return original(text)
+
+    monkeypatch.setattr(clauses, "_layout", counted)
+    return made
+
+
+def _forget_layouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As a new process: nothing laid out in memory (the kept file stays)."""
+    for name in ("_LAYOUTS", "_KEPT", "_MADE", "_RENDERED", "_DECIDED"):
+        monkeypatch.setattr(clauses, name, {})
+    monkeypatch.setattr(clauses, "_layouts_chars", 0)
+    monkeypatch.setattr(clauses, "_made_chars", 0)
+    clauses.read_layouts.cache_clear()
+    clauses._typography.cache_clear()
+
+
+def _kept_layouts() -> tuple:
+    return codecache.read_data(clauses._KEPT_KIND, clauses._layout_code(), clauses._kept_form)
+
+
+def test_a_new_process_lays_out_no_body_a_run_before_laid_out_and_documents_are_the_same(
+        cache, fresh_layouts, tmp_path, monkeypatch):
+    from generator import workers
+
+    monkeypatch.setattr(workers, "enforced", lambda: False)  # the render in this process
+    first = _build(tmp_path, "first")
+    assert len(fresh_layouts) > 40
+    _forget_layouts(monkeypatch)
+    fresh_layouts.clear()
+    again = _build(tmp_path, "again")
+    assert fresh_layouts == []  # every body's layout read back, none made
+    monkeypatch.setenv("APPORT_NO_CACHE", "1")
+    _forget_layouts(monkeypatch)
+    cold = _build(tmp_path, "cold")
+    assert len(fresh_layouts) > 40
+    assert first == again == cold and len(first) == 3
+
+
+def test_a_worker_keeps_its_layouts_when_it_ends_and_they_hold_no_deal_value(
+        cache, fresh_layouts, tmp_path):
+    _build(tmp_path, "built")  # rendered in a forked worker, which writes the file
+    kept = _kept_layouts()
+    assert kept and len(kept) > 40
+    texts = [text for text, _ in kept] + [
+        run[0] for _, items in kept for item in items
+        for run in (item[1] if item[0] == 0 else item[2]) if len(run) == 3]
+    deal = (SAMPLES / "julie-atelier-bois.yaml").read_text(encoding="utf-8")
+    for value in ("Marie Dupont", "Assist'Pro", "Julie Martin", "Atelier Bois", "Bellecour",
+                  "919 492 504", "FR41946512365", "AA-2026-014"):
+        assert value in deal
+        assert not any(value in text for text in texts), value
+
+
+def test_kept_layouts_of_another_form_are_not_used(cache, fresh_layouts, tmp_path):
+    codecache.write_data(clauses._KEPT_KIND, clauses._layout_code(),
+                         (("texte", ((0, (("x", "gras", False),), False),)),))
+    clauses.read_layouts()
+    assert clauses._KEPT == {}
+    codecache.write_data(clauses._KEPT_KIND, clauses._layout_code(),
+                         (("texte", ((1, False, ((True, "0"),)),)),))
+    clauses.read_layouts.cache_clear()
+    clauses.read_layouts()
+    assert clauses._KEPT == {}
+
+
+def test_the_layouts_kept_are_the_newest_within_their_characters(
+        cache, fresh_layouts, monkeypatch):
+    monkeypatch.setattr(clauses, "_KEPT_CHARS", 25)
+    for text in ("un texte de dix", "deux", "trois et quatre"):  # 15, 4, 15 characters
+        clauses._made(text, clauses._layout(text))  # a run lays one out, then ends
+        clauses.keep_layouts()
+    assert [text for text, _ in _kept_layouts()] == ["deux", "trois et quatre"]
+    assert clauses._unplain(dict(_kept_layouts())["deux"]) == clauses._layout("deux")
