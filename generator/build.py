@@ -1424,10 +1424,10 @@ def _runner(kit: Kit) -> Callable[[_DealTask], _DealResult]:
 def _execute(tasks: list[_DealTask], kit: Kit | None,
              jobs: int | None) -> Iterable[_DealResult]:
     """Every task's result, from worker processes under the budgets of :mod:`.workers`."""
+    if not tasks:  # (nothing to build: the workers' module is not even imported)
+        return
     from .workers import Stopped, run
 
-    if not tasks:
-        return
     assert kit is not None
     preload()
     for index, result in run(_runner(kit), tasks, jobs=jobs):

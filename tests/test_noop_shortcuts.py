@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import itertools
+import json
+import re
 from typing import Any
 
 import pytest
@@ -170,3 +173,47 @@ def test_a_file_is_hashed_a_block_at_a_time_as_a_whole(tmp_path, size):
 
 def test_the_version_is_the_one_the_package_metadata_gives():
     assert generator.__version__ == importlib.metadata.version("apport")
+
+
+# A document's line of the manifest, as written and written otherwise: read where it is
+# (the name, then the value after ": "), it gives what reading its body in braces gives.
+LINES = ['"a": {"x": 1}', '"a" : {"x": 1}', '"a":{"x": 1}', '"a": {"x": 1}, "b": 2',
+         '"a": {"x": 1} ', ' "a": {"x": 1}', '"a": "x"', '"a\\u00e9\\"": [1, 2]', '"a": 1}{',
+         '"a": NaN', '"a": -Infinity', '"a\x01": 1', '"a": "\x01"', '"a": ' + "[" * 5000,
+         '"a": {"x": 1}}', '"a": {"x": 1', '"a": {"x": 1}, "a": {"y": 2}', '"a"', '"a":',
+         "'a': 1", '"a": 1e400', '"a": 01', '"a": {"x": 1}\u00a0', '"\ud800": 1', '']
+
+
+def _as_braces(body: str) -> tuple[str, Any] | None:
+    """The line's name and value read as before: its body in braces, one key."""
+    try:
+        item = json.loads("{" + body + "}", parse_constant=manifest._no_constant)
+    except (ValueError, RecursionError):
+        return None
+    return next(iter(item.items())) if len(item) == 1 else None
+
+
+@pytest.mark.parametrize("body", LINES)
+@pytest.mark.parametrize("end", [",\n", "\n"])
+def test_a_line_is_read_where_it_is_as_its_body_in_braces_reads(body, end):
+    line = "  " + body + end
+    try:
+        read: tuple[str, Any] | None = manifest._item(line, -len(end))
+    except manifest._OtherLayout:
+        read = None
+    assert repr(read) == repr(_as_braces(body))
+
+
+def test_the_status_lines_pattern_is_the_one_of_a_json_name():
+    """The pattern that reads a status line (its name's part unrolled for speed) takes
+    exactly the lines the plain pattern takes, with the same parts."""
+    plain = re.compile(rb'\{"((?:[^"\\]|\\.)*)":\[([0-9]+),(-?[0-9]+),(-?[0-9]+),([0-9]+),'
+                       rb'"([0-9a-f]{64})"\]\}\n')
+    pieces = [b'"', b"\\", b"a", "é".encode(), b"n", b"}", b":", b"[", b"]", b"\\\\", b'\\"']
+    names = [b"".join(p) for n in range(5) for p in itertools.product(pieces, repeat=n)]
+    for name in names:
+        for tail in (b'1,2,3,4,"' + b"a" * 64 + b'"]}\n', b'1,-2,-3,4,"' + b"0" * 64 + b'"]}\n',
+                     b'1,2,3,4,"' + b"a" * 63 + b'"]}\n'):
+            line = b'{"' + name + b'":[' + tail
+            ours, theirs = manifest._ONE_STATUS.fullmatch(line), plain.fullmatch(line)
+            assert (ours and ours.groups()) == (theirs and theirs.groups()), line
