@@ -12,7 +12,6 @@ control characters) live here; rules that relate several fields live in
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import re
 import sys
@@ -534,7 +533,9 @@ def message_of(error: Mapping[str, Any], at: tuple[str | int, ...] = ()) -> Msg:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = field_names(loc[:-1])
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        from difflib import get_close_matches  # (on an error only)
+
+        close = get_close_matches(key, known, n=1, cutoff=0.6)
         if close:
             return Msg("unknown-key-did-you-mean", {"key": key, "suggestion": close[0]})
         return Msg("unknown-key", {"key": key, "known": known})
