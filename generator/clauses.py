@@ -21,7 +21,6 @@ The markup is tiny:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import hashlib
 import re
@@ -882,7 +881,9 @@ def _unknown_field(e: jinja2.UndefinedError, source: str,
         candidates, prefix = [str(k) for k in names if not str(k).startswith("_")], ""
     else:
         return "undefined", {"detail": message}
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
+    from difflib import get_close_matches  # (on an error only)
+
+    close = get_close_matches(name, candidates, n=1, cutoff=0.6)
     if close:
         return "unknown-field-did-you-mean", {"field": field, "suggestion": prefix + close[0]}
     return "unknown-field", {"field": field}
@@ -1050,7 +1051,9 @@ def render(library: Library, facts: Mapping[str, Any], context: Mapping[str, Any
             if target not in numbers:
                 if library.by_id(target):
                     raise _RefError("clause-ref-excluded", {"target": target})
-                close = difflib.get_close_matches(target, [c.id for c in library.clauses], 1)
+                from difflib import get_close_matches  # (on an error only)
+
+                close = get_close_matches(target, [c.id for c in library.clauses], 1)
                 if close:
                     raise _RefError("clause-ref-unknown-did-you-mean",
                                     {"target": target, "suggestion": close[0]})

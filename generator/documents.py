@@ -28,6 +28,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import CodeType
 from typing import Any
 from xml.parsers.expat import ErrorString, ExpatError, ParserCreate
 
@@ -213,6 +214,23 @@ def _patched(xml: str) -> str:
                   source)
 
 
+def _template_form(found: Any) -> bool:
+    """Whether ``found`` (read from the code cache) has the form of
+    :meth:`WordTemplate._parts`' answer: every part of the order compiled or copied."""
+    if not (type(found) is tuple and len(found) == 3
+            and all(type(item) is tuple for item in found)):
+        return False
+    order, compiled, static = found
+    return (all(type(name) is str for name in order)
+            and all(type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str
+                    and type(pair[1]) is CodeType for pair in compiled)
+            and all(type(entry) is tuple and len(entry) == 4 and type(entry[0]) is str
+                    and type(entry[1]) is int and type(entry[2]) is int
+                    and type(entry[3]) is bytes for entry in static)
+            and MAIN_PART in {name for name, _ in compiled}
+            and set(order) == {name for name, _ in compiled} | {entry[0] for entry in static})
+
+
 class WordTemplate:
     """A Word template read, patched and compiled once; rendered many times."""
 
@@ -227,6 +245,30 @@ class WordTemplate:
         if len(raw) > MAX_TEMPLATE_BYTES:
             raise TemplateError(self.file, "template-too-large", {"mib": MAX_TEMPLATE_BYTES >> 20})
         self.sha256 = hashlib.sha256(raw).hexdigest()
+        # what the bytes give is kept whole in the code cache, by their SHA-256: a template
+        # read before is neither unzipped nor searched for tags again
+        patcher = _docxtpl_code()
+        order, compiled, static = (
+            codecache.derived(_ENV, f"word template, docxtpl {patcher}, "
+                              f"zlib {zlib.ZLIB_RUNTIME_VERSION}", self.sha256,
+                              lambda: self._parts(raw), _template_form)
+            if patcher is not None else self._parts(raw))
+        self.order: list[str] = list(order)
+        self.compiled: dict[str, jinja2.Template] = {
+            name: _ENV.bounded(
+                _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
+            for name, code in compiled}
+        self.static = {name: _Entry(name.encode("utf-8"), crc, size, packed)
+                       for name, crc, size, packed in static}
+
+    def _parts(self, raw: bytes) -> tuple[tuple[str, ...], tuple[tuple[str, CodeType], ...],
+                                          tuple[tuple[str, int, int, bytes], ...]]:
+        """The template's bytes checked and read: the order of its parts, the code of
+        those that are templates, the others deflated (plain data, for the code cache).
+
+        Raises:
+            TemplateError: naming the file and the part at fault.
+        """
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as archive:
                 infos = archive.infolist()
@@ -244,11 +286,10 @@ class WordTemplate:
             if required not in parts:
                 raise TemplateError(self.file, "not-a-word-file-part", {"part": required})
 
-        self.order: list[str] = [n for n in parts
-                                 if n not in (CORE_PART, CUSTOM_PART, APP_PART)]
+        order = [n for n in parts if n not in (CORE_PART, CUSTOM_PART, APP_PART)]
         plain: dict[str, bytes] = {}  # copied as they are into every document
-        self.compiled: dict[str, jinja2.Template] = {}
-        for name in self.order:
+        compiled: dict[str, CodeType] = {}
+        for name in order:
             data = parts[name]
             if name == "[Content_Types].xml":
                 data = _with_override(data, CUSTOM_PART, CUSTOM_TYPE)
@@ -259,14 +300,16 @@ class WordTemplate:
                 data = _with_relationship(data, "rIdApportCore", CORE_REL, CORE_PART)
                 data = _with_relationship(data, "rIdApportApp", APP_REL, APP_PART)
             if name.endswith(".xml") and _tagged(data):
-                self.compiled[name] = self._compile(name, data)
+                compiled[name] = self._compile(name, data)
             else:
                 plain[name] = data
-        if MAIN_PART not in self.compiled:
-            self.compiled[MAIN_PART] = self._compile(MAIN_PART, parts[MAIN_PART])
-        self.static = _static_entries(self.sha256, plain)
+        if MAIN_PART not in compiled:
+            compiled[MAIN_PART] = self._compile(MAIN_PART, parts[MAIN_PART])
+        static = _static_entries(self.sha256, plain)
+        return (tuple(order), tuple(compiled.items()),
+                tuple((name, e.crc, e.size, e.data) for name, e in static.items()))
 
-    def _compile(self, name: str, data: bytes) -> jinja2.Template:
+    def _compile(self, name: str, data: bytes) -> CodeType:
         try:
             xml = data.decode("utf-8")
         except UnicodeDecodeError:
@@ -285,8 +328,7 @@ class WordTemplate:
             code, _ = (codecache.compiled(_ENV, f"template part, docxtpl {patcher}", xml,
                                           None, None, compile_part)
                        if patcher is not None else compile_part())
-            return _ENV.bounded(
-                _ENV.template_class.from_code(_ENV, code, _ENV.make_globals(None), None))
+            return code
         except jinja2.TemplateSyntaxError as e:
             raise TemplateError(self.file, "template-bad-tag",
                                 {"detail": e.message, "near": _near(sources[-1], e.lineno)}

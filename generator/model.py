@@ -12,7 +12,6 @@ control characters) live here; rules that relate several fields live in
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
 import re
 import sys
@@ -37,19 +36,36 @@ from .messages import Msg
 
 class _OnFirstUse(types.ModuleType):
     """A stand-in for a standard module: the module is imported when one of its names
-    is first read through the stand-in."""
+    is first read through the stand-in, or, for a function named in ``calls``, when it
+    is first called."""
+
+    def __init__(self, name: str, calls: tuple[str, ...] = ()) -> None:
+        super().__init__(name)
+        self._calls = calls
 
     def __getattr__(self, name: str) -> Any:
+        if name == "__path__" and self._calls:
+            # ``from module import function`` asks whether the module is a package
+            # first: the stand-in is not (its names are taken, never its submodules)
+            raise AttributeError(name)
+        if name in self._calls:
+            module = self.__name__
+
+            def on_call(*args: Any, **kwargs: Any) -> Any:
+                return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+            return on_call
         if sys.modules.get(self.__name__) is self:
             del sys.modules[self.__name__]
         return getattr(importlib.import_module(self.__name__), name)
 
 
 @contextlib.contextmanager
-def _on_first_use(*names: str) -> Iterator[None]:
+def _on_first_use(*names: str, calls: tuple[str, ...] = ()) -> Iterator[None]:
     """Imports in this block that import one of ``names`` (not imported yet) get a
-    stand-in (:class:`_OnFirstUse`); other code importing them after gets the module."""
-    stand_ins = {name: _OnFirstUse(name) for name in names if name not in sys.modules}
+    stand-in (:class:`_OnFirstUse`, the functions ``calls`` imported when called);
+    other code importing them after gets the module."""
+    stand_ins = {name: _OnFirstUse(name, calls) for name in names if name not in sys.modules}
     sys.modules.update(stand_ins)
     try:
         yield
@@ -67,6 +83,15 @@ with _on_first_use("pydoc", "ssl"):
     from stdnum import exceptions as stdnum_errors
     from stdnum.fr import siret as stdnum_siret
     from stdnum.fr import tva as stdnum_tva
+
+# pydantic's plugin loader, imported when the first model is built, takes
+# ``importlib.metadata.entry_points`` at its top, importing importlib.metadata (with the
+# email package and socket: 9 ms of a one-deal build) for a function it calls only when
+# plugins are not turned off (the command turns them off: PYDANTIC_DISABLE_PLUGINS).
+# The function is taken through a stand-in that imports the module when it is called.
+with _on_first_use("importlib.metadata", calls=("entry_points",)), \
+        contextlib.suppress(ImportError):  # (a private module: elsewhere in another pydantic)
+    import pydantic.plugin._loader  # noqa: F401
 
 MAX_TEXT = 2000
 MAX_MESSAGE = 10000
@@ -508,7 +533,9 @@ def message_of(error: Mapping[str, Any], at: tuple[str | int, ...] = ()) -> Msg:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = field_names(loc[:-1])
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        from difflib import get_close_matches  # (on an error only)
+
+        close = get_close_matches(key, known, n=1, cutoff=0.6)
         if close:
             return Msg("unknown-key-did-you-mean", {"key": key, "suggestion": close[0]})
         return Msg("unknown-key", {"key": key, "known": known})

@@ -269,18 +269,29 @@ class _Worker:
         self.queue: deque[int] = deque()  # task indexes sent, in order; the first is running
         self.since = time.monotonic()  # when the running task started
         self.timed_out = False
+        self.ending = False  # told to end after the tasks sent
 
     def send(self, indexes: list[int], tasks: Sequence[Any]) -> None:
         if not self.queue:
             self.since = time.monotonic()
         self.queue.extend(indexes)
-        self.conn.send([(i, tasks[i]) for i in indexes] if self.kept else indexes)
+        # a worker dead before it could be told: its end is found by run() (the task it
+        # was on reported stopped, these put back in the queue)
+        with contextlib.suppress(OSError):
+            self.conn.send([(i, tasks[i]) for i in indexes] if self.kept else indexes)
+
+    def end(self) -> None:
+        """Tell the worker to end once the tasks sent are done (its exit then overlaps
+        the parent's handling of its last results)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+            self.ending = True
 
     def stop(self, kill: bool) -> None:
         if kill and self.process.is_alive():
             with contextlib.suppress(OSError):
                 self.process.kill()
-        elif not kill:
+        elif not kill and not self.ending:
             # Said, not left to EOF: the forked worker holds a copy of our end of the pipe,
             # so closing it here never ends its recv() (each build waited 5 s per worker).
             with contextlib.suppress(OSError, ValueError):
@@ -354,9 +365,11 @@ def run(fn: Callable[[T], R], tasks: Sequence[T], *, jobs: int | None = None,
                     for _ in range(count - len(workers))]
         while True:
             for worker in workers:  # keep two batches queued: no worker waits for work
-                while pending and len(worker.queue) < 2 * size:
+                while pending and not worker.ending and len(worker.queue) < 2 * size:
                     worker.send([pending.popleft() for _ in range(min(size, len(pending)))],
                                 tasks)
+                if not pending and pool is None and not worker.ending:
+                    worker.end()  # no more work for it: it ends as soon as its tasks are done
             busy = [w for w in workers if w.queue]
             if not busy:
                 break

@@ -334,102 +334,6 @@ class Move:
 Waiting = Callable[[str], None]
 
 
-class _Busy(Exception):
-    """The lock is held by another process (all the time it was tried)."""
-
-
-class _FolderLock:
-    """An output folder's lock: ``flock(2)`` on its lock file where the system has it,
-    as filelock's ``FileLock`` takes it there (the same lock: an apport that takes it
-    through filelock waits for this one, and this one for it), at no cost where
-    importing and setting up filelock took about 18 ms of every build; else (no
-    ``fcntl``, or a file system without ``flock``) filelock's ``FileLock`` itself,
-    which has its own ways there."""
-
-    POLL = 0.05  # seconds between two tries while waiting (filelock's default)
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.fd: int | None = None
-        self.other: Any = None  # filelock's FileLock, where flock cannot serve
-
-    def acquire(self, timeout: float) -> None:
-        """Take the lock, trying for ``timeout`` seconds.
-
-        Raises:
-            _Busy: another process holds it all that time.
-            OSError: the lock file cannot be opened or locked.
-        """
-        deadline = time.monotonic() + timeout
-        while not self._try():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _Busy
-            time.sleep(min(self.POLL, left))
-
-    def _try(self) -> bool:
-        if self.other is not None:
-            from filelock import Timeout
-
-            try:
-                self.other.acquire(timeout=0)
-            except Timeout:
-                return False
-            return True
-        try:
-            import fcntl
-        except ImportError:
-            return self._with_filelock()
-        flags = os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-        for _ in range(3):
-            created = False
-            try:
-                fd = os.open(self.path, flags)
-            except FileNotFoundError:
-                try:
-                    fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, 0o666)
-                except FileExistsError:
-                    continue
-                created = True
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as e:
-                if e.errno == errno.ENOSYS:
-                    if created:  # filelock's lock of its own there must find no file
-                        with contextlib.suppress(OSError):
-                            if os.path.samestat(os.lstat(self.path), os.fstat(fd)):
-                                os.unlink(self.path)
-                    os.close(fd)
-                    return self._with_filelock()
-                os.close(fd)
-                if e.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    return False
-                raise
-            if os.fstat(fd).st_nlink:
-                self.fd = fd
-                return True
-            os.close(fd)  # removed by another process before we had it: locked by no one
-        return False
-
-    def _with_filelock(self) -> bool:
-        from filelock import FileLock
-
-        self.other = FileLock(str(self.path), thread_local=False)
-        return self._try()
-
-    def release(self) -> None:
-        if self.other is not None:
-            self.other.release()
-            return
-        fd, self.fd = self.fd, None
-        if fd is not None:
-            import fcntl
-
-            with contextlib.suppress(OSError):
-                fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
-
-
 class OutputFolder:
     """A folder apport writes into, locked while in use.
 
@@ -445,7 +349,7 @@ class OutputFolder:
         self.staging = self.path / STAGING
         self.wait = wait
         self.on_wait = on_wait
-        self._lock: _FolderLock | None = None
+        self._lock: object | None = None
 
     # - lock and staging -
 
@@ -475,22 +379,24 @@ class OutputFolder:
         with contextlib.suppress(OSError):
             os.unlink(self.path / OWNER)
         lock, self._lock = self._lock, None
-        lock.release()
+        lock.release()  # type: ignore[attr-defined]
 
     def _acquire(self) -> None:
+        from filelock import FileLock, Timeout
+
         lock_path = self.path / LOCK
         check_target(lock_path)  # never a link: the lock file is opened for writing
-        lock = _FolderLock(lock_path)
+        lock = FileLock(str(lock_path), thread_local=False)
         try:
-            lock.acquire(0)
-        except _Busy:
+            lock.acquire(timeout=0)
+        except Timeout:
             holder = self.holder()
             if self.on_wait:
                 self.on_wait(printable(f"{self.path}: ")
                              + render("output-folder-waiting", {"holder": holder}))
             try:
-                lock.acquire(self.wait)
-            except _Busy:
+                lock.acquire(timeout=self.wait)
+            except Timeout:
                 raise error(self.path, "output-folder-busy", holder=holder,
                             seconds=self.wait) from None
         except OSError as e:

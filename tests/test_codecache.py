@@ -336,6 +336,60 @@ def test_a_template_part_compiles_again_when_docxtpl_patches_differently(
     assert len(compiles) == 2 * parts
 
 
+def _template_entry(cache: Path, path: Path) -> Path:
+    """The cache file holding what the template at ``path`` gives, whole."""
+    kind = (f"word template, docxtpl {documents._docxtpl_code()}, "
+            f"zlib {documents.zlib.ZLIB_RUNTIME_VERSION}")
+    key = codecache.key(documents._ENV, kind, hashlib.sha256(path.read_bytes()).hexdigest(),
+                        None, None)
+    assert key is not None
+    return cache / key
+
+
+def _parts(template: documents.WordTemplate) -> tuple[object, ...]:
+    return (template.order, {name: t.root_render_func.__code__
+                             for name, t in template.compiled.items()}, _static(template))
+
+
+@pytest.fixture
+def tag_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The template parts searched for tags (each read from the template's zip)."""
+    done: list[int] = []
+    original = documents._tagged
+
+    def counted(data: bytes) -> bool:
+        done.append(len(data))
+        return original(data)
+
+    monkeypatch.setattr(documents, "_tagged", counted)
+    return done
+
+
+def test_a_template_read_before_is_not_unzipped_again_and_gives_the_same_parts(
+        cache, tag_searches, monkeypatch):
+    path = ROOT / "templates" / CONTRACT_TEMPLATE
+    cold = _parts(documents.WordTemplate(path))
+    assert len(tag_searches) > 10
+    tag_searches.clear()
+    warm = _parts(documents.WordTemplate(path))
+    assert tag_searches == []  # one cache file read: no part unzipped, none searched
+    assert warm == cold
+    monkeypatch.setenv("APPORT_NO_CACHE", "1")
+    assert _parts(documents.WordTemplate(path)) == cold
+
+
+def test_a_template_entry_of_another_form_is_read_again(cache, tag_searches):
+    path = ROOT / "templates" / CONTRACT_TEMPLATE
+    cold = _parts(documents.WordTemplate(path))
+    file = _template_entry(cache, path)
+    payload = marshal.dumps(((documents.MAIN_PART,), (), ()))  # no code for the main part
+    file.write_bytes(codecache.MAGIC + file.name.encode("ascii")
+                     + hashlib.sha256(payload).digest() + payload)
+    tag_searches.clear()
+    assert _parts(documents.WordTemplate(path)) == cold
+    assert len(tag_searches) > 10
+
+
 @pytest.fixture
 def deflates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the parts deflated when templates load."""
@@ -373,6 +427,7 @@ def test_copied_parts_of_another_form_or_damaged_are_deflated_again(
         cache, deflates, damage):
     path = ROOT / "templates" / CONTRACT_TEMPLATE
     first = _static(documents.WordTemplate(path))
+    _template_entry(cache, path).unlink()  # else the whole template is read from there
     names = tuple(first)
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     key = codecache.data_key(f"static parts, zlib {documents.zlib.ZLIB_RUNTIME_VERSION}",

@@ -531,3 +531,33 @@ def test_stdnum_brings_no_pydoc_or_ssl_until_it_reads_them() -> None:
                            text=True, check=True).stdout.splitlines()
     assert lines[0] == "False False"
     assert lines[1].startswith("SIRET (") and lines[1].endswith(" True True True")
+
+
+_PLUGIN_SEARCH = r"""
+import os, sys
+import generator.model
+from generator.model import Deal
+print("importlib.metadata" in sys.modules, "email" in sys.modules)
+from pydantic.plugin import _loader
+os.environ.pop("PYDANTIC_DISABLE_PLUGINS")
+print(list(_loader.get_plugins()), "importlib.metadata" in sys.modules)
+import importlib.metadata
+print(sys.modules["importlib.metadata"] is importlib.metadata,
+      _loader.entry_points(group="console_scripts")
+      == importlib.metadata.entry_points(group="console_scripts"))
+"""
+
+
+def test_pydantic_plugins_turned_off_bring_no_importlib_metadata_and_on_are_searched() -> None:
+    """pydantic's plugin loader takes importlib.metadata's ``entry_points`` (the module
+    with the email package: 9 ms of a one-deal build) for a search the command turns
+    off: the module is imported when the function is called, as pydantic calls it when
+    plugins are on."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": "__all__"}
+    lines = subprocess.run([sys.executable, "-c", _PLUGIN_SEARCH], capture_output=True,
+                           text=True, check=True, env=env).stdout.splitlines()
+    assert lines == ["False False", "[] True", "True True"]

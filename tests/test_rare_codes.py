@@ -478,14 +478,15 @@ def test_a_clause_or_template_out_of_memory_is_named(tmp_path: Path) -> None:
 
 def test_a_lock_or_staging_folder_the_system_refuses_is_said(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from generator import writing
+    import filelock
+
     from generator.writing import STAGING, OutputFolder
 
     def no_lock(self: Any, *args: Any, **kwargs: Any) -> None:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
 
     with monkeypatch.context() as patch:
-        patch.setattr(writing._FolderLock, "_try", no_lock)
+        patch.setattr(filelock.FileLock, "acquire", no_lock)
         with pytest.raises(WriteError) as locked:
             OutputFolder(tmp_path / "a").open()
     assert locked.value.code == "io-cannot-lock"

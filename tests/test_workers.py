@@ -376,3 +376,52 @@ def test_builds_with_kept_workers_write_the_same_bytes(tmp_path: Path) -> None:
         data = (tmp_path / "plain" / name).read_bytes()
         assert (tmp_path / "first" / name).read_bytes() == data
         assert (tmp_path / "second" / name).read_bytes() == data
+
+
+def test_a_worker_given_its_last_tasks_ends_with_them_while_the_caller_takes_the_results(
+) -> None:
+    """Told that no more work comes as soon as its last batch is sent, a worker ends
+    after its last task by itself: its exit overlaps the caller's use of the results
+    (a one-deal build waited 3 to 4 ms for it afterwards)."""
+    import multiprocessing
+
+    ended = False
+    for _index, value in run(lambda n: n * 2, [1, 2, 3], jobs=1):
+        if value != 6:
+            continue
+        deadline = time.monotonic() + 10
+        while multiprocessing.active_children() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ended = not multiprocessing.active_children()
+    assert ended
+
+
+def _exits_on_0(n: int) -> int:
+    if n == 0:
+        os._exit(3)  # the other tasks sent to its worker go back to the queue
+    return n
+
+
+def test_the_tasks_of_a_worker_that_dies_after_the_others_were_told_to_end_are_done(
+) -> None:
+    out = results(_exits_on_0, list(range(6)), jobs=2)
+    assert isinstance(out[0], Stopped) and [out[i] for i in range(1, 6)] == [1, 2, 3, 4, 5]
+
+
+def test_a_worker_dead_before_its_next_batch_is_sent_is_replaced_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its pipe is broken then: found by the build, before, as an exception out of run()
+    (a traceback), now as the worker's end (its task stopped, the others done)."""
+    real_send = workers._Worker.send
+    waited: list[bool] = []
+
+    def send(self, indexes, tasks):  # noqa: ANN001, ANN202
+        if indexes == [1] and not waited:  # after [0], which ends the worker: too late
+            waited.append(True)
+            self.process.join(10)
+        real_send(self, indexes, tasks)
+
+    monkeypatch.setattr(workers._Worker, "send", send)
+    out = results(_exits_on_0, list(range(4)), jobs=1)
+    assert isinstance(out[0], Stopped) and "exit status 3" in str(out[0].reason)
+    assert [out[i] for i in (1, 2, 3)] == [1, 2, 3]

@@ -233,62 +233,6 @@ def test_5_a_second_build_waits_for_the_first_and_says_who_holds_the_folder(
     assert (work / "out" / "julie.contrat.docx").is_file()
 
 
-def test_the_folder_lock_is_the_one_filelock_takes_both_ways(tmp_path: Path) -> None:
-    """Taken with flock where the system has it, without importing filelock: an apport
-    that locks through filelock and this one still exclude each other."""
-    from filelock import FileLock, Timeout
-
-    out = tmp_path / "out"
-    out.mkdir()
-    theirs = FileLock(str(out / generator.writing.LOCK), thread_local=False)
-    theirs.acquire(timeout=0)
-    try:
-        with pytest.raises(generator.writing.WriteError) as busy:
-            OutputFolder(out, wait=0.2).open()
-        assert busy.value.code == "output-folder-busy"
-    finally:
-        theirs.release()
-    with OutputFolder(out), pytest.raises(Timeout):
-        theirs.acquire(timeout=0.2)
-    theirs.acquire(timeout=0)
-    theirs.release()
-
-
-def test_taking_the_folder_lock_imports_no_locking_library(tmp_path: Path) -> None:
-    code = ("import sys; from generator.writing import OutputFolder\n"
-            f"with OutputFolder({str(tmp_path / 'out')!r}): pass\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'filelock'))")
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True).stdout
-    assert shown.strip() == "[]"
-
-
-@pytest.mark.filterwarnings("ignore:flock not supported")  # filelock's own word on it
-def test_on_a_file_system_without_flock_filelock_takes_the_folder_lock(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import fcntl
-
-    from filelock import FileLock
-
-    def no_flock(fd: int, operation: int) -> None:
-        raise OSError(errno.ENOSYS, os.strerror(errno.ENOSYS))
-
-    taken: list[str] = []
-    real_acquire = FileLock.acquire
-
-    def acquire(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        taken.append(str(self.lock_file))
-        return real_acquire(self, *args, **kwargs)
-
-    monkeypatch.setattr(fcntl, "flock", no_flock)
-    monkeypatch.setattr(FileLock, "acquire", acquire)
-    out = tmp_path / "out"
-    with OutputFolder(out, wait=5):
-        assert taken == [str(out / generator.writing.LOCK)]
-    with OutputFolder(out, wait=5):  # released: taken again at once
-        assert len(taken) == 2
-
-
 @pytest.mark.slow  # three real builds of 13 deals racing
 def test_5_three_builds_at_once_leave_everything_whole(work: Path) -> None:
     for i in range(12):
