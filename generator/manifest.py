@@ -227,13 +227,17 @@ def _warning(value: Any, shared: _Shared | None = None) -> Warning:
             known_warning = None
         if known_warning is not None:
             return known_warning
-    if (not isinstance(value, list) or len(value) != 6 or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value[:2])
-            or not all(isinstance(v, str) for v in value[2:])
-            or value[3] != "warning"
-            or any(_CONTROL.search(v) for v in value[2:])
-            or not known(value[4])):
-        raise Damaged("a warning is not [line, column, path, \"warning\", code, parameters]")
+    if not isinstance(value, list) or len(value) != 6:
+        raise _not_a_warning()
+    line, column, path, severity, code, params = value
+    if (not isinstance(line, int) or isinstance(line, bool)
+            or not isinstance(column, int) or isinstance(column, bool)
+            or not isinstance(path, str) or not isinstance(severity, str)
+            or not isinstance(code, str) or not isinstance(params, str)
+            or severity != "warning"  # (then without a control character)
+            or _CONTROL.search(path) or _CONTROL.search(code) or _CONTROL.search(params)
+            or not known(code)):
+        raise _not_a_warning()
     if shared is None or value[5] not in shared.params:  # "{}" and others recur
         try:
             params_from_json(value[5])
@@ -245,6 +249,10 @@ def _warning(value: Any, shared: _Shared | None = None) -> Warning:
             shared.params.add(value[5])
     result = (value[0], value[1], value[2], value[3], value[4], value[5])
     return shared.one(result) if shared is not None else result
+
+
+def _not_a_warning() -> Damaged:
+    return Damaged("a warning is not [line, column, path, \"warning\", code, parameters]")
 
 
 def _warnings(value: list[Any], shared: _Shared) -> tuple[Warning, ...]:
