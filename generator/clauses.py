@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import marshal
 import re
 import secrets
 from collections.abc import Mapping
@@ -629,10 +630,12 @@ _layouts_chars = 0  # held now
 # a process reads them before forking its workers (:func:`read_layouts`), a worker adds
 # those it made when it ends (:func:`keep_layouts`). A kept layout is clause text with
 # the places of values, never a deal's values (every printed value is a place).
-_KEPT: dict[str, tuple[Any, ...]] = {}  # text -> layout as plain data (_plain), as read
+# text -> layout as plain data (_plain), marshalled: read whole, a layout decoded when used
+# (decoding and checking all of them at every start took milliseconds)
+_KEPT: dict[str, bytes] = {}
 _MADE: dict[str, _Layout] = {}  # made by this process since
 _KEPT_CHARS = 1_000_000  # characters of the texts the file may hold (the newest kept)
-_KEPT_KIND = "clause layouts/1"
+_KEPT_KIND = "clause layouts/2"
 
 
 def _plain(layout: _Layout) -> tuple[Any, ...]:
@@ -690,8 +693,17 @@ def _is_plain(items: Any) -> bool:
 
 def _kept_form(found: Any) -> bool:
     return type(found) is tuple and all(
-        type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and _is_plain(pair[1])
-        for pair in found)
+        type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str
+        and type(pair[1]) is bytes for pair in found)
+
+
+def _kept_layout(kept: bytes) -> _Layout | None:
+    """A kept layout, decoded, or ``None`` when it has not the form :func:`_plain` gives."""
+    try:
+        items = marshal.loads(kept)
+    except (EOFError, ValueError, TypeError):
+        return None
+    return _unplain(items) if _is_plain(items) else None
 
 
 @functools.cache
@@ -732,8 +744,8 @@ def keep_layouts() -> None:
     ones, within :data:`_KEPT_CHARS`); nothing is written when none was made."""
     if not _MADE:
         return
-    kept = {**_KEPT, **{text: _plain(layout) for text, layout in _MADE.items()}}
-    pairs: list[tuple[str, tuple[Any, ...]]] = []
+    kept = {**_KEPT, **{text: marshal.dumps(_plain(layout)) for text, layout in _MADE.items()}}
+    pairs: list[tuple[str, bytes]] = []
     chars = 0
     for text in reversed(kept):
         chars += len(text)
@@ -805,9 +817,8 @@ def parse_markup(text: str, values: _Values) -> list[Block]:
     if layout is None:
         global _layouts_chars
         kept = _KEPT.get(text)
-        if kept is not None:
-            layout = _unplain(kept)
-        else:
+        layout = _kept_layout(kept) if kept is not None else None
+        if layout is None:
             layout = _layout(text)
             _made(text, layout)
         if len(_LAYOUTS) >= _RENDERED_SIZE or _layouts_chars + len(text) > _LAYOUTS_CHARS:

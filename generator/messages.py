@@ -99,6 +99,8 @@ def _po_string(line: str) -> str:
     """The text of one quoted line of a ``.po`` file (``"a \\"b\\""`` -> ``a "b"``)."""
     quoted = line.strip()
     inner = quoted[1:-1] if len(quoted) >= 2 and quoted[0] == quoted[-1] == '"' else ""
+    if "\\" not in inner:  # most lines: nothing to unescape
+        return inner
     return re.sub(r'\\[\\"ntr]', lambda m: _PO_ESCAPES[m.group()], inner)
 
 

@@ -19,6 +19,7 @@ from generator import clauses, codecache, documents
 from generator.build import Sources, build
 from generator.errors import ClauseError
 from generator.resources import CONTRACT_TEMPLATE
+from generator.text import Block, Run
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -526,7 +527,7 @@ def test_a_worker_keeps_its_layouts_when_it_ends_and_they_hold_no_deal_value(
     kept = _kept_layouts()
     assert kept and len(kept) > 40
     texts = [text for text, _ in kept] + [
-        run[0] for _, items in kept for item in items
+        run[0] for _, data in kept for item in marshal.loads(data)
         for run in (item[1] if item[0] == 0 else item[2]) if len(run) == 3]
     deal = (SAMPLES / "julie-atelier-bois.yaml").read_text(encoding="utf-8")
     for value in ("Marie Dupont", "Assist'Pro", "Julie Martin", "Atelier Bois", "Bellecour",
@@ -545,6 +546,13 @@ def test_kept_layouts_of_another_form_are_not_used(cache, fresh_layouts, tmp_pat
     clauses.read_layouts.cache_clear()
     clauses.read_layouts()
     assert clauses._KEPT == {}
+    wrong = marshal.dumps(((1, False, ((True, "0"),)),))  # read whole, checked when used
+    codecache.write_data(clauses._KEPT_KIND, clauses._layout_code(), (("texte", wrong),))
+    clauses.read_layouts.cache_clear()
+    clauses.read_layouts()
+    assert list(clauses._KEPT.items()) == [("texte", wrong)]
+    assert clauses._kept_layout(wrong) is None and clauses._kept_layout(b"\x00") is None
+    assert clauses.parse_markup("texte", clauses._Values()) == [Block((Run("texte"),))]
 
 
 def test_the_layouts_kept_are_the_newest_within_their_characters(
@@ -554,4 +562,4 @@ def test_the_layouts_kept_are_the_newest_within_their_characters(
         clauses._made(text, clauses._layout(text))  # a run lays one out, then ends
         clauses.keep_layouts()
     assert [text for text, _ in _kept_layouts()] == ["deux", "trois et quatre"]
-    assert clauses._unplain(dict(_kept_layouts())["deux"]) == clauses._layout("deux")
+    assert clauses._kept_layout(dict(_kept_layouts())["deux"]) == clauses._layout("deux")
