@@ -33,12 +33,14 @@ from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import vouch
 from .diagnostics import ApportError, Diagnostic
 from .errors import Worded
 from .finding import DealFiles, deal_files, natural_key, natural_path_key
 from .manifest import (
     ALL_KINDS,
     MANIFEST,
+    STATUS,
     Derived,
     DocumentEntry,
     Entry,
@@ -49,6 +51,7 @@ from .manifest import (
     Statuses,
     Unexpected,
     Window,
+    file_status,
     known_sha256,
     settled,
 )
@@ -75,6 +78,7 @@ from .resources import (
     templates_dir,
     tool_version,
 )
+from .vouch import Deals
 from .writing import (
     STAGING,
     Move,
@@ -484,6 +488,7 @@ class _DealResult:
     without_contract: bool = False  # a valid deal at rate 0: nothing to sign
     deal_path: str | None = None  # the deal, when it was read and its documents planned
     quick: bool = False  # found up to date without reading the deal
+    deal_sha256: str | None = None  # (found up to date: the deal's bytes, as read)
     unlisted_warnings: int = 0  # (found up to date, not listed: its warnings, counted)
 
 
@@ -706,6 +711,7 @@ def _up_to_date(index: int, path: str | Path, display: str, out: Path,
     else:
         result.unlisted_warnings = len(offer.warnings)
     result.deal_path = deal_path
+    result.deal_sha256 = deal_sha
     return result
 
 
@@ -805,6 +811,19 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
     if folder is not None:
         folder.open()
     try:
+        # A build with nothing to do, as counted by the last one (see vouch.py): only when
+        # counted (``list_unchanged``), and never for --check, --force, --pdf or ``only``.
+        vouching = folder is not None and not (force or pdf or only or list_unchanged)
+        hashes = _source_hashes(sources)
+        options = {"review": review, "strict": strict, "final": final, "prune": prune,
+                   "redline": redline}  # (and none of those above)
+        if vouching:
+            counts = vouch.check(out, files, options, hashes, _input_sha256)
+            if counts is not None:
+                for name in vouch.COUNTS:
+                    setattr(report, name, counts[name])
+                return report
+        manifest_before, status_before = file_status(out / MANIFEST), file_status(out / STATUS)
         # Gone through as a stream beside the deal list (read whole for the PDFs, which
         # look documents up by name).
         manifest = Manifest.open(out, whole=pdf) if out.is_dir() else Manifest()
@@ -812,11 +831,12 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
             report.notes.extend(manifest.warnings)
             journal = None if check else Journal(manifest, out)
             try:
-                stale = _build_deals(files, out, sources, manifest, journal, report,
-                                     review=review, force=force, check=check, strict=strict,
-                                     jobs=jobs, redline=redline,
-                                     only=tuple(only) if only else None, progress=progress,
-                                     final=final, list_unchanged=list_unchanged or pdf)
+                stale, seen = _build_deals(files, out, sources, manifest, journal, report,
+                                           review=review, force=force, check=check,
+                                           strict=strict, jobs=jobs, redline=redline,
+                                           only=tuple(only) if only else None,
+                                           progress=progress, final=final,
+                                           list_unchanged=list_unchanged or pdf, hashes=hashes)
                 if only is None:
                     stale.report(report, prune=prune)
                 if pdf and not check:
@@ -831,7 +851,15 @@ def build(paths: Sequence[str | Path], out: str | Path = "out", *,
                     manifest.save_if_due(folder, changed=bool(report.documents))
                 except WriteError as e:  # what was written is in the journal all the same
                     report.errors.append(e)
+                learned = bool(manifest.statuses.learned or manifest.statuses.damaged)
                 manifest.statuses.save(folder, manifest)
+                if vouching and seen is not None and not learned and not (
+                        report.documents or report.diagnostics or report.failures
+                        or report.notes or report.errors or report.without_contract):
+                    vouch.record(folder, out, files, options, hashes, _input_sha256,
+                                 manifest_before=manifest_before, status_before=status_before,
+                                 status_read=manifest.statuses.digest, seen=seen,
+                                 counts={name: getattr(report, name) for name in vouch.COUNTS})
     finally:
         if folder is not None:
             folder.close()
@@ -858,12 +886,14 @@ class _Plan:
     unlisted: int = 0
     unlisted_warnings: int = 0
     unlisted_warned_deals: int = 0
+    seen: Deals = field(default_factory=Deals)  # the deals found up to date, as read
 
 
 def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
           journal: Journal | None, *, review: bool, force: bool, check: bool, strict: bool,
           redline: bool, only: tuple[str, ...] | None, final: bool,
-          list_unchanged: bool) -> _Plan:
+          list_unchanged: bool,
+          hashes: dict[str, tuple[str | None, str | None]] | None = None) -> _Plan:
     """Look at every deal, the manifest going by beside the deal list (both in the order of
     ``stem + "."``: a stem's entries are found where the manifest is, those passed over
     kept until the deals come past them). Nothing is written here: a manifest found
@@ -871,7 +901,7 @@ def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
     """
     plan = _Plan(_Stale(out, manifest, journal, files))
     tasks, stale = plan.tasks, plan.stale
-    hashes = _source_hashes(sources)
+    hashes = hashes if hashes is not None else _source_hashes(sources)
     limit = name_limit(out)
     window = Window(_recording(manifest.effective(), plan.recorded))
     statuses = manifest.statuses
@@ -891,7 +921,8 @@ def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
             quick = _up_to_date(0, display, display, out, entries, hashes, review,
                                 strict, final, statuses, stem, listed=list_unchanged)
             if quick is not None:
-                assert quick.deal_path is not None
+                assert quick.deal_path is not None and quick.deal_sha256 is not None
+                plan.seen.add(display, quick.deal_path, quick.deal_sha256)
                 if quick.records:
                     plan.records.append(quick.records)
                 stale.of_unchanged(entries, quick)
@@ -921,21 +952,29 @@ def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manife
                  journal: Journal | None, report: BuildReport, *, review: bool, force: bool,
                  check: bool, strict: bool, jobs: int | None, redline: bool,
                  only: tuple[str, ...] | None, progress: Progress | None,
-                 final: bool = False, list_unchanged: bool = True) -> _Stale:
-    """Look at every deal (:func:`_plan`), then render those that need it."""
+                 final: bool = False, list_unchanged: bool = True,
+                 hashes: dict[str, tuple[str | None, str | None]] | None = None,
+                 ) -> tuple[_Stale, Deals | None]:
+    """Look at every deal (:func:`_plan`), then render those that need it. Also returns
+    the deals as read when every one was found up to date with nothing else to do or tell
+    but the counts (None otherwise: see vouch.py)."""
     def look() -> _Plan:
         return _plan(files, out, sources, manifest, journal, review=review, force=force,
                      check=check, strict=strict, redline=redline, only=only, final=final,
-                     list_unchanged=list_unchanged)
+                     list_unchanged=list_unchanged, hashes=hashes)
 
+    fell_back = False
     try:
         plan = look()
     except Unexpected as trouble:  # read whole, or as absent: looked at again
+        fell_back = True
         note = manifest.fall_back(trouble)
         if note is not None:
             report.notes.insert(0, note)
         plan = look()
     tasks, stale, recorded = plan.tasks, plan.stale, plan.recorded
+    quiet = not (fell_back or tasks or plan.clashes or plan.records or plan.unchanged
+                 or stale.looked or stale.later or stale.found or stale.gone)
     if journal is not None:
         for records in plan.records:  # (deals found up to date, moved or renamed)
             journal.record(records)
@@ -987,7 +1026,7 @@ def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manife
     for stem, displays in sorted(clashes, key=lambda pair: natural_key(pair[0])):
         report.failures.append(Diagnostic("", 0, 0, "", "error", "build-names-clash", {
             "deals": sorted(displays, key=natural_path_key), "stem": stem}))
-    return stale
+    return stale, plan.seen if quiet else None
 
 
 # A deal found up to date: its documents, warnings and path.
@@ -1106,6 +1145,7 @@ class _Stale:
         self.built_paths: set[str] = set()  # (absolute) of the deals to build
         self.read_paths: set[str] = set()  # of those read once built
         self.before: str | None = ""  # every name before this was looked at (None: all)
+        self.looked = 0  # entries no deal found up to date produces, looked at
 
     def looked_at_before(self, name: str | None) -> None:
         self.before = name
@@ -1123,6 +1163,7 @@ class _Stale:
 
     def _look(self, name: str, entry: Entry, read: str | None = None) -> None:
         """``read``: the path of the deal found up to date beside it, if any."""
+        self.looked += 1
         if isinstance(entry, FileEntry):  # stale with its document, or its deal gone
             # (entries come in name order: a document named before its file, as
             # NAME.docx before NAME.pdf, was looked at already, or is kept for later)
