@@ -1001,7 +1001,7 @@ def _recording(pairs: Iterable[tuple[str, Entry]],
     last: dict[str, Mapping[str, str]] = {}  # per library, the clauses noted last
     for name, entry in pairs:
         if isinstance(entry, DocumentEntry) and entry.clauses:
-            source = entry.kind.source
+            source = _SOURCE[entry.kind]
             if last.get(source) is not entry.clauses:  # (the same again: nothing new)
                 recorded.setdefault(source, {}).update(entry.clauses)
                 last[source] = entry.clauses

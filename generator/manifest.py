@@ -822,6 +822,9 @@ class Window(Generic[V]):
         """The value of ``name``, no longer kept."""
         ahead = self._ahead
         if ahead is not None and ahead[0] <= name:
+            if ahead[0] == name:  # the next one (those before it are kept): not kept
+                self._ahead = next(self._pairs, None)
+                return ahead[1]
             self._reach(name)
         return self._kept.pop(name, None)
 
@@ -1287,11 +1290,13 @@ class Statuses:
             yield one
 
     def _known(self, name: str) -> tuple[Packed, str] | None:
+        """The status known for ``name``; one of the lines in name order is given once
+        (asked for again, it is the one learned since that counts)."""
         known = self.learned.get(name) or self.appended.get(name)
         if known is None and self._in_order_bytes:
             if self._window is None:
                 self._window = Window(self._in_order())
-            known = self._window.get(name)
+            known = self._window.take(name)
         return known
 
     def forget_before(self, name: str) -> None:

@@ -217,3 +217,15 @@ def test_the_status_lines_pattern_is_the_one_of_a_json_name():
             line = b'{"' + name + b'":[' + tail
             ours, theirs = manifest._ONE_STATUS.fullmatch(line), plain.fullmatch(line)
             assert (ours and ours.groups()) == (theirs and theirs.groups()), line
+
+
+def test_a_window_gives_the_pair_ahead_at_once_and_keeps_it_no_longer():
+    """Taking the very name the stream is at passes it without keeping it (the file
+    statuses, asked for in the manifest's order, are taken so); the rest as before."""
+    window = manifest.Window((name, name.upper()) for name in ["a", "b", "c", "d"])
+    assert window.take("a") == "A"  # the one ahead
+    assert window.get("a") is None and window.take("a") is None
+    assert window.take("c") == "C"  # past b: b kept
+    assert window.get("b") == "B"
+    assert list(window.forget_before("d")) == [("b", "B")]
+    assert window.take("d") == "D" and list(window.rest()) == []
