@@ -88,8 +88,11 @@ class PartyTerms:
 
 
 def one_line(text: str) -> str:
-    """An address written on several lines, as one line."""
-    return ", ".join(part.strip().rstrip(",") for part in text.split("\n") if part.strip())
+    """Text typed on several lines (an address, a need), as one line, each line typed
+    alone (:func:`french.typed`) as the user wrote it: typed once joined, a ``{{`` on one
+    line and a ``}}`` on another made one span left untouched across the lines."""
+    return ", ".join(french.typed(part.strip().rstrip(",")) for part in text.split("\n")
+                     if part.strip())
 
 
 def _vat_number(party: Party) -> list[Run]:
@@ -104,7 +107,7 @@ def _party(party: Party) -> PartyTerms:
     siret = french.NBSP.join(groups)
     siren = french.NBSP.join(groups[:3])
     typed = french.typed  # the deal's text keeps its words, with French punctuation
-    name, address = typed(party.name), typed(one_line(party.address))
+    name, address = typed(party.name), one_line(party.address)
     runs: list[Run] = [value(name)]
     if party.is_company:
         runs.append(Run(f", {form} ({short})"))
@@ -465,7 +468,7 @@ def derive(deal: Deal, *, reference: str) -> Terms:
         client=ClientTerms(
             name=french.typed(deal.client.name),
             activity=french.typed(deal.client.activity) if deal.client.activity else None,
-            need=french.typed(one_line(deal.client.need)) if deal.client.need else None,
+            need=one_line(deal.client.need) if deal.client.need else None,
             informed=deal.client.informed, named_in_offer=deal.client.named_in_offer,
         ),
         involvement=deal.role.involvement,

@@ -43,3 +43,18 @@ def test_plain_texts_and_the_email_subject_are_typographic_too() -> None:
                     attachment=b"x"), policy=email.policy.default)
     assert "L’Atelier d’Anne" in message["Subject"]
     assert "'" not in message["Subject"]
+
+
+def test_each_line_of_an_address_or_need_is_typed_alone() -> None:
+    """Hypothesis found it: the lines of an address (or a need) print on one line, and
+    the typography ran on that joined line, so a ``{{`` on one line and a ``}}`` on a
+    later one made one protected span across them: the « » between got no no-break
+    space, while the same line typed alone gets one. Each line is now typed alone, as
+    the user wrote it, then joined."""
+    address = "2 rue {{ du Port\nbâtiment « Ouest »\nétage }}"
+    need = "un site {{ vitrine\n« rapide »\nsous }} huit jours"
+    deal = variant("julie-atelier-bois", **{"beneficiary.address": address,
+                                            "client.need": need})
+    for data in (contract_bytes(deal), contract_bytes(deal, review=True)):
+        assert "bâtiment «\u00a0Ouest\u00a0»" in text(data)
+    assert "«\u00a0rapide\u00a0»" in text(offer_bytes(deal))
