@@ -28,9 +28,11 @@ Plain data apport derives from a source the same way every time (a Word
 template's parts that are copied into every document, deflated) is kept
 likewise (:func:`data`), under the same checks, with what the caller expects of
 it checked too; so is what a clause library's files give, code and front
-matters, in one file per library (:func:`derived`): keyed by the files' names
-and SHA-256, it spares a start reading each clause's front matter and looking
-up each source's code.
+matters, in one file per library, and what a Word template gives, in one file
+per template (:func:`derived`: keyed by the files' names and SHA-256, it spares
+a start reading each clause's front matter, unzipping each template and looking
+up each source's code); and the clause bodies' layouts, added to from run to
+run (:func:`read_data`, :func:`write_data`).
 """
 
 from __future__ import annotations
@@ -231,7 +233,8 @@ def compiled(env: Any, kind: str, source: str, name: str | None, filename: str |
 def derived(env: Any, kind: str, source: str, make: Callable[[], Any],
             valid: Callable[[Any], bool]) -> Any:
     """What apport derives from ``source`` for ``env``: code objects and plain data (a
-    clause library's parsed files, the source then naming the files and their SHA-256),
+    clause library's parsed files, the source then naming the files and their SHA-256;
+    a Word template's parts, the source its SHA-256),
     from the cache when ``valid`` accepts what the file holds, else ``make()`` (its
     errors raised: nothing is stored then) and stored. Keyed as :func:`compiled`'s code."""
     fd = _open()

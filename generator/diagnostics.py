@@ -9,7 +9,6 @@ reader's language. The error tree lives in :mod:`generator.errors`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import field
 from typing import Any, Literal
@@ -71,4 +70,6 @@ class Diagnostic(Worded):
 
 def to_json(diagnostics: Iterable[Diagnostic], lang: str | None = None) -> str:
     """The ``--format json`` form: one array of objects with the spec's keys."""
+    import json  # (this form only: a plain validation needs none)
+
     return json.dumps([d.as_dict(lang) for d in diagnostics], ensure_ascii=False, indent=2)

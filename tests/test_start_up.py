@@ -17,7 +17,7 @@ JULIE = ROOT / "samples" / "julie-atelier-bois.yaml"
 
 # importlib.metadata (with email): pydantic's plugin search, turned off by the command;
 # difflib: "did you mean" suggestions, on errors (click imports it as it parses a short
-# option such as -o).
+# option such as -o); json: validate's --format json (a build's manifest reads JSON).
 RARE = ("email", "importlib.metadata")
 
 _COMMAND = r"""
@@ -46,4 +46,4 @@ def test_a_one_deal_build_loads_no_module_of_rarer_paths(tmp_path: Path) -> None
 
 
 def test_a_validation_loads_no_module_of_rarer_paths() -> None:
-    assert _loaded("validate", str(JULIE), rare=(*RARE, "difflib")) == "[]"
+    assert _loaded("validate", str(JULIE), rare=(*RARE, "difflib", "json")) == "[]"
