@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from quick import quick_cases
 
 from generator import manifest, vouch
 from generator.build import Sources, build
@@ -272,7 +273,9 @@ def _run(tmp_path: Path, lib: Path, seed: int, steps: int,
     return sum(answered)
 
 
-@pytest.mark.parametrize("seed", range(1, 25))
+# the quick run keeps the two seeds that must see the vouch answer (and 1): the full run,
+# what CI runs, takes all 24
+@pytest.mark.parametrize("seed", quick_cases(range(1, 25), lambda seed: seed in (1, 6, 12)))
 def test_the_vouch_never_changes_an_answer(tmp_path, lib, seed, monkeypatch):
     answered = _run(tmp_path, lib, seed, 20, monkeypatch)
     if seed in (6, 12):  # (each answered 6 times when written: the vouch is exercised)
