@@ -13,6 +13,7 @@ build must answer the same in both (counts, lines, exit code), leave the same do
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -236,7 +237,32 @@ class Run:
                 assert kept.get(name) == data, f"{name} lost; {context}"
 
 
+def _in_deal_order(journal: Path) -> None:
+    """The journal's lines put in the order of the deals they record, each deal's lines
+    kept in their order. With ``-j 2`` a build appends its deals' lines as the workers
+    finish, so the two copies' journals may hold the same lines in another order; damage
+    done to a given place of the file (cut in half, a byte changed) would then take
+    different records from each, and the two copies would rightly answer differently
+    (seed 18 did: a deal read again in one copy only). Lines of different deals name
+    different files, so their order means nothing: this changes no record."""
+    if not journal.exists():
+        return
+    lines = journal.read_bytes().splitlines(keepends=True)
+    deals = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+            names = sorted([*record["set"], *record["drop"]])
+        except (ValueError, KeyError, TypeError):  # damaged already: the same in both
+            return
+        deals.append(re.sub(r"\.(contrat|offre|client)\..*", "", names[0]) if names else "")
+    order = sorted(range(len(lines)), key=deals.__getitem__)  # (stable)
+    journal.write_bytes(b"".join(lines[i] for i in order))
+
+
 def _damage(path: Path, how: str) -> None:
+    if path.name == JOURNAL:
+        _in_deal_order(path)
     if how == "delete":
         path.unlink(missing_ok=True)
     elif how == "garbage":
@@ -274,17 +300,9 @@ def _run(tmp_path: Path, lib: Path, seed: int, steps: int,
 
 
 # the quick run keeps the two seeds that must see the vouch answer (and 1): the full run,
-# what CI runs, takes all 24
-# Seed 18 fails about one run in three (found by CI at the end of the session that wrote
-# this test, not yet understood): in its last build, the copy that keeps its vouch prints
-# "no contract for deals/avec-le-coeur.yaml" (a rate-0 deal) and the other does not; neither
-# answers from a vouch there. Left to the next session, as a known failure, not hidden.
-_OPEN = pytest.mark.xfail(reason="seed 18: a rate-0 deal's 'no contract' line printed in one "
-                                 "copy only, about one run in three (under investigation)",
-                          strict=False)
-@pytest.mark.parametrize("seed", quick_cases(
-    [pytest.param(seed, marks=_OPEN) if seed == 18 else seed for seed in range(1, 25)],
-    lambda seed: seed in (1, 6, 12)))
+# what CI runs, takes all 24 (seed 18 among them: it damages a journal a ``-j 2`` build
+# wrote, see ``_in_deal_order``)
+@pytest.mark.parametrize("seed", quick_cases(range(1, 25), lambda seed: seed in (1, 6, 12)))
 def test_the_vouch_never_changes_an_answer(tmp_path, lib, seed, monkeypatch):
     answered = _run(tmp_path, lib, seed, 20, monkeypatch)
     if seed in (6, 12):  # (each answered 6 times when written: the vouch is exercised)
