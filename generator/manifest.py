@@ -60,10 +60,8 @@ from .messages import known, params_from_json
 from .records import record
 from .writing import (
     FILE_MODE,
-    Move,
     OutputFolder,
     WriteError,
-    check_target,
     error,
     os_error,
     sha256_file,
@@ -743,26 +741,17 @@ class Manifest:
         """
         out = folder.path
         target = out / MANIFEST
-        staged = folder.stage(_blocks(_manifest_lines(self.effective)), target)
-
+        base = self.base  # (the entries not held, read from the manifest as it is now)
         try:
-            check_target(target)
-        except Exception:
-            folder.discard([staged])
-            raise
-        streamed = self.base is not None
-        if streamed:
-            assert self.base is not None
-            self.base.close()  # (a file open cannot be replaced everywhere)
-        try:
-            folder.commit([Move(staged, target)])
+            folder.replace(_blocks(_manifest_lines(self.effective)), target,
+                           before=base.close if base is not None else None)
         finally:
-            if streamed:  # the manifest now in place, gone through from now on
+            if base is not None and base.closed:  # the manifest in place, gone through now
                 try:
                     self.base = _Base.open(target)
                 except (Damaged, _OtherLayout):
                     self.base = None
-        if streamed:
+        if base is not None:
             self.entries = {}
             self.dropped = set()
         self.manifest_bytes = os.stat(target).st_size
@@ -976,6 +965,10 @@ class _Base:
     def close(self) -> None:
         self._file.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
     def _bodies(self) -> Iterator[str]:
         """Each document's line, without its indent, comma and end of line.
 
@@ -1172,6 +1165,10 @@ def _pack(status: FileStatus) -> Packed:
         return status
 
 
+def _same(status: FileStatus | None, packed: Packed) -> bool:
+    return status is not None and _pack(status) == packed
+
+
 def _unpack(packed: Packed) -> FileStatus:
     return packed if isinstance(packed, tuple) else _PACKED.unpack(packed)
 
@@ -1280,6 +1277,29 @@ class Statuses:
         """Statuses are to be asked for in name order from the first again."""
         self._window = None
 
+    def unmoved(self, out: Path) -> int | None:
+        """How many documents the file lists, when each still has the status recorded
+        for it, so holds the bytes recorded (one ``lstat`` each; None: one has moved, is
+        gone, or the file is missing or damaged)."""
+        if self.damaged or self.digest is None:
+            return None
+        folder = os.path.join(out, "")
+        appended = self.appended
+        count = kept = 0  # the lines in name order; those a later line does not overrule
+        for name, (packed, _sha) in self._in_order():
+            count += 1
+            if name in appended:
+                continue
+            kept += 1
+            if not _same(file_status(folder + name), packed):
+                return None
+        if count != self.in_order:
+            return None
+        for name, (packed, _sha) in appended.items():
+            if not _same(file_status(folder + name), packed):
+                return None
+        return kept + len(appended)
+
     def _in_order(self) -> Iterator[tuple[str, tuple[Packed, str]]]:
         """The statuses of the lines in name order, read again a line at a time (one
         that no longer reads ends them: it is only a shortcut)."""
@@ -1360,14 +1380,8 @@ class Statuses:
                 kept = ((n, v) for n, v in _matched(manifest.names(), statuses)
                         if v is not None and _unpack(v[0])[2] < settled)
                 count = [0]
-                staged = folder.stage(_counted(_status_lines(kept), count), self.path)
-                try:
-                    check_target(self.path)
-                except WriteError:
-                    folder.discard([staged])
-                    raise
-                self.close()
-                folder.commit([Move(staged, self.path)])
+                folder.replace(_counted(_status_lines(kept), count), self.path,
+                               before=self.close)
                 self.records = self.in_order = count[0]
                 self.appended = {}
                 self.after = 0

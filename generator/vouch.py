@@ -25,6 +25,7 @@ usual. Only ``apport build``'s way of reporting (counted, not listed) is vouched
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -34,8 +35,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import manifest as _manifest
-from .manifest import JOURNAL, MANIFEST, STATUS, FileStatus, Statuses, _pack, file_status
+from .manifest import JOURNAL, MANIFEST, STATUS, FileStatus, Statuses, file_status
 from .resources import tool_version
+from .writing import WriteError
 
 if TYPE_CHECKING:
     from .finding import DealFiles
@@ -77,30 +79,10 @@ def documents_now(out: Path) -> tuple[str, int] | None:
     otherwise, or when the file is missing or damaged)."""
     statuses = Statuses.load(out)
     try:
-        if statuses.damaged or statuses.digest is None:
-            return None
-        folder = os.path.join(out, "")
-        appended = statuses.appended
-        count = kept = 0  # the lines in name order; those a later line does not overrule
-        for name, (packed, _sha) in statuses._in_order():
-            count += 1
-            if name in appended:
-                continue
-            kept += 1
-            if not _same(file_status(folder + name), packed):
-                return None
-        if count != statuses.in_order:
-            return None
-        for name, (packed, _sha) in appended.items():
-            if not _same(file_status(folder + name), packed):
-                return None
-        return statuses.digest, kept + len(appended)
+        count = statuses.unmoved(out)
+        return None if count is None or statuses.digest is None else (statuses.digest, count)
     finally:
         statuses.close()
-
-
-def _same(status: FileStatus | None, packed: Any) -> bool:
-    return status is not None and _pack(status) == packed
 
 
 def digest(out: Path, options: Mapping[str, Any], sources: Mapping[str, Any],
@@ -182,20 +164,5 @@ def record(folder: OutputFolder, out: Path, files: DealFiles, options: Mapping[s
     line = json.dumps({"format": _FORMAT, "counts": dict(counts),
                        "digest": digest(out, options, sources, manifest, documents, deals,
                                         counts)}, sort_keys=True) + "\n"
-    _write(folder, out / VOUCH, line.encode("ascii"))
-
-
-def _write(folder: OutputFolder, path: Path, data: bytes) -> None:
-    from .writing import Move, WriteError, check_target
-
-    try:
-        staged = folder.stage(data, path)
-        try:
-            check_target(path)
-        except WriteError:
-            folder.discard([staged])
-            raise
-        folder.commit([Move(staged, path)])
-    except (WriteError, OSError):
-        return
-
+    with contextlib.suppress(WriteError, OSError):  # (the next build goes through the deals)
+        folder.replace(line.encode("ascii"), out / VOUCH)

@@ -457,6 +457,27 @@ class OutputFolder:
             with contextlib.suppress(OSError):
                 os.unlink(path)
 
+    def replace(self, data: Data, target: Path, *,
+                before: Callable[[], None] | None = None) -> None:
+        """Write ``data`` as the whole of ``target``, atomically: apport's own records
+        (the manifest, the status file, the vouch) and a deal saved from the page.
+        ``before`` is called once ``target`` is known to be one apport may write, just
+        before it is replaced: a reader of the previous file lets go of it there (an open
+        file cannot be replaced everywhere).
+
+        Raises:
+            WriteError: located; ``target`` is then as it was (``before`` may have run).
+        """
+        staged = self.stage(data, target)
+        try:
+            check_target(target)
+        except WriteError:
+            self.discard([staged])
+            raise
+        if before is not None:
+            before()
+        self.commit([Move(staged, target)])
+
 
 def prepare_folder(out: Path) -> None:
     """Make ``out`` ready to be written into (created if missing).

@@ -587,3 +587,39 @@ def test_20_kills_at_random_moments_leave_no_false_protection_and_lose_no_edit(
                            capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stdout + final.stderr
     assert not Manifest.load(out).warnings
+
+
+# --- replacing one of apport's own records whole -------------------------------------------------
+
+
+def test_replace_writes_the_whole_file_and_lets_the_reader_go_first(tmp_path: Path) -> None:
+    target = tmp_path / "out" / ".apport-manifest"
+    calls: list[bytes | None] = []
+    with OutputFolder(tmp_path / "out") as folder:
+        target.write_bytes(b"before\n")
+        folder.replace(b"after\n", target,
+                       before=lambda: calls.append(target.read_bytes()))
+        assert target.read_bytes() == b"after\n"
+        assert calls == [b"before\n"]  # called once, the previous file still in place
+        assert list(folder.staging.iterdir()) == []
+
+
+@pytest.mark.parametrize("planted", ["link", "folder"])
+def test_replace_refuses_a_target_it_must_not_write_over(tmp_path: Path, planted: str) -> None:
+    out = tmp_path / "out"
+    target = out / ".apport-manifest.vouch"
+    outside = tmp_path / "someone-elses.txt"
+    outside.write_bytes(b"theirs")
+    calls: list[str] = []
+    with OutputFolder(out) as folder:
+        if planted == "link":
+            target.symlink_to(outside)
+        else:
+            target.mkdir()
+        with pytest.raises(generator.writing.WriteError) as raised:
+            folder.replace(b"ours", target, before=lambda: calls.append("reader let go"))
+        assert str(target) in str(raised.value) or target.name in str(raised.value)
+        assert calls == []  # the reader keeps its file: nothing is replaced
+        assert list(folder.staging.iterdir()) == []  # the staged copy is gone
+    assert outside.read_bytes() == b"theirs"
+    assert target.is_symlink() if planted == "link" else target.is_dir()

@@ -444,7 +444,7 @@ def _write(path: Path, data: bytes, *, if_match: str | None, create: bool) -> st
     Raises:
         WriteError: when the file cannot be written (a link, a full disk...).
     """
-    from ..writing import Move, OutputFolder, write_new
+    from ..writing import OutputFolder, write_new
 
     if create:
         try:
@@ -459,7 +459,7 @@ def _write(path: Path, data: bytes, *, if_match: str | None, create: bool) -> st
         if if_match is not None and (current is None or
                                      if_match.strip() not in (etag(current), "*")):
             return "web-changed-on-disk"
-        folder.commit([Move(folder.stage(data, path), path)])
+        folder.replace(data, path)
     return None
 
 
