@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from spying import calls
 from test_clauses import article, load
 
 from generator.clauses import Library, render
@@ -32,15 +33,7 @@ def texts(library: Library, context: dict[str, Any]) -> list[str]:
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The clause templates the sandbox renders, by name."""
-    seen: list[str] = []
-    original = Sandbox.render
-
-    def counting(self: Sandbox, template: Any, context: Any, *, seconds: float) -> str:
-        seen.append(template.name)
-        return original(self, template, context, seconds=seconds)
-
-    monkeypatch.setattr(Sandbox, "render", counting)
-    return seen
+    return calls(monkeypatch, Sandbox, "render", lambda _self, template, *_a, **_k: template.name)
 
 
 def test_a_clause_is_rendered_once_per_distinct_values(tmp_path: Path,

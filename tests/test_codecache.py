@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLES
+from spying import calls
 
 from generator import clauses, codecache, documents
 from generator.build import Sources, build
@@ -37,13 +38,9 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the Jinja compilations done (clauses, conditions, template parts)."""
     done: list[str] = []
     for env in (clauses._ENV, documents._ENV):
-        original = env.compile
-
-        def counted(source, name=None, filename=None, *args, _original=original, **kwargs):
-            done.append(str(name or filename or "?"))
-            return _original(source, name, filename, *args, **kwargs)
-
-        monkeypatch.setattr(env, "compile", counted)
+        calls(monkeypatch, env, "compile",
+              lambda _source, name=None, filename=None, *_a, **_k: str(name or filename or "?"),
+              into=done)
     return done
 
 
@@ -241,15 +238,7 @@ def front_matters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files whose front matter was read (each clause file parsed)."""
     from generator import loading
 
-    read: list[str] = []
-    original = loading.load_bytes
-
-    def counted(data, file, *args, **kwargs):
-        read.append(str(file))
-        return original(data, file, *args, **kwargs)
-
-    monkeypatch.setattr(loading, "load_bytes", counted)
-    return read
+    return calls(monkeypatch, loading, "load_bytes", lambda _data, file, *_a, **_k: str(file))
 
 
 def _code(clause: clauses.Clause) -> tuple[object, object]:
@@ -355,15 +344,7 @@ def _parts(template: documents.WordTemplate) -> tuple[object, ...]:
 @pytest.fixture
 def tag_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The template parts searched for tags (each read from the template's zip)."""
-    done: list[int] = []
-    original = documents._tagged
-
-    def counted(data: bytes) -> bool:
-        done.append(len(data))
-        return original(data)
-
-    monkeypatch.setattr(documents, "_tagged", counted)
-    return done
+    return calls(monkeypatch, documents, "_tagged", len)
 
 
 def test_a_template_read_before_is_not_unzipped_again_and_gives_the_same_parts(
@@ -394,15 +375,7 @@ def test_a_template_entry_of_another_form_is_read_again(cache, tag_searches):
 @pytest.fixture
 def deflates(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the parts deflated when templates load."""
-    done: list[int] = []
-    original = documents._deflate
-
-    def counted(data, *args, **kwargs):
-        done.append(len(data))
-        return original(data, *args, **kwargs)
-
-    monkeypatch.setattr(documents, "_deflate", counted)
-    return done
+    return calls(monkeypatch, documents, "_deflate", lambda data, *_a, **_k: len(data))
 
 
 def _static(template: documents.WordTemplate) -> dict[str, tuple]:
@@ -478,15 +451,7 @@ def fresh_layouts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """A process that has laid out no body yet and read no kept layouts; gives the texts
     laid out (each a body's text made into paragraphs, typography and all)."""
     _forget_layouts(monkeypatch)
-    made: list[str] = []
-    original = clauses._layout
-
-    def counted(text: str):  # noqa: ANN202
-        made.append(text)
-        return original(text)
-
-    monkeypatch.setattr(clauses, "_layout", counted)
-    return made
+    return calls(monkeypatch, clauses, "_layout", lambda text: text)
 
 
 def _forget_layouts(monkeypatch: pytest.MonkeyPatch) -> None:

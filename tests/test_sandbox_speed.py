@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from jinja2.sandbox import SecurityError
+from spying import calls
 
 from generator import sandbox
 from generator.sandbox import Sandbox
@@ -34,14 +35,7 @@ def render(source: str, **context: Any) -> str:
 
 def test_a_dataclass_attribute_is_judged_once_and_read_at_every_render(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[str] = []
-    original = Sandbox.is_safe_attribute
-
-    def counting(self: Sandbox, obj: Any, attr: str, value: Any) -> bool:
-        asked.append(attr)
-        return original(self, obj, attr, value)
-
-    monkeypatch.setattr(Sandbox, "is_safe_attribute", counting)
+    asked = calls(monkeypatch, Sandbox, "is_safe_attribute", lambda _self, _obj, attr, _v: attr)
     monkeypatch.setattr(sandbox, "_RECORD_ATTRIBUTES", {})
     seen = [render("{{ r.rate }} {{ r.name }}", r=Record(rate, name))
             for rate, name in ((1, "Alice"), (2, "Bruno"), (3, "Chloé"))]
@@ -65,14 +59,7 @@ def test_an_unsafe_dataclass_attribute_is_refused_at_every_read(
 
 def test_a_value_type_is_looked_into_once_and_every_value_still_checked(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    looked: list[type] = []
-    original = sandbox._not_data
-
-    def counting(value: Any) -> Any:
-        looked.append(type(value))
-        return original(value)
-
-    monkeypatch.setattr(sandbox, "_not_data", counting)
+    looked = calls(monkeypatch, sandbox, "_not_data", type)
     monkeypatch.setattr(sandbox, "_KINDS", {str: True})  # as at start, types met since forgotten
     for value in (Decimal("1.5"), Decimal("2"), date(2026, 1, 1), date(2026, 2, 1), 1.5, 2.5):
         sandbox.check_value(value)

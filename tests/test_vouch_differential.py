@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from quick import quick_cases
+from spying import calls
 
 from generator import manifest, vouch
 from generator.build import Sources, build
@@ -282,15 +283,7 @@ def _run(tmp_path: Path, lib: Path, seed: int, steps: int,
          monkeypatch: pytest.MonkeyPatch) -> int:
     """The sequence of ``seed``; returns how many builds the vouch answered."""
     monkeypatch.setattr(manifest, "SETTLING_NS", 0)
-    answered: list[int] = []
-    check = vouch.check
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        counts = check(*args, **kwargs)
-        answered.append(counts is not None)
-        return counts
-
-    monkeypatch.setattr(vouch, "check", counting)
+    answered = calls(monkeypatch, vouch, "check", noted=lambda counts: counts is not None)
     run = Run(tmp_path, lib, seed, monkeypatch)
     run.build()
     for _ in range(steps):
