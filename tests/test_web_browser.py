@@ -73,7 +73,7 @@ def served(tmp_path):
     downloads.mkdir()
     browser = chromium(tmp_path / "profile", downloads)
     try:
-        yield workspace, url, browser, downloads
+        yield workspace, url, browser, downloads, process
     finally:
         browser.quit()
         process.terminate()
@@ -101,7 +101,7 @@ def until(wait, condition, explain) -> None:
 
 
 def test_create_a_deal_in_the_browser(served):
-    workspace, url, browser, downloads = served
+    workspace, url, browser, downloads, _server = served
     wait = WebDriverWait(browser, 20)
 
     # open the page from the printed address; the token leaves the address bar
@@ -185,7 +185,7 @@ def test_create_a_deal_in_the_browser(served):
 
 
 def test_without_the_token_the_browser_is_refused(served):
-    workspace, url, browser, downloads = served
+    workspace, url, browser, downloads, _server = served
     base = url.split("?")[0]
     browser.get(base)
     assert "Accès refusé" in browser.find_element(By.TAG_NAME, "body").text
@@ -198,7 +198,7 @@ def test_without_the_token_the_browser_is_refused(served):
 
 
 def test_keyboard_reaches_every_field_with_a_visible_focus(served):
-    workspace, url, browser, downloads = served
+    workspace, url, browser, downloads, _server = served
     browser.get(url)
     browser.get(url.split("?")[0] + "deals/exemple")
     labels = browser.find_elements(By.CSS_SELECTOR, ".field label")
@@ -210,3 +210,24 @@ def test_keyboard_reaches_every_field_with_a_visible_focus(served):
     outline = browser.execute_script(
         "return getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+
+
+def test_saving_when_the_server_is_gone_says_so(served):
+    """The terminal where ``apport serve`` ran was closed: a click on Enregistrer must not
+    look as if nothing happened (it used to leave "Modifications non enregistrées."), and
+    the file stays as it was."""
+    workspace, url, browser, downloads, server = served
+    wait = WebDriverWait(browser, 20)
+    browser.get(url)
+    browser.get(url.split("?")[0] + "deals/exemple")
+    wait.until(EC.presence_of_element_located((By.ID, "deal-form")))
+    deal = workspace.deals / "exemple.yaml"
+    before = deal.read_bytes()
+    server.terminate()
+    server.wait(timeout=10)
+    type_into(browser, "signature.place", "Villeurbanne")
+    browser.find_element(By.ID, "save").click()
+    until(wait, lambda b: b.find_element(By.ID, "saved").text.startswith("Non enregistré"),
+          lambda: browser.find_element(By.ID, "saved").text)
+    assert "le serveur ne répond pas" in browser.find_element(By.ID, "saved").text
+    assert deal.read_bytes() == before

@@ -103,11 +103,21 @@
       statusEl.textContent = text;
     }
 
+    let checkFailure = "";   // why the last check of the form got no reading
     async function check() {
       const mine = ++sequence;
-      const response = await post("/ui/form" + q, JSON.stringify({ fields: fields() }),
-                                  "application/json");
-      if (!response.ok) return null;
+      let response;
+      try {
+        response = await post("/ui/form" + q, JSON.stringify({ fields: fields() }),
+                              "application/json");
+      } catch (e) {
+        checkFailure = "le serveur ne répond pas (apport serve est-il toujours lancé ?)";
+        return null;
+      }
+      if (!response.ok) {
+        checkFailure = "erreur " + response.status + " en vérifiant le dossier";
+        return null;
+      }
       const reading = await response.json();
       if (mine === sequence) { // an answer to an older request is not shown, only returned
         last = reading;
@@ -176,7 +186,11 @@
     async function save() {
       touchedAll = true;
       const reading = await check();
-      if (!reading) return;
+      if (!reading) {  // never silent: the person clicked to save
+        savedEl.className = "saved error";
+        savedEl.textContent = "Non enregistré : " + checkFailure + ".";
+        return;
+      }
       if (root.dataset.handEdited === "true" && !window.confirm(
         document.getElementById("hand-edited").textContent + "\n\nEnregistrer quand même ?")) {
         return;
@@ -184,9 +198,16 @@
       const headers = { "Content-Type": "text/plain; charset=utf-8" };
       if (isNew) headers["If-None-Match"] = "*";
       else if (etag) headers["If-Match"] = etag;
-      const response = await fetch("/api/deals/" + encodeURIComponent(name) + "?lang=fr",
-                                   { method: "PUT", body: reading.yaml, headers: headers,
-                                     credentials: "same-origin" });
+      let response;
+      try {
+        response = await fetch("/api/deals/" + encodeURIComponent(name) + "?lang=fr",
+                               { method: "PUT", body: reading.yaml, headers: headers,
+                                 credentials: "same-origin" });
+      } catch (e) {
+        savedEl.className = "saved error";
+        savedEl.textContent = "Non enregistré : le serveur ne répond pas (apport serve est-il toujours lancé ?).";
+        return;
+      }
       if (!response.ok) {
         let why = "erreur " + response.status;
         try { why = (await response.json()).error || why; } catch (e) { /* not JSON */ }
