@@ -20,6 +20,10 @@ A cache file is code, so it is used only when nobody else could have written it:
   again, never run;
 * files are written whole (a temporary file in the folder, then renamed).
 
+The folder is kept under :data:`MAX_FOLDER` (32 MiB): a run about to write to it
+first removes the files least recently written, which edits, upgrades and other
+libraries leave behind (:func:`_prune`).
+
 Anything unexpected turns the cache off for the run and the source is
 compiled as without it, so documents never depend on the cache.
 ``APPORT_NO_CACHE=1`` turns it off.
@@ -42,9 +46,11 @@ import functools
 import hashlib
 import marshal
 import os
+import re
 import secrets
 import stat
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import CodeType
@@ -52,6 +58,12 @@ from typing import Any
 
 MAGIC = b"apport-jinja-code/2\n"  # then the key, the SHA-256 of the rest, the code
 MAX_FILE = 8 * 1024 * 1024
+# The folder's size beyond which the files least recently written are removed (down to
+# three quarters of it): each edit of a clause or template, each new version of apport
+# or Python, adds files that nothing reads any more. About 1.2 MiB for the built-in
+# library and templates; 150 KiB more for each edit of a clause.
+MAX_FOLDER = 32 * 1024 * 1024
+_TEMP_AGE_NS = 3600 * 10**9  # a temporary file this old was left by a run that ended
 # apport's modules whose code decides what a source compiles to (the environments and
 # the checks made before storing): their text is part of every key.
 _COMPILERS = ("codecache.py", "sandbox.py", "clauses.py", "documents.py", "loading.py")
@@ -184,11 +196,61 @@ def _read(fd: int, name: str) -> Any:
         return None
 
 
+_PRUNED: set[int] = set()  # the folders (open) looked at by this process
+
+
+def _prune(fd: int) -> None:
+    """Keep the folder under :data:`MAX_FOLDER`: the files least recently written go
+    first (one still in use is written again by the next run that needs it), and the
+    temporary files of runs that ended. Only files named as this module names them, that
+    are ours, are ever removed. Looked at once per process, before its first write."""
+    if fd in _PRUNED:
+        return
+    _PRUNED.add(fd)
+    files: list[tuple[int, int, str]] = []  # (written, size, name)
+    total = 0
+    now = time.time_ns()
+    try:
+        with os.scandir(fd) as entries:
+            for entry in entries:
+                name = entry.name
+                temporary = _TEMP.fullmatch(name) is not None
+                if not temporary and _KEY.fullmatch(name) is None:
+                    continue
+                st = entry.stat(follow_symlinks=False)
+                if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+                    continue
+                if temporary:
+                    if now - st.st_mtime_ns > _TEMP_AGE_NS:
+                        with contextlib.suppress(OSError):
+                            os.unlink(name, dir_fd=fd)
+                    continue
+                files.append((st.st_mtime_ns, st.st_size, name))
+                total += st.st_size
+    except OSError:
+        return
+    if total <= MAX_FOLDER:
+        return
+    files.sort()
+    for _written, size, name in files:
+        if total <= MAX_FOLDER * 3 // 4:
+            break
+        with contextlib.suppress(OSError):
+            os.unlink(name, dir_fd=fd)
+        total -= size
+
+
+# The files this module writes: a key's (64 hexadecimal digits), or a temporary one for it.
+_KEY = re.compile(r"[0-9a-f]{64}")
+_TEMP = re.compile(r"\.[0-9a-f]{64}\.[0-9a-f]{16}\.tmp")
+
+
 def _write(fd: int, name: str, entry: Any) -> None:
     try:
         payload = marshal.dumps(entry)
     except ValueError:  # something marshal cannot write: not kept
         return
+    _prune(fd)
     temp = f".{name}.{secrets.token_hex(8)}.tmp"
     try:
         file = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,

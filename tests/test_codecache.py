@@ -528,3 +528,50 @@ def test_the_layouts_kept_are_the_newest_within_their_characters(
         clauses.keep_layouts()
     assert [text for text, _ in _kept_layouts()] == ["deux", "trois et quatre"]
     assert clauses._kept_layout(dict(_kept_layouts())["deux"]) == clauses._layout("deux")
+
+
+# --- the folder kept small -----------------------------------------------------------------------
+
+
+def test_the_folder_is_kept_under_its_size_the_oldest_files_going_first(
+        cache, compiles, monkeypatch):
+    """Each clause edit leaves a library file nothing reads any more (150 KiB for the
+    built-in one): a run about to write first removes the files least recently written,
+    never a file that is not one of the cache's own, and a kept file still serves."""
+    _library()  # the cache filled: clause code, conditions, the library's file
+    files = sorted(p for p in cache.iterdir())
+    sizes = {p.name: p.stat().st_size for p in files}
+    total = sum(sizes.values())
+    assert len(files) > 20
+    old = files[: len(files) // 2]  # written long ago: the first to go
+    for age, path in enumerate(reversed(old), start=1):
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - age * 10**12))
+    foreign = cache / "notes.txt"
+    foreign.write_bytes(b"x" * 4096)
+    left_temp = cache / f".{'a' * 64}.{'b' * 16}.tmp"  # a run ended while writing
+    left_temp.write_bytes(b"partial")
+    os.utime(left_temp, ns=(0, 0))
+    fresh_temp = cache / f".{'c' * 64}.{'d' * 16}.tmp"  # a run writing now
+    fresh_temp.write_bytes(b"partial")
+    monkeypatch.setattr(codecache, "MAX_FOLDER", total - 1)  # just over: a quarter goes
+    monkeypatch.setattr(codecache, "_PRUNED", set())
+    assert codecache.data("test", b"jamais vu", lambda: b"x", lambda v: True) == b"x"
+
+    kept = {p.name for p in cache.iterdir()}
+    gone = [p.name for p in files if p.name not in kept]
+    assert gone, "nothing removed"
+    assert sum(sizes[n] for n in kept if n in sizes) <= (total - 1) * 3 // 4
+    assert gone == [p.name for p in old][: len(gone)]  # the oldest first, in that order
+    assert foreign.exists() and fresh_temp.exists() and not left_temp.exists()
+    compiles.clear()
+    assert len(_library().clauses) > 0  # what was removed is compiled again; the rest read
+    assert 0 < len(compiles) < len(files)
+
+
+def test_a_folder_under_its_size_is_left_as_it_is(cache, monkeypatch):
+    _library()
+    before = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    monkeypatch.setattr(codecache, "_PRUNED", set())
+    assert codecache.data("test", b"jamais vu", lambda: b"x", lambda v: True) == b"x"
+    after = {p.name: p.stat().st_mtime_ns for p in cache.iterdir()}
+    assert before.items() <= after.items() and len(after) == len(before) + 1
