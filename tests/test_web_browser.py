@@ -40,11 +40,13 @@ INTRODUCER_SIRET = "919 492 504 00007"
 BENEFICIARY_SIRET = "946 512 365 00002"
 
 
-def start_server(root: Path) -> tuple[subprocess.Popen[str], str]:
-    """``apport serve ROOT --port 0 --no-browser``, and the URL it prints."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", str(root), "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+def start_server(root: Path, log: Path) -> tuple[subprocess.Popen[str], str]:
+    """``apport serve ROOT --port 0 --no-browser``, and the URL it prints (what it says
+    on standard error goes to ``log``)."""
+    with open(log, "wb") as errors:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "generator", "serve", str(root), "--port", "0",
+             "--no-browser"], stdout=subprocess.PIPE, stderr=errors, text=True)
     assert process.stdout is not None
     line = process.stdout.readline().strip()
     assert URL_LINE.match(line), line
@@ -61,14 +63,34 @@ def chromium(profile: Path, downloads: Path):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {
         "download.default_directory": str(downloads), "download.prompt_for_download": False})
-    return webdriver.Chrome(service=webdriver.ChromeService(executable_path=DRIVER),
-                            options=options)
+    browser = webdriver.Chrome(service=webdriver.ChromeService(executable_path=DRIVER),
+                               options=options)
+    # every page keeps a trail of its fetches and clicks, told when a test fails (until())
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TRAIL})
+    return browser
+
+
+TRAIL = """
+window.__trail = [];
+const note = (what) => window.__trail.push(Math.round(performance.now()) + " " + what);
+const fetched = window.fetch;
+window.fetch = function (url, options) {
+  const what = ((options && options.method) || "GET") + " " + String(url).split("?")[0];
+  note("start " + what);
+  return fetched.apply(this, arguments).then(
+    (r) => { note(r.status + " " + what); return r; },
+    (e) => { note("failed " + what + ": " + e); throw e; });
+};
+addEventListener("click", (e) => note("click " + (e.target.id || e.target.tagName)), true);
+addEventListener("unhandledrejection", (e) => note("unhandled: " + e.reason));
+addEventListener("error", (e) => note("error: " + e.message));
+"""
 
 
 @pytest.fixture
 def served(tmp_path):
     workspace = make_workspace(tmp_path / "ws")
-    process, url = start_server(workspace.root)
+    process, url = start_server(workspace.root, tmp_path / "serve.log")
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     browser = chromium(tmp_path / "profile", downloads)
@@ -91,13 +113,24 @@ def message_of(browser, path: str) -> str:
 
 
 def until(wait, condition, explain) -> None:
-    """Wait for ``condition``; on time-out, fail with what the page says instead."""
+    """Wait for ``condition``; on time-out, fail with what the page says instead, the
+    page's trail (its fetches, clicks and errors, at their ms), what the browser's
+    console and the server said."""
     from selenium.common.exceptions import TimeoutException
 
     try:
         wait.until(condition)
     except TimeoutException:
-        raise AssertionError(f"the page says: {explain()!r}") from None
+        browser = wait._driver
+        requests = browser.execute_script("return window.__trail")
+        console = [entry.get("message") for entry in browser.get_log("browser")]
+        logs = sorted(Path(browser.capabilities["chrome"]["userDataDir"]).parent.glob(
+            "serve.log")) if "chrome" in browser.capabilities else []
+        server = logs[0].read_text(errors="replace")[-3000:] if logs else "?"
+        raise AssertionError(f"the page says: {explain()!r}; now "
+                             f"{browser.execute_script('return Math.round(performance.now())')}"
+                             f" ms; trail: {requests}; console: {console}; "
+                             f"server: {server!r}") from None
 
 
 def test_create_a_deal_in_the_browser(served):
@@ -231,3 +264,25 @@ def test_saving_when_the_server_is_gone_says_so(served):
           lambda: browser.find_element(By.ID, "saved").text)
     assert "le serveur ne répond pas" in browser.find_element(By.ID, "saved").text
     assert deal.read_bytes() == before
+
+
+def test_the_pages_load_without_a_script_error_and_check_a_new_name(served):
+    """Chromium compiles a ``pattern`` with the ``v`` flag, where ``/`` must be escaped in
+    a class: the new deal's name pattern was refused ("not a valid regular expression",
+    on the console) and so never checked."""
+    workspace, url, browser, downloads, _server = served
+    browser.get(url)
+    browser.get(url.split("?")[0] + "deals/exemple")
+    WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.ID, "deal-form")))
+    browser.get(url.split("?")[0])
+    problems = [entry["message"] for entry in browser.get_log("browser")
+                if entry["level"] == "SEVERE" and "favicon.ico" not in entry["message"]]
+    assert problems == []
+    name = browser.find_element(By.ID, "new-name")
+    for typed, refused in ((".cache", True), ("a/b", True), ("a\\b", True),
+                           ("julie-essai", False), ("julie.2026", False)):
+        name.clear()
+        name.send_keys(typed)
+        assert browser.execute_script("return arguments[0].validity.patternMismatch",
+                                      name) is refused, typed
