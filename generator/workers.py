@@ -33,6 +33,7 @@ import gc
 import mmap
 import os
 import signal
+import stat
 import sys
 import time
 import traceback
@@ -230,10 +231,41 @@ def _ended() -> None:
             fn()
 
 
+def _let_go_of_sockets(keep: int) -> None:
+    """A forked worker lets go of the sockets it inherited but ``keep`` (its own end of
+    the pipe to the parent): ``apport serve``'s listening socket and the browser's
+    connections above all. Held by a worker, a connection the server closed stayed open
+    for the browser, which sent its next request there and waited for ever (the page's
+    Enregistrer did nothing); and a worker that renders a hostile template has no use
+    for them. Each is replaced by ``/dev/null`` rather than closed, so that its number
+    is never taken by a file the worker opens. Linux only (``/proc``)."""
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except (OSError, ValueError):
+        return
+    null = -1
+    try:
+        for fd in fds:
+            if fd == keep:
+                continue
+            try:
+                if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    continue
+                if null < 0:
+                    null = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
+                os.dup2(null, fd)
+            except OSError:
+                continue
+    finally:
+        if null >= 0:
+            os.close(null)
+
+
 def _serve(conn: Any, fn: Callable[[Any], Any] | None, tasks: Sequence[Any] | None,
            limits: Limits, slot: mmap.mmap) -> None:
     """A worker's life: receive lists of task indexes, send back one result per task.
     A resident worker (``tasks`` None) receives ``(fn, task)`` pairs instead."""
+    _let_go_of_sockets(conn.fileno())
     _start(slot, limits)
     while True:
         try:

@@ -8,10 +8,13 @@ fails alone, with a located message, and the others complete.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import shutil
 import signal
+import socket
+import stat
 import time
 from pathlib import Path
 
@@ -135,6 +138,49 @@ def test_call_runs_one_function_under_the_limits() -> None:
     assert workers.call(lambda: os.getpid()) != os.getpid()
     stopped = workers.call(lambda: _c_loop(None), limits=Limits(cpu_seconds=1))
     assert isinstance(stopped, Stopped)
+
+
+def _sockets_held() -> list[int]:
+    """The inodes of the sockets this process holds (its file descriptors, from /proc)."""
+    held = []
+    for name in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            st = os.stat(f"/proc/self/fd/{name}")
+            if stat.S_ISSOCK(st.st_mode):
+                held.append(st.st_ino)
+    return held
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="Linux: /proc")
+@pytest.mark.parametrize("how", ["resident", "call"])
+def test_a_worker_lets_go_of_the_sockets_it_inherited(how: str) -> None:
+    """``apport serve`` forks its preview worker with the browser's connections open: a
+    connection the server then closed stayed open in the worker, so the browser sent
+    its next request (the page's Enregistrer) there and waited for ever."""
+    server_side, browser_side = socket.socketpair()
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    inherited = {os.fstat(s.fileno()).st_ino for s in (server_side, listening)}
+    resident = workers.Resident()
+    try:
+        held = resident.call(_held, None) if how == "resident" else workers.call(_sockets_held)
+        assert not isinstance(held, Stopped), held
+        assert inherited.isdisjoint(held)
+        assert held  # (its own end of the pipe to us: kept)
+        # the server closes its end while the resident worker lives on: the browser sees
+        # the connection closed, now, as it must
+        server_side.close()
+        browser_side.settimeout(5)
+        assert browser_side.recv(1) == b""
+    finally:
+        resident.close()
+        for s in (server_side, browser_side, listening):
+            s.close()
+
+
+def _held(_task: object) -> list[int]:
+    return _sockets_held()
 
 
 # --- the build: a runaway clause or template fails its deal, the others are written -----------
