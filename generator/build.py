@@ -295,7 +295,11 @@ def _folder_sha256(folder: Path) -> str | None:
     return _names_and_hashes((p.name, _input_sha256(p)) for p in files)
 
 
-def _source_hashes(sources: Sources) -> dict[str, tuple[str | None, str | None]]:
+# For each kind of source, the hashes of its library and template (None: unreadable).
+SourceHashes = dict[str, tuple[str | None, str | None]]
+
+
+def _source_hashes(sources: Sources) -> SourceHashes:
     """For each kind, the hashes of its library and template, read cheaply from the files:
     what an up-to-date document's manifest entry must show."""
     return {kind: (_folder_sha256(sources.clauses / sub), _input_sha256(sources.templates / name))
@@ -656,7 +660,7 @@ def _redline(task: _DealTask, result: _DealResult, staging: Path, job: Job,
 
 
 def _up_to_date(index: int, path: str | Path, display: str, out: Path,
-                entries: dict[str, Entry], hashes: dict[str, tuple[str | None, str | None]],
+                entries: dict[str, Entry], hashes: SourceHashes,
                 review: bool, strict: bool, final: bool = False,
                 statuses: Statuses | None = None, stem: str | None = None,
                 listed: bool = True) -> _DealResult | None:
@@ -889,11 +893,10 @@ class _Plan:
     seen: Deals = field(default_factory=Deals)  # the deals found up to date, as read
 
 
-def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
+def _plan(files: DealFiles, out: Path, manifest: Manifest,
           journal: Journal | None, *, review: bool, force: bool, check: bool, strict: bool,
           redline: bool, only: tuple[str, ...] | None, final: bool,
-          list_unchanged: bool,
-          hashes: dict[str, tuple[str | None, str | None]] | None = None) -> _Plan:
+          list_unchanged: bool, hashes: SourceHashes) -> _Plan:
     """Look at every deal, the manifest going by beside the deal list (both in the order of
     ``stem + "."``: a stem's entries are found where the manifest is, those passed over
     kept until the deals come past them). Nothing is written here: a manifest found
@@ -901,7 +904,6 @@ def _plan(files: DealFiles, out: Path, sources: Sources, manifest: Manifest,
     """
     plan = _Plan(_Stale(out, manifest, journal, files))
     tasks, stale = plan.tasks, plan.stale
-    hashes = hashes if hashes is not None else _source_hashes(sources)
     limit = name_limit(out)
     window = Window(_recording(manifest.effective(), plan.recorded))
     statuses = manifest.statuses
@@ -952,14 +954,13 @@ def _build_deals(files: DealFiles, out: Path, sources: Sources, manifest: Manife
                  journal: Journal | None, report: BuildReport, *, review: bool, force: bool,
                  check: bool, strict: bool, jobs: int | None, redline: bool,
                  only: tuple[str, ...] | None, progress: Progress | None,
-                 final: bool = False, list_unchanged: bool = True,
-                 hashes: dict[str, tuple[str | None, str | None]] | None = None,
+                 hashes: SourceHashes, final: bool = False, list_unchanged: bool = True,
                  ) -> tuple[_Stale, Deals | None]:
     """Look at every deal (:func:`_plan`), then render those that need it. Also returns
     the deals as read when every one was found up to date with nothing else to do or tell
     but the counts (None otherwise: see vouch.py)."""
     def look() -> _Plan:
-        return _plan(files, out, sources, manifest, journal, review=review, force=force,
+        return _plan(files, out, manifest, journal, review=review, force=force,
                      check=check, strict=strict, redline=redline, only=only, final=final,
                      list_unchanged=list_unchanged, hashes=hashes)
 
