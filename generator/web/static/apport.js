@@ -103,7 +103,12 @@
       statusEl.textContent = text;
     }
 
+    const NO_ANSWER = "le serveur ne répond pas (apport serve est-il toujours lancé ?)";
     let checkFailure = "";   // why the last check of the form got no reading
+    function notSaved(why) {  // never silent: the person clicked to save
+      savedEl.className = "saved error";
+      savedEl.textContent = "Non enregistré : " + why;
+    }
     async function check() {
       const mine = ++sequence;
       let response;
@@ -111,7 +116,7 @@
         response = await post("/ui/form" + q, JSON.stringify({ fields: fields() }),
                               "application/json");
       } catch (e) {
-        checkFailure = "le serveur ne répond pas (apport serve est-il toujours lancé ?)";
+        checkFailure = NO_ANSWER;
         return null;
       }
       if (!response.ok) {
@@ -186,9 +191,8 @@
     async function save() {
       touchedAll = true;
       const reading = await check();
-      if (!reading) {  // never silent: the person clicked to save
-        savedEl.className = "saved error";
-        savedEl.textContent = "Non enregistré : " + checkFailure + ".";
+      if (!reading) {
+        notSaved(checkFailure + ".");
         return;
       }
       if (root.dataset.handEdited === "true" && !window.confirm(
@@ -204,15 +208,13 @@
                                { method: "PUT", body: reading.yaml, headers: headers,
                                  credentials: "same-origin" });
       } catch (e) {
-        savedEl.className = "saved error";
-        savedEl.textContent = "Non enregistré : le serveur ne répond pas (apport serve est-il toujours lancé ?).";
+        notSaved(NO_ANSWER + ".");
         return;
       }
       if (!response.ok) {
         let why = "erreur " + response.status;
         try { why = (await response.json()).error || why; } catch (e) { /* not JSON */ }
-        savedEl.className = "saved error";
-        savedEl.textContent = "Non enregistré : " + why;
+        notSaved(why);
         if (response.status === 409) {  // changed on disk: offer to read it again
           const reload = document.createElement("button");
           reload.type = "button";
